@@ -1,0 +1,57 @@
+# tests/lib.sh - sourced by every tests/t-*.sh script.
+#
+# Each check prints one TAP-style line ("ok - NAME" or "not ok - NAME");
+# tests/run.sh counts them.  Scripts run from the top of the checkout.
+
+set -u
+TOP=${TOP:-$(pwd)}
+# The sanitizer build when it exists (make check builds it), else the plain one.
+if [ -z "${ROUNDS:-}" ]; then
+	if [ -x "$TOP/build/asan/rounds" ]; then ROUNDS="$TOP/build/asan/rounds"; else ROUNDS="$TOP/build/rounds"; fi
+fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
+T_FAILED=0
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rounds-test.XXXXXX")
+t_cleanup_hooks=""
+trap 't_run_cleanup' EXIT
+t_run_cleanup() {
+	for h in $t_cleanup_hooks; do "$h" || true; done
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$T_TMP"
+}
+# t_on_exit FUNC: run FUNC when the script ends (stop servers, ...).
+t_on_exit() { t_cleanup_hooks="$t_cleanup_hooks $1"; }
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; T_FAILED=$((T_FAILED + 1)); }
+
+# t_home: a fresh ROUNDS_HOME, initialised for lists.example.test.
+t_home() {
+	ROUNDS_HOME=$(mktemp -d "$T_TMP/home.XXXXXX")
+	export ROUNDS_HOME
+	"$ROUNDS" init --domain lists.example.test >/dev/null
+}
+
+# expect_code CODE NAME CMD...: run CMD, check its exit status.
+expect_code() {
+	want=$1 name=$2
+	shift 2
+	"$@" >"$T_TMP/out" 2>"$T_TMP/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$name"; else not_ok "$name" "exit $got, wanted $want" "$(head -c 600 "$T_TMP/err")"; fi
+}
+
+# expect_eq NAME GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2" "want: $3"; fi
+}
+
+# deliver RCPT FILE [SENDER]: pipe FILE into rounds deliver as Postfix would.
+deliver() {
+	"$ROUNDS" deliver --recipient "$1" --sender "${3:-sender@example.org}" <"$2"
+}
+
+# jq-free JSON queries: python3 is on every machine of this kind.
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+t_done() { exit $((T_FAILED > 0)); }
