@@ -1,0 +1,53 @@
+#!/bin/sh
+# contrib/demo.sh - a sample community end to end (run by `make demo`).
+#
+# Creates a fresh installation under demo-out/, a community with members,
+# delivers a short conversation through `rounds deliver` exactly as an MTA
+# would, and shows what Rounds made of it.
+set -eu
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-$(pwd)/build/rounds}
+OUT=$(pwd)/demo-out
+rm -rf "$OUT"
+mkdir -p "$OUT"
+ROUNDS_HOME=$OUT/home
+export ROUNDS_HOME
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "Setting up an installation in $ROUNDS_HOME"
+"$ROUNDS" init --domain lists.example.test
+"$ROUNDS" community create wound-care --title "Wound Care Peers" --policy members \
+	--owner amara.okafor@stmarys.example.org
+for m in "jonas.berg@vardcentral.example.net Jonas Berg" \
+	"p.raman@healthboard.example.com Priya Raman" \
+	"tomas.alvarez@hospital.example.org Tomás Álvarez" \
+	"sarah.lin@clinic.example.com Sarah Lin"; do
+	addr=${m%% *}
+	name=${m#* }
+	"$ROUNDS" member add wound-care "$addr" --name "$name" >/dev/null
+done
+"$ROUNDS" member set wound-care amara.okafor@stmarys.example.org --name "Amara Okafor" \
+	--timezone Europe/London >/dev/null
+"$ROUNDS" member list wound-care
+
+say "Delivering the sample conversation through rounds deliver (as Postfix's pipe(8) would)"
+for f in contrib/demo/*.eml; do
+	sender=$(sed -n 's/^From:.*<\(.*\)>.*/\1/p' "$f" | head -n 1)
+	set +e
+	"$ROUNDS" deliver --recipient wound-care@lists.example.test --sender "$sender" --verbose <"$f"
+	rc=$?
+	set -e
+	echo "   $(basename "$f"): exit $rc"
+done
+
+say "Threads of wound-care@lists.example.test"
+"$ROUNDS" thread list wound-care
+for t in $("$ROUNDS" thread list wound-care --json | python3 -c \
+	'import json,sys; print(" ".join(str(t["thread_id"]) for t in json.load(sys.stdin)))'); do
+	echo
+	"$ROUNDS" thread show "$t"
+done
+
+say "Held for moderation"
+"$ROUNDS" message list wound-care --status held

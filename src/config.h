@@ -1,0 +1,43 @@
+/* config.h - the installation's settings, from $ROUNDS_HOME/rounds.conf (GKeyFile).
+ *
+ * Only the command-line layer reads the file; modules get what they need
+ * passed in (a rd_config or single values from it).
+ */
+#ifndef RD_CONFIG_H
+#define RD_CONFIG_H
+
+#include "rounds.h"
+
+typedef struct {
+	char *home;          /* the installation directory */
+	char *path;          /* rounds.conf */
+	char *domain;        /* default domain of communities */
+	char *database;      /* absolute path of the SQLite database */
+	char *secret_file;   /* absolute path of the HMAC secret */
+	char *template_dir;  /* installed templates */
+	char *timezone;      /* default IANA zone of people */
+	char delimiter;      /* recipient delimiter: '+' or '-' */
+	char *mta;           /* postfix|exim|opensmtpd|sendmail */
+	gint64 max_message_size;
+	int subject_window_days;
+	int busy_timeout_ms;
+	/* [smtp] */
+	char *smtp_host;
+	int smtp_port;
+	char *smtp_starttls;
+	char *smtp_user;
+	char *smtp_password_file;
+	int smtp_connections;
+	char *sender_domain; /* domain of automatic mail; default = domain */
+	GKeyFile *kf;        /* the file itself, for sections other modules own */
+} rd_config;
+
+/* Load HOME/rounds.conf; a missing file gives the defaults (domain unset). */
+rd_config *rd_config_load(const char *home, GError **error);
+void rd_config_free(rd_config *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_config, rd_config_free)
+
+/* Write a commented rounds.conf for DOMAIN into HOME, unless one exists. */
+gboolean rd_config_write_default(const char *home, const char *domain, GError **error);
+
+#endif

@@ -1,0 +1,215 @@
+/* deliver.c - the inbound filter behind `rounds deliver`. */
+#include <string.h>
+
+#include "address.h"
+#include "deliver.h"
+#include "log.h"
+#include "message.h"
+#include "subject.h"
+#include "thread.h"
+
+static gboolean
+community_exists(const char *name, const char *domain, gpointer data)
+{
+	g_autoptr(rd_community) c = rd_store_community_get(data, name, domain, NULL);
+
+	return c != NULL;
+}
+
+/* Mail this community sent itself must never be posted again. */
+static gboolean
+is_own_loop(const rd_message *m, const rd_community *c)
+{
+	g_autofree char *addr = g_strdup_printf("%s@%s", c->name, c->domain);
+	g_autofree char *list_id = g_strdup_printf("<%s.%s>", c->name, c->domain);
+
+	if (m->x_loop != NULL && g_ascii_strcasecmp(m->x_loop, addr) == 0)
+		return TRUE;
+	if (m->list_id != NULL) {
+		g_autofree char *lower = g_ascii_strdown(m->list_id, -1);
+		g_autofree char *want = g_ascii_strdown(list_id, -1);
+
+		if (strstr(lower, want) != NULL)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
+is_automatic(const rd_message *m)
+{
+	if (m->auto_submitted != NULL && g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
+		return TRUE;
+	if (m->precedence != NULL) {
+		const char *p = m->precedence;
+
+		if (g_ascii_strcasecmp(p, "bulk") == 0 || g_ascii_strcasecmp(p, "junk") == 0 ||
+		    g_ascii_strcasecmp(p, "auto_reply") == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Decide posted or held; returns the hold reason or NULL to post. */
+static const char *
+policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **error)
+{
+	g_autoptr(rd_member) mem = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (is_automatic(m) && !c->accept_auto)
+		return "automatic";
+	if (strcmp(c->policy, "open") == 0)
+		return NULL;
+	if (m->from_addr == NULL)
+		return "no-sender";
+	mem = rd_store_member_get(s, c->id, m->from_addr, &err);
+	if (mem == NULL) {
+		if (rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return NULL;
+		}
+		return strcmp(c->policy, "announce") == 0 ? "announce" : "non-member";
+	}
+	if (strcmp(c->policy, "announce") == 0 && strcmp(mem->role, "member") == 0)
+		return "announce";
+	return NULL;
+}
+
+static rd_status
+deliver_post(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GBytes *data,
+	     rd_deliver_result *result, GError **error)
+{
+	g_autoptr(rd_message) m = NULL;
+	g_autoptr(rd_stored_message) sm = g_new0(rd_stored_message, 1);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autoptr(GError) err = NULL;
+	const char *hold;
+	gboolean dup = FALSE;
+
+	m = rd_message_parse(data, c->domain, error);
+	if (m == NULL)
+		return RD_DATAERR;
+	result->message_id = g_strdup(m->message_id);
+	if (is_own_loop(m, c)) {
+		rd_log_info("%s: <%s> carries this community's own X-Loop/List-Id; not posted again",
+			    result->community, m->message_id);
+		result->status = g_strdup("loop");
+		return RD_OK;
+	}
+
+	if (!rd_store_begin(s, error))
+		return rd_status_from_error(*error);
+	if (!rd_store_message_exists(s, c->id, m->message_id, &dup, error))
+		goto fail;
+	if (dup) {
+		rd_store_rollback(s);
+		result->status = g_strdup("duplicate");
+		return RD_OK;
+	}
+	hold = o->bypass_policy ? NULL : policy_decide(s, c, m, &err);
+	if (err != NULL) {
+		g_propagate_error(error, g_steal_pointer(&err));
+		goto fail;
+	}
+
+	sm->community_id = c->id;
+	sm->message_id = g_strdup(m->message_id);
+	sm->from_addr = g_strdup(m->from_addr ? m->from_addr
+					      : (o->sender && *o->sender ? o->sender : ""));
+	sm->from_name = g_strdup(m->from_name);
+	sm->subject = g_strdup(m->subject);
+	sm->norm_subject = rd_subject_normalize(m->subject);
+	sm->is_reply = rd_subject_is_reply(m->subject);
+	sm->date = g_date_time_to_unix(m->date);
+	sm->date_text = g_date_time_format(m->date, "%Y-%m-%dT%H:%M:%S%:z");
+	sm->arrived = g_date_time_to_unix(now);
+	sm->status = g_strdup(hold ? "held" : "posted");
+	sm->hold_reason = g_strdup(hold);
+	sm->body = g_strdup(m->body);
+	sm->raw = g_bytes_ref(data);
+	sm->refs = g_strdupv(m->refs);
+	sm->attachments = g_ptr_array_ref(m->attachments);
+	if (!rd_store_message_insert(s, sm, error))
+		goto fail;
+	if (hold == NULL && !rd_thread_link(s, sm, o->subject_window_days, error))
+		goto fail;
+	if (!rd_store_commit(s, error))
+		goto fail;
+	result->status = g_strdup(sm->status);
+	rd_log_info("%s: <%s> from %s %s%s%s", result->community, m->message_id,
+		    sm->from_addr, sm->status, hold ? ": " : "", hold ? hold : "");
+	return RD_OK;
+
+fail:
+	rd_store_rollback(s);
+	return rd_status_from_error(*error);
+}
+
+rd_status
+rd_deliver(rd_store *s, const rd_deliver_opts *o, GBytes *data, rd_deliver_result *result,
+	   GError **error)
+{
+	g_autoptr(rd_address) a = NULL;
+	g_autoptr(rd_community) c = NULL;
+	rd_deliver_result dummy = {0};
+	GError *err = NULL;
+
+	if (result == NULL)
+		result = &dummy;
+	if (o->max_size > 0 && (gint64)g_bytes_get_size(data) > o->max_size) {
+		g_set_error(error, RD_ERROR, RD_DATAERR,
+			    "The message is larger than this list accepts (%" G_GINT64_FORMAT
+			    " bytes at most).",
+			    o->max_size);
+		return RD_DATAERR;
+	}
+	a = rd_address_parse(o->recipient, o->delimiter, community_exists, s, &err);
+	if (a == NULL) {
+		rd_status st = rd_status_from_error(err);
+
+		/* A busy database while looking the community up must not
+		 * become "unknown community": check again by a real query. */
+		g_autoptr(GPtrArray) probe = rd_store_community_list(s, NULL);
+		if (probe == NULL)
+			st = RD_TEMPFAIL;
+		if (st == RD_NOUSER)
+			g_set_error(error, RD_ERROR, RD_NOUSER,
+				    "There is no community at %s; check the address.",
+				    o->recipient);
+		else if (st == RD_TEMPFAIL)
+			g_set_error(error, RD_ERROR, RD_TEMPFAIL,
+				    "The list database is busy; the message will be retried.");
+		else
+			g_propagate_error(error, g_steal_pointer(&err));
+		g_clear_error(&err);
+		rd_deliver_result_clear(&dummy);
+		return st;
+	}
+	c = rd_store_community_get(s, a->community, a->domain, error);
+	if (c == NULL)
+		return rd_status_from_error(*error);
+	result->community = g_strdup_printf("%s@%s", c->name, c->domain);
+
+	rd_status st;
+	switch (a->kind) {
+	case RD_ADDR_POST:
+		st = deliver_post(s, o, c, data, result, error);
+		break;
+	default:
+		g_set_error(error, RD_ERROR, RD_UNAVAIL,
+			    "Mail to the %s address of %s is not enabled on this server yet.",
+			    rd_address_kind_name(a->kind), result->community);
+		st = RD_UNAVAIL;
+	}
+	rd_deliver_result_clear(&dummy);
+	return st;
+}
+
+void
+rd_deliver_result_clear(rd_deliver_result *r)
+{
+	g_clear_pointer(&r->community, g_free);
+	g_clear_pointer(&r->message_id, g_free);
+	g_clear_pointer(&r->status, g_free);
+}

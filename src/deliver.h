@@ -1,0 +1,31 @@
+/* deliver.h - one inbound message from the MTA, routed, parsed, threaded
+ * and stored in one transaction. */
+#ifndef RD_DELIVER_H
+#define RD_DELIVER_H
+
+#include "rounds.h"
+#include "store.h"
+
+typedef struct {
+	const char *recipient;   /* envelope recipient, as the MTA gives it */
+	const char *sender;      /* envelope sender, may be NULL or "" */
+	char delimiter;          /* recipient delimiter */
+	gint64 max_size;         /* bytes; larger messages get RD_DATAERR */
+	int subject_window_days; /* subject fallback window of threading */
+	gboolean bypass_policy;  /* archive import: post whatever the policy */
+} rd_deliver_opts;
+
+typedef struct {
+	char *community;   /* NAME@DOMAIN */
+	char *message_id;
+	char *status;      /* "posted", "held", "duplicate", "loop" */
+	gint64 thread_id;
+} rd_deliver_result;
+
+/* Handle DATA.  Returns the status the MTA should see; on failure ERROR
+ * holds the one sentence for the sender.  RESULT may be NULL. */
+rd_status rd_deliver(rd_store *s, const rd_deliver_opts *o, GBytes *data,
+		     rd_deliver_result *result, GError **error);
+void rd_deliver_result_clear(rd_deliver_result *r);
+
+#endif

@@ -1,0 +1,456 @@
+/* message.c - inbound message parsing with GMime. */
+#include <string.h>
+
+#include "html.h"
+#include "message.h"
+#include "store.h"
+
+/* Single-byte charsets that mail clients put on UTF-8 text by mistake. */
+static gboolean
+charset_is_latin(const char *cs)
+{
+	return g_ascii_strncasecmp(cs, "iso-8859-", 9) == 0 ||
+	       g_ascii_strncasecmp(cs, "windows-125", 11) == 0 ||
+	       g_ascii_strncasecmp(cs, "cp125", 5) == 0 || g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
+	       g_ascii_strcasecmp(cs, "ascii") == 0 || g_ascii_strcasecmp(cs, "latin1") == 0;
+}
+
+static gboolean
+bytes_are_ascii(const char *p, gsize len)
+{
+	for (gsize i = 0; i < len; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return FALSE;
+	return TRUE;
+}
+
+char *
+rd_message_to_utf8(const char *bytes, gsize len, const char *charset)
+{
+	gboolean valid = g_utf8_validate_len(bytes, len, NULL);
+	char *out;
+
+	if (bytes_are_ascii(bytes, len) || (valid && charset == NULL))
+		return g_strndup(bytes, len);
+	if (charset != NULL) {
+		const char *iconv_name = g_mime_charset_iconv_name(charset);
+
+		if (g_ascii_strcasecmp(iconv_name, "utf-8") == 0 ||
+		    g_ascii_strcasecmp(iconv_name, "utf8") == 0) {
+			if (valid)
+				return g_strndup(bytes, len);
+		} else if (valid && charset_is_latin(charset)) {
+			/* Latin text is almost never valid UTF-8 by accident. */
+			return g_strndup(bytes, len);
+		} else {
+			out = g_convert(bytes, len, "UTF-8", iconv_name, NULL, NULL, NULL);
+			if (out != NULL && g_utf8_validate(out, -1, NULL))
+				return out;
+			g_free(out);
+		}
+	}
+	if (valid)
+		return g_strndup(bytes, len);
+	/* Unlabelled or mislabelled 8-bit: Windows-1252 is what such mail
+	 * nearly always is; ISO-8859-1 maps every byte and cannot fail. */
+	out = g_convert(bytes, len, "UTF-8", "WINDOWS-1252", NULL, NULL, NULL);
+	if (out == NULL)
+		out = g_convert(bytes, len, "UTF-8", "ISO-8859-1", NULL, NULL, NULL);
+	if (out == NULL)
+		out = g_utf8_make_valid(bytes, len);
+	return out;
+}
+
+static GPtrArray *
+parse_ids(const char *value)
+{
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	GMimeReferences *refs;
+
+	if (value == NULL)
+		return ids;
+	refs = g_mime_references_parse(NULL, value);
+	if (refs == NULL)
+		return ids;
+	for (int i = 0; i < g_mime_references_length(refs); i++) {
+		const char *id = g_mime_references_get_message_id(refs, i);
+
+		/* GMime already skips garbage between ids; refuse what still
+		 * cannot be a Message-ID (empty, spaces, absurdly long). */
+		if (id == NULL || *id == '\0' || strlen(id) > 900 || strpbrk(id, " \t\r\n<>") != NULL)
+			continue;
+		g_ptr_array_add(ids, g_strdup(id));
+	}
+	g_mime_references_free(refs);
+	return ids;
+}
+
+/* The chain from the root towards the parent.  In-Reply-To wins when it
+ * is a single id that References also names (the chain is cut there);
+ * otherwise References rule, and In-Reply-To alone is used only when
+ * there are no References.  The message's own id and earlier duplicates
+ * are dropped, which breaks the simplest reference loops. */
+char **
+rd_message_ref_chain(const char *references, const char *in_reply_to, const char *self_id)
+{
+	g_autoptr(GPtrArray) refs = parse_ids(references);
+	g_autoptr(GPtrArray) irt = parse_ids(in_reply_to);
+	g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	guint n = refs->len;
+
+	if (refs->len == 0 && irt->len > 0) {
+		g_ptr_array_add(refs, g_strdup(irt->pdata[irt->len - 1]));
+		n = 1;
+	} else if (irt->len == 1) {
+		for (guint i = 0; i < refs->len; i++)
+			if (strcmp(refs->pdata[i], irt->pdata[0]) == 0)
+				n = i + 1;
+	}
+	/* Walk backwards so the last occurrence of a duplicate is kept. */
+	for (guint i = n; i-- > 0;) {
+		const char *id = refs->pdata[i];
+
+		if ((self_id && strcmp(id, self_id) == 0) || g_hash_table_contains(seen, id))
+			continue;
+		g_hash_table_add(seen, (gpointer)id);
+		g_ptr_array_insert(chain, 0, g_strdup(id));
+	}
+	g_ptr_array_add(chain, NULL);
+	return (char **)g_ptr_array_free(g_steal_pointer(&chain), FALSE);
+}
+
+static GBytes *
+part_decoded(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	g_autoptr(GMimeStream) mem = NULL;
+	GByteArray *buf;
+
+	if (content == NULL)
+		return g_bytes_new(NULL, 0);
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(content, mem);
+	buf = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	return g_bytes_new(buf->data, buf->len);
+}
+
+static char *
+part_text(GMimePart *part)
+{
+	g_autoptr(GBytes) raw = part_decoded(part);
+	const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	gsize len;
+	const char *p = g_bytes_get_data(raw, &len);
+
+	return rd_message_to_utf8(p ? p : "", len, cs);
+}
+
+typedef struct {
+	GString *plain;
+	GString *html;
+	GPtrArray *attachments;
+} walk_state;
+
+static void
+add_attachment(walk_state *w, GMimeObject *obj, const char *filename, gint64 size)
+{
+	rd_attachment *a = g_new0(rd_attachment, 1);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+	a->filename = filename ? g_utf8_make_valid(filename, -1) : NULL;
+	a->content_type = g_ascii_strdown(g_mime_content_type_get_mime_type(ct), -1);
+	a->size = size;
+	a->content_id = g_strdup(g_mime_object_get_content_id(obj));
+	g_ptr_array_add(w->attachments, a);
+}
+
+static void
+append_block(GString *s, const char *text)
+{
+	if (text == NULL || *text == '\0')
+		return;
+	if (s->len > 0)
+		g_string_append(s, "\n\n");
+	g_string_append(s, text);
+}
+
+static void walk(walk_state *w, GMimeObject *obj, int depth);
+
+/* In multipart/alternative take the plain text when it has any, else the
+ * richest part (the last), as RFC 2046 orders them. */
+static void
+walk_alternative(walk_state *w, GMimeMultipart *mp, int depth)
+{
+	int n = g_mime_multipart_get_count(mp);
+	GMimeObject *plain = NULL, *other = NULL;
+
+	for (int i = 0; i < n; i++) {
+		GMimeObject *c = g_mime_multipart_get_part(mp, i);
+		GMimeContentType *ct = g_mime_object_get_content_type(c);
+
+		if (GMIME_IS_PART(c) && g_mime_content_type_is_type(ct, "text", "plain"))
+			plain = c;
+		else
+			other = c;
+	}
+	if (plain != NULL) {
+		g_autofree char *t = part_text(GMIME_PART(plain));
+
+		if (*g_strstrip(t) != '\0') {
+			append_block(w->plain, t);
+			/* Keep the HTML too, for structure-aware quote removal. */
+			if (other != NULL) {
+				walk_state hw = {g_string_new(NULL), w->html, w->attachments};
+				walk(&hw, other, depth + 1);
+				g_string_free(hw.plain, TRUE);
+			}
+			return;
+		}
+	}
+	if (other != NULL)
+		walk(w, other, depth + 1);
+	else if (plain != NULL)
+		walk(w, plain, depth + 1);
+}
+
+static void
+walk(walk_state *w, GMimeObject *obj, int depth)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+	/* Bounded recursion: hostile mail can nest multiparts thousands deep. */
+	if (depth > 64)
+		return;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+		if (g_mime_content_type_is_type(ct, "multipart", "alternative")) {
+			walk_alternative(w, mp, depth);
+			return;
+		}
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			walk(w, g_mime_multipart_get_part(mp, i), depth + 1);
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		g_autofree char *text = inner ? g_mime_object_to_string(GMIME_OBJECT(inner), NULL)
+					      : g_strdup("");
+		const char *subj = inner ? g_mime_message_get_subject(inner) : NULL;
+		g_autofree char *name = g_strdup_printf("%s.eml", subj && *subj ? subj : "message");
+
+		add_attachment(w, obj, name, (gint64)strlen(text));
+		return;
+	}
+	if (!GMIME_IS_PART(obj))
+		return;
+
+	GMimePart *part = GMIME_PART(obj);
+	const char *filename = g_mime_part_get_filename(part);
+	gboolean is_attachment = g_mime_part_is_attachment(part);
+	gboolean is_text = g_mime_content_type_is_type(ct, "text", "plain");
+	gboolean is_html = g_mime_content_type_is_type(ct, "text", "html");
+
+	if (!is_attachment && (filename == NULL || *filename == '\0') && (is_text || is_html)) {
+		g_autofree char *t = part_text(part);
+
+		append_block(is_text ? w->plain : w->html, t);
+		return;
+	}
+	if (g_mime_content_type_is_type(ct, "application", "pgp-signature") ||
+	    g_mime_content_type_is_type(ct, "application", "pkcs7-signature"))
+		return;
+	g_autoptr(GBytes) data = part_decoded(part);
+	add_attachment(w, obj, filename, (gint64)g_bytes_get_size(data));
+}
+
+static char *
+header_value(GMimeMessage *msg, const char *name)
+{
+	const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), name);
+
+	if (v == NULL)
+		return NULL;
+	return g_strstrip(g_utf8_make_valid(v, -1));
+}
+
+/* A Message-ID derived from what stays the same when the MTA delivers the
+ * same message twice: the author's headers and the body, not Received. */
+static char *
+derive_message_id(GMimeMessage *msg, GBytes *data, const char *domain)
+{
+	static const char *const names[] = {"From", "To", "Cc", "Date", "Subject"};
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	gsize len;
+	const char *p = g_bytes_get_data(data, &len);
+	const char *body = NULL;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+		const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), names[i]);
+
+		g_checksum_update(sum, (const guchar *)names[i], -1);
+		if (v)
+			g_checksum_update(sum, (const guchar *)v, -1);
+	}
+	for (gsize i = 0; p && i + 1 < len; i++) {
+		if (p[i] == '\n' && (p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < len &&
+							  p[i + 2] == '\n'))) {
+			body = p + i + 1;
+			break;
+		}
+	}
+	if (body)
+		g_checksum_update(sum, (const guchar *)body, (gssize)(len - (gsize)(body - p)));
+	return g_strdup_printf("rounds-%.32s@%s", g_checksum_get_string(sum),
+			       domain ? domain : "localhost");
+}
+
+static void
+message_from(rd_message *m)
+{
+	InternetAddressList *lists[] = {
+	    g_mime_message_get_from(m->mime),
+	    g_mime_message_get_sender(m->mime),
+	    g_mime_message_get_reply_to(m->mime),
+	};
+
+	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++) {
+		InternetAddressList *list = lists[l];
+
+		for (int i = 0; list && i < internet_address_list_length(list); i++) {
+			InternetAddress *ia = internet_address_list_get_address(list, i);
+
+			if (INTERNET_ADDRESS_IS_GROUP(ia))
+				ia = internet_address_list_length(internet_address_group_get_members(
+					 INTERNET_ADDRESS_GROUP(ia))) > 0
+					 ? internet_address_list_get_address(
+					       internet_address_group_get_members(
+						   INTERNET_ADDRESS_GROUP(ia)),
+					       0)
+					 : NULL;
+			if (ia == NULL || !INTERNET_ADDRESS_IS_MAILBOX(ia))
+				continue;
+			const char *addr =
+			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+			const char *name = internet_address_get_name(ia);
+
+			if (addr == NULL || strchr(addr, '@') == NULL)
+				continue;
+			m->from_addr = g_utf8_make_valid(addr, -1);
+			m->from_name = name && *name ? g_utf8_make_valid(name, -1) : NULL;
+			return;
+		}
+	}
+}
+
+rd_message *
+rd_message_parse(GBytes *data, const char *domain, GError **error)
+{
+	g_autoptr(rd_message) m = g_new0(rd_message, 1);
+	g_autoptr(GMimeParserOptions) opts = g_mime_parser_options_new();
+	static const char *fallback[] = {"utf-8", "windows-1252", NULL};
+	g_autoptr(GMimeStream) stream = NULL;
+	g_autoptr(GMimeParser) parser = NULL;
+	gsize len;
+	const char *p = g_bytes_get_data(data, &len);
+	walk_state w;
+
+	if (p == NULL || len == 0) {
+		g_set_error(error, RD_ERROR, RD_DATAERR, "the message is empty");
+		return NULL;
+	}
+	g_mime_parser_options_set_fallback_charsets(opts, fallback);
+	g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	stream = g_mime_stream_mem_new_with_buffer(p, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	m->mime = g_mime_parser_construct_message(parser, opts);
+	if (m->mime == NULL) {
+		g_set_error(error, RD_ERROR, RD_DATAERR, "the message cannot be parsed as MIME");
+		return NULL;
+	}
+	GMimeObject *top = GMIME_OBJECT(m->mime);
+	if (g_mime_object_get_header(top, "From") == NULL &&
+	    g_mime_object_get_header(top, "Subject") == NULL &&
+	    g_mime_object_get_header(top, "Message-ID") == NULL &&
+	    g_mime_object_get_header(top, "Date") == NULL) {
+		g_set_error(error, RD_ERROR, RD_DATAERR,
+			    "the message has no From, Subject, Date or Message-ID header");
+		return NULL;
+	}
+
+	const char *mid = g_mime_message_get_message_id(m->mime);
+	if (mid != NULL && *mid != '\0' && strlen(mid) <= 900 && strpbrk(mid, " \t\r\n<>") == NULL &&
+	    g_utf8_validate(mid, -1, NULL)) {
+		m->message_id = g_strdup(mid);
+	} else {
+		m->message_id = derive_message_id(m->mime, data, domain);
+		m->id_derived = TRUE;
+	}
+	message_from(m);
+
+	const char *subj = g_mime_message_get_subject(m->mime);
+	m->subject = g_utf8_make_valid(subj ? subj : "", -1);
+	g_strdelimit(m->subject, "\r\n\t", ' ');
+	g_strstrip(m->subject);
+
+	GDateTime *date = g_mime_message_get_date(m->mime);
+	if (date != NULL && g_date_time_get_year(date) >= 1970 && g_date_time_get_year(date) < 9000) {
+		m->date = g_date_time_ref(date);
+	} else {
+		m->date = g_date_time_new_now_local();
+		m->date_missing = TRUE;
+	}
+
+	m->refs = rd_message_ref_chain(g_mime_object_get_header(top, "References"),
+				       g_mime_object_get_header(top, "In-Reply-To"), m->message_id);
+
+	w.plain = g_string_new(NULL);
+	w.html = g_string_new(NULL);
+	w.attachments = m->attachments =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_attachment_free);
+	walk(&w, g_mime_message_get_mime_part(m->mime), 0);
+	if (w.html->len > 0)
+		m->body_html = g_strdup(w.html->str);
+	if (w.plain->len > 0)
+		m->body = g_string_free(w.plain, FALSE);
+	else {
+		g_string_free(w.plain, TRUE);
+		m->body = w.html->len > 0 ? rd_html_to_text(w.html->str, (gssize)w.html->len)
+					  : g_strdup("");
+	}
+	g_string_free(w.html, TRUE);
+
+	m->auto_submitted = header_value(m->mime, "Auto-Submitted");
+	m->precedence = header_value(m->mime, "Precedence");
+	m->x_loop = header_value(m->mime, "X-Loop");
+	m->list_id = header_value(m->mime, "List-Id");
+	return g_steal_pointer(&m);
+}
+
+void
+rd_message_free(rd_message *m)
+{
+	if (m == NULL)
+		return;
+	g_clear_object(&m->mime);
+	g_free(m->message_id);
+	g_free(m->from_addr);
+	g_free(m->from_name);
+	g_free(m->subject);
+	if (m->date)
+		g_date_time_unref(m->date);
+	g_strfreev(m->refs);
+	g_free(m->body);
+	g_free(m->body_html);
+	if (m->attachments)
+		g_ptr_array_unref(m->attachments);
+	g_free(m->auto_submitted);
+	g_free(m->precedence);
+	g_free(m->x_loop);
+	g_free(m->list_id);
+	g_free(m);
+}

@@ -1,0 +1,45 @@
+/* message.h - parse one inbound message with GMime into what Rounds stores.
+ *
+ * Every text comes out as valid UTF-8, whatever the charset labels said.
+ */
+#ifndef RD_MESSAGE_H
+#define RD_MESSAGE_H
+
+#include "rounds.h"
+
+typedef struct {
+	GMimeMessage *mime;
+	char *message_id;  /* without angle brackets; derived from content when missing */
+	gboolean id_derived;
+	char *from_addr;   /* may be NULL when there is no usable From: */
+	char *from_name;
+	char *subject;     /* decoded, "" when missing */
+	GDateTime *date;   /* the Date: header, or arrival time when missing/invalid */
+	gboolean date_missing;
+	char **refs;       /* cleaned reference chain, oldest first, last = parent */
+	char *body;        /* text/plain, or HTML turned into text */
+	char *body_html;   /* the HTML part when there is one (UTF-8), else NULL */
+	GPtrArray *attachments; /* rd_attachment* (store.h) */
+	char *auto_submitted;   /* header values, NULL when absent */
+	char *precedence;
+	char *x_loop;
+	char *list_id;
+} rd_message;
+
+/* Parse DATA (a whole RFC 5322 message).  DOMAIN is used to derive a
+ * Message-ID when there is none.  NULL with RD_DATAERR when unparseable. */
+rd_message *rd_message_parse(GBytes *data, const char *domain, GError **error);
+void rd_message_free(rd_message *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_message, rd_message_free)
+
+/* Decode BYTES in CHARSET (may be NULL) to valid UTF-8: trusts a label that
+ * converts cleanly, prefers UTF-8 for mislabelled UTF-8 text, and falls back
+ * to Windows-1252 for unlabelled 8-bit. */
+char *rd_message_to_utf8(const char *bytes, gsize len, const char *charset);
+
+/* The reference chain from References and In-Reply-To header values, as
+ * threading uses it (see message.c for the rules).  Never NULL. */
+char **rd_message_ref_chain(const char *references, const char *in_reply_to,
+			    const char *self_id);
+
+#endif

@@ -1,0 +1,1092 @@
+/* store.c - SQLite storage: schema, migrations and every query. */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "store.h"
+
+struct _rd_store {
+	sqlite3 *db;
+	GHashTable *stmts; /* SQL text -> sqlite3_stmt*, prepared once */
+	char *path;
+};
+
+/* Numbered migrations: migrations[i] brings user_version i to i+1.  Never
+ * edit one that has shipped; append a new one. */
+static const char *const migrations[] = {
+    /* 1: the foundation */
+    "CREATE TABLE communities ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL COLLATE NOCASE,"
+    " domain TEXT NOT NULL COLLATE NOCASE,"
+    " title TEXT NOT NULL,"
+    " policy TEXT NOT NULL DEFAULT 'members' CHECK (policy IN ('open','members','announce')),"
+    " accept_auto INTEGER NOT NULL DEFAULT 0,"
+    " created TEXT NOT NULL,"
+    " UNIQUE (name, domain));"
+    "CREATE TABLE people ("
+    " id INTEGER PRIMARY KEY,"
+    " address TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    " name TEXT,"
+    " timezone TEXT,"
+    " digest_time TEXT NOT NULL DEFAULT '07:00',"
+    " digest_frequency TEXT NOT NULL DEFAULT 'daily',"
+    " digest_day INTEGER NOT NULL DEFAULT 1,"
+    " grouping TEXT NOT NULL DEFAULT 'combined',"
+    " paused_until TEXT,"
+    " created TEXT NOT NULL);"
+    "CREATE TABLE memberships ("
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    " role TEXT NOT NULL DEFAULT 'member'"
+    "  CHECK (role IN ('member','poster','moderator','owner')),"
+    " delivery TEXT NOT NULL DEFAULT 'digest' CHECK (delivery IN ('each','digest','none')),"
+    " status TEXT NOT NULL DEFAULT 'active',"
+    " bounce_score REAL NOT NULL DEFAULT 0,"
+    " delivery_disabled_reason TEXT,"
+    " created TEXT NOT NULL,"
+    " PRIMARY KEY (community_id, person_id));"
+    "CREATE TABLE threads ("
+    " id INTEGER PRIMARY KEY,"
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " subject TEXT NOT NULL,"
+    " message_count INTEGER NOT NULL DEFAULT 0,"
+    " first_date INTEGER,"
+    " last_date INTEGER);"
+    "CREATE INDEX threads_community ON threads(community_id, last_date);"
+    "CREATE TABLE messages ("
+    " id INTEGER PRIMARY KEY,"
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " message_id TEXT NOT NULL,"
+    " thread_id INTEGER REFERENCES threads(id),"
+    " parent_message_id TEXT,"
+    " fallback_parent TEXT,"
+    " from_addr TEXT NOT NULL,"
+    " from_name TEXT,"
+    " subject TEXT NOT NULL,"
+    " norm_subject TEXT NOT NULL,"
+    " is_reply INTEGER NOT NULL DEFAULT 0,"
+    " date INTEGER NOT NULL,"
+    " date_text TEXT NOT NULL,"
+    " arrived INTEGER NOT NULL,"
+    " status TEXT NOT NULL,"
+    " hold_reason TEXT,"
+    " body TEXT NOT NULL,"
+    " raw BLOB NOT NULL,"
+    " UNIQUE (community_id, message_id));"
+    "CREATE INDEX messages_thread ON messages(thread_id, date);"
+    "CREATE INDEX messages_subject ON messages(community_id, norm_subject, date);"
+    "CREATE TABLE refs ("
+    " message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    " position INTEGER NOT NULL,"
+    " ref TEXT NOT NULL,"
+    " PRIMARY KEY (message, position));"
+    "CREATE INDEX refs_ref ON refs(ref);"
+    "CREATE TABLE attachments ("
+    " message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    " position INTEGER NOT NULL,"
+    " filename TEXT,"
+    " content_type TEXT NOT NULL,"
+    " size INTEGER NOT NULL,"
+    " content_id TEXT,"
+    " PRIMARY KEY (message, position));",
+};
+
+/* Turn an SQLite result into a GError; busy, locked, full and I/O faults
+ * are temporary so that the MTA retries. */
+static gboolean
+store_fail(rd_store *s, int rc, GError **error)
+{
+	rd_status st;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+		st = RD_TEMPFAIL;
+		break;
+	case SQLITE_READONLY:
+		st = RD_TEMPFAIL;
+		break;
+	case SQLITE_CONSTRAINT:
+		st = RD_DATAERR;
+		break;
+	default:
+		st = RD_SOFTWARE;
+	}
+	g_set_error(error, RD_ERROR, st, "database %s: %s", s->path,
+		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	return FALSE;
+}
+
+/* A cached prepared statement, reset and ready for binding. */
+static sqlite3_stmt *
+store_stmt(rd_store *s, const char *sql, GError **error)
+{
+	sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
+	int rc;
+
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(s, rc, error);
+		return NULL;
+	}
+	g_hash_table_insert(s->stmts, (gpointer)sql, st);
+	return st;
+}
+
+/* Bind parameters by a type string: 't' text (may be NULL), 'i' gint64,
+ * 'd' double, 'b' GBytes*. */
+static sqlite3_stmt *
+store_prepare(rd_store *s, GError **error, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, error);
+	va_list ap;
+	int i = 1;
+
+	if (st == NULL)
+		return NULL;
+	va_start(ap, types);
+	for (const char *t = types; *t; t++, i++) {
+		switch (*t) {
+		case 't': {
+			const char *v = va_arg(ap, const char *);
+			if (v)
+				sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i);
+			break;
+		}
+		case 'i':
+			sqlite3_bind_int64(st, i, va_arg(ap, gint64));
+			break;
+		case 'd':
+			sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 'b': {
+			GBytes *b = va_arg(ap, GBytes *);
+			gsize n;
+			const void *p = g_bytes_get_data(b, &n);
+			sqlite3_bind_blob64(st, i, p ? p : "", n, SQLITE_TRANSIENT);
+			break;
+		}
+		default:
+			g_assert_not_reached();
+		}
+	}
+	va_end(ap);
+	return st;
+}
+
+/* Step a statement that returns no rows. */
+static gboolean
+store_done(rd_store *s, sqlite3_stmt *st, GError **error)
+{
+	int rc;
+
+	if (st == NULL)
+		return FALSE;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(s, rc, error);
+	return TRUE;
+}
+
+/* Step to the next row: 1 row, 0 done, -1 error. */
+static int
+store_row(rd_store *s, sqlite3_stmt *st, GError **error)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail(s, rc, error);
+	return -1;
+}
+
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? g_strdup((const char *)t) : NULL;
+}
+
+static char *
+store_now(void)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+	return g_date_time_format_iso8601(now);
+}
+
+static gboolean
+store_exec(rd_store *s, const char *sql, GError **error)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		sqlite3_free(msg);
+		return store_fail(s, rc, error);
+	}
+	return TRUE;
+}
+
+static gboolean
+store_migrate(rd_store *s, GError **error)
+{
+	int version = 0;
+	sqlite3_stmt *st = store_prepare(s, error, "PRAGMA user_version", "");
+	int r;
+
+	if (st == NULL)
+		return FALSE;
+	r = store_row(s, st, error);
+	if (r < 0)
+		return FALSE;
+	if (r > 0)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (version > (int)G_N_ELEMENTS(migrations)) {
+		g_set_error(error, RD_ERROR, RD_CONFIG,
+			    "database %s has schema version %d, newer than this rounds (%d)",
+			    s->path, version, (int)G_N_ELEMENTS(migrations));
+		return FALSE;
+	}
+	for (int v = version; v < (int)G_N_ELEMENTS(migrations); v++) {
+		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
+
+		if (!rd_store_begin(s, error))
+			return FALSE;
+		/* Another process may have migrated while we waited for the lock. */
+		st = store_prepare(s, error, "PRAGMA user_version", "");
+		if (st == NULL || (r = store_row(s, st, error)) < 0) {
+			rd_store_rollback(s);
+			return FALSE;
+		}
+		if (r > 0 && sqlite3_column_int(st, 0) > v) {
+			sqlite3_reset(st);
+			rd_store_rollback(s);
+			continue;
+		}
+		sqlite3_reset(st);
+		if (!store_exec(s, migrations[v], error) || !store_exec(s, bump, error)) {
+			rd_store_rollback(s);
+			return FALSE;
+		}
+		if (!rd_store_commit(s, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+stmt_finalize(gpointer st)
+{
+	sqlite3_finalize(st);
+}
+
+rd_store *
+rd_store_open(const char *path, int busy_timeout_ms, GError **error)
+{
+	rd_store *s = g_new0(rd_store, 1);
+	int rc;
+
+	s->path = g_strdup(path);
+	s->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, stmt_finalize);
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(s, rc, error);
+		rd_store_close(s);
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->db, busy_timeout_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* WAL lets readers (digests, CLI) run while the MTA delivers;
+	 * synchronous=FULL makes a commit durable before we exit 0. */
+	if (!store_exec(s, "PRAGMA journal_mode = WAL", error) ||
+	    !store_exec(s, "PRAGMA synchronous = FULL", error) ||
+	    !store_exec(s, "PRAGMA foreign_keys = ON", error) || !store_migrate(s, error)) {
+		rd_store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+rd_store_close(rd_store *s)
+{
+	if (s == NULL)
+		return;
+	g_hash_table_destroy(s->stmts);
+	sqlite3_close_v2(s->db);
+	g_free(s->path);
+	g_free(s);
+}
+
+gboolean
+rd_store_begin(rd_store *s, GError **error)
+{
+	return store_done(s, store_prepare(s, error, "BEGIN IMMEDIATE", ""), error);
+}
+
+gboolean
+rd_store_commit(rd_store *s, GError **error)
+{
+	return store_done(s, store_prepare(s, error, "COMMIT", ""), error);
+}
+
+void
+rd_store_rollback(rd_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- communities ---- */
+
+void
+rd_community_free(rd_community *c)
+{
+	if (c == NULL)
+		return;
+	g_free(c->name);
+	g_free(c->domain);
+	g_free(c->title);
+	g_free(c->policy);
+	g_free(c->created);
+	g_free(c);
+}
+
+#define COMMUNITY_COLS "id, name, domain, title, policy, accept_auto, created"
+
+static rd_community *
+community_from_row(sqlite3_stmt *st)
+{
+	rd_community *c = g_new0(rd_community, 1);
+
+	c->id = sqlite3_column_int64(st, 0);
+	c->name = col_text(st, 1);
+	c->domain = col_text(st, 2);
+	c->title = col_text(st, 3);
+	c->policy = col_text(st, 4);
+	c->accept_auto = sqlite3_column_int(st, 5);
+	c->created = col_text(st, 6);
+	return c;
+}
+
+gboolean
+rd_store_community_create(rd_store *s, const char *name, const char *domain, const char *title,
+			  const char *policy, gint64 *id, GError **error)
+{
+	g_autofree char *now = store_now();
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "INSERT INTO communities (name, domain, title, policy, created) VALUES (?,?,?,?,?)",
+	    "ttttt", name, domain, title, policy, now);
+
+	if (!store_done(s, st, error))
+		return FALSE;
+	if (id)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return TRUE;
+}
+
+static rd_community *
+community_one(rd_store *s, sqlite3_stmt *st, const char *what, GError **error)
+{
+	rd_community *c = NULL;
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	r = store_row(s, st, error);
+	if (r < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no community %s", what);
+		return NULL;
+	}
+	c = community_from_row(st);
+	sqlite3_reset(st);
+	return c;
+}
+
+rd_community *
+rd_store_community_get(rd_store *s, const char *name, const char *domain, GError **error)
+{
+	g_autofree char *what = g_strdup_printf("%s@%s", name, domain);
+
+	return community_one(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT " COMMUNITY_COLS " FROM communities WHERE name = ? AND domain = ?",
+			  "tt", name, domain),
+	    what, error);
+}
+
+rd_community *
+rd_store_community_get_by_id(rd_store *s, gint64 id, GError **error)
+{
+	g_autofree char *what = g_strdup_printf("#%" G_GINT64_FORMAT, id);
+
+	return community_one(
+	    s,
+	    store_prepare(s, error, "SELECT " COMMUNITY_COLS " FROM communities WHERE id = ?",
+			  "i", id),
+	    what, error);
+}
+
+GPtrArray *
+rd_store_community_list(rd_store *s, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT " COMMUNITY_COLS " FROM communities ORDER BY domain, name", "");
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)rd_community_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, community_from_row(st));
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+gboolean
+rd_store_community_set(rd_store *s, gint64 id, const char *key, const char *value,
+		       GError **error)
+{
+	const char *sql;
+
+	/* Column names cannot be bound: map each settable key to its own
+	 * statement instead of building SQL from input. */
+	if (strcmp(key, "title") == 0)
+		sql = "UPDATE communities SET title = ? WHERE id = ?";
+	else if (strcmp(key, "policy") == 0)
+		sql = "UPDATE communities SET policy = ? WHERE id = ?";
+	else if (strcmp(key, "accept_auto") == 0)
+		sql = "UPDATE communities SET accept_auto = ? WHERE id = ?";
+	else {
+		g_set_error(error, RD_ERROR, RD_USAGE, "unknown community setting %s", key);
+		return FALSE;
+	}
+	return store_done(s, store_prepare(s, error, sql, "ti", value, id), error);
+}
+
+/* ---- people and memberships ---- */
+
+void
+rd_member_free(rd_member *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->address);
+	g_free(m->name);
+	g_free(m->role);
+	g_free(m->delivery);
+	g_free(m->status);
+	g_free(m->delivery_disabled_reason);
+	g_free(m->timezone);
+	g_free(m->digest_time);
+	g_free(m->digest_frequency);
+	g_free(m->grouping);
+	g_free(m->created);
+	g_free(m);
+}
+
+gboolean
+rd_store_person_ensure(rd_store *s, const char *address, const char *name, gint64 *id,
+		       GError **error)
+{
+	g_autofree char *now = store_now();
+	sqlite3_stmt *st;
+	int r;
+
+	st = store_prepare(s, error,
+			   "INSERT INTO people (address, name, created) VALUES (?,?,?) "
+			   "ON CONFLICT (address) DO UPDATE SET name = coalesce(excluded.name, name)",
+			   "ttt", address, name, now);
+	if (!store_done(s, st, error))
+		return FALSE;
+	st = store_prepare(s, error, "SELECT id FROM people WHERE address = ?", "t", address);
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	g_assert(r > 0);
+	*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_member_add(rd_store *s, gint64 community_id, gint64 person_id, const char *role,
+		    const char *delivery, GError **error)
+{
+	g_autofree char *now = store_now();
+
+	return store_done(
+	    s,
+	    store_prepare(s, error,
+			  "INSERT INTO memberships (community_id, person_id, role, delivery, "
+			  "created) VALUES (?,?,?,?,?) ON CONFLICT (community_id, person_id) DO "
+			  "UPDATE SET role = excluded.role, delivery = excluded.delivery, "
+			  "status = 'active'",
+			  "iitt" "t", community_id, person_id, role, delivery, now),
+	    error);
+}
+
+gboolean
+rd_store_member_remove(rd_store *s, gint64 community_id, const char *address, GError **error)
+{
+	if (!store_done(s,
+			store_prepare(s, error,
+				      "DELETE FROM memberships WHERE community_id = ? AND person_id "
+				      "= (SELECT id FROM people WHERE address = ?)",
+				      "it", community_id, address),
+			error))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s is not a member", address);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+rd_store_member_set(rd_store *s, gint64 community_id, const char *address, const char *key,
+		    const char *value, GError **error)
+{
+	static const struct {
+		const char *key;
+		const char *sql;
+	} setters[] = {
+	    {"role", "UPDATE memberships SET role = ?1 WHERE community_id = ?2 AND person_id = "
+		     "(SELECT id FROM people WHERE address = ?3)"},
+	    {"delivery", "UPDATE memberships SET delivery = ?1 WHERE community_id = ?2 AND "
+			 "person_id = (SELECT id FROM people WHERE address = ?3)"},
+	    {"status", "UPDATE memberships SET status = ?1 WHERE community_id = ?2 AND person_id = "
+		       "(SELECT id FROM people WHERE address = ?3)"},
+	    {"name", "UPDATE people SET name = ?1 WHERE ?2 IS NOT NULL AND address = ?3"},
+	    {"timezone", "UPDATE people SET timezone = ?1 WHERE ?2 IS NOT NULL AND address = ?3"},
+	    {"digest_time",
+	     "UPDATE people SET digest_time = ?1 WHERE ?2 IS NOT NULL AND address = ?3"},
+	    {"digest_frequency",
+	     "UPDATE people SET digest_frequency = ?1 WHERE ?2 IS NOT NULL AND address = ?3"},
+	    {"digest_day", "UPDATE people SET digest_day = ?1 WHERE ?2 IS NOT NULL AND address = ?3"},
+	    {"grouping", "UPDATE people SET grouping = ?1 WHERE ?2 IS NOT NULL AND address = ?3"},
+	};
+	g_autoptr(rd_member) m = rd_store_member_get(s, community_id, address, error);
+
+	if (m == NULL)
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(setters); i++) {
+		if (strcmp(setters[i].key, key) == 0)
+			return store_done(s,
+					  store_prepare(s, error, setters[i].sql, "tit", value,
+							community_id, address),
+					  error);
+	}
+	g_set_error(error, RD_ERROR, RD_USAGE, "unknown member setting %s", key);
+	return FALSE;
+}
+
+#define MEMBER_SELECT                                                                              \
+	"SELECT p.id, p.address, p.name, m.role, m.delivery, m.status, m.bounce_score, "          \
+	"m.delivery_disabled_reason, p.timezone, p.digest_time, p.digest_frequency, "             \
+	"p.digest_day, p.grouping, m.created FROM memberships m JOIN people p ON p.id = "         \
+	"m.person_id "
+
+static rd_member *
+member_from_row(sqlite3_stmt *st)
+{
+	rd_member *m = g_new0(rd_member, 1);
+
+	m->person_id = sqlite3_column_int64(st, 0);
+	m->address = col_text(st, 1);
+	m->name = col_text(st, 2);
+	m->role = col_text(st, 3);
+	m->delivery = col_text(st, 4);
+	m->status = col_text(st, 5);
+	m->bounce_score = sqlite3_column_double(st, 6);
+	m->delivery_disabled_reason = col_text(st, 7);
+	m->timezone = col_text(st, 8);
+	m->digest_time = col_text(st, 9);
+	m->digest_frequency = col_text(st, 10);
+	m->digest_day = sqlite3_column_int(st, 11);
+	m->grouping = col_text(st, 12);
+	m->created = col_text(st, 13);
+	return m;
+}
+
+rd_member *
+rd_store_member_get(rd_store *s, gint64 community_id, const char *address, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, MEMBER_SELECT "WHERE m.community_id = ? AND p.address = ?", "it",
+	    community_id, address);
+	rd_member *m;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s is not a member", address);
+		return NULL;
+	}
+	m = member_from_row(st);
+	sqlite3_reset(st);
+	return m;
+}
+
+GPtrArray *
+rd_store_member_list(rd_store *s, gint64 community_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, MEMBER_SELECT "WHERE m.community_id = ? ORDER BY p.address", "i",
+	    community_id);
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)rd_member_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, member_from_row(st));
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+/* ---- messages ---- */
+
+void
+rd_attachment_free(rd_attachment *a)
+{
+	g_free(a->filename);
+	g_free(a->content_type);
+	g_free(a->content_id);
+	g_free(a);
+}
+
+void
+rd_stored_message_free(rd_stored_message *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->message_id);
+	g_free(m->parent_message_id);
+	g_free(m->fallback_parent);
+	g_free(m->from_addr);
+	g_free(m->from_name);
+	g_free(m->subject);
+	g_free(m->norm_subject);
+	g_free(m->date_text);
+	g_free(m->status);
+	g_free(m->hold_reason);
+	g_free(m->body);
+	if (m->raw)
+		g_bytes_unref(m->raw);
+	g_strfreev(m->refs);
+	if (m->attachments)
+		g_ptr_array_unref(m->attachments);
+	g_free(m);
+}
+
+gboolean
+rd_store_message_exists(rd_store *s, gint64 community_id, const char *message_id,
+			gboolean *exists, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT 1 FROM messages WHERE community_id = ? AND message_id = ?", "it",
+	    community_id, message_id);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	*exists = r > 0;
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_message_insert(rd_store *s, rd_stored_message *m, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "INSERT INTO messages (community_id, message_id, thread_id, parent_message_id, "
+	    "fallback_parent, from_addr, from_name, subject, norm_subject, is_reply, date, "
+	    "date_text, arrived, status, hold_reason, body, raw) VALUES "
+	    "(?,?,nullif(?,0),?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "itittttttiititttb", m->community_id, m->message_id, m->thread_id,
+	    m->parent_message_id, m->fallback_parent, m->from_addr, m->from_name, m->subject,
+	    m->norm_subject, (gint64)m->is_reply, m->date, m->date_text, m->arrived, m->status,
+	    m->hold_reason, m->body, m->raw);
+
+	if (!store_done(s, st, error))
+		return FALSE;
+	m->id = sqlite3_last_insert_rowid(s->db);
+	for (int i = 0; m->refs && m->refs[i]; i++) {
+		st = store_prepare(s, error, "INSERT INTO refs (message, position, ref) VALUES (?,?,?)",
+				   "iit", m->id, (gint64)i, m->refs[i]);
+		if (!store_done(s, st, error))
+			return FALSE;
+	}
+	for (guint i = 0; m->attachments && i < m->attachments->len; i++) {
+		rd_attachment *a = m->attachments->pdata[i];
+
+		st = store_prepare(s, error,
+				   "INSERT INTO attachments (message, position, filename, "
+				   "content_type, size, content_id) VALUES (?,?,?,?,?,?)",
+				   "iittit", m->id, (gint64)i, a->filename, a->content_type, a->size,
+				   a->content_id);
+		if (!store_done(s, st, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+#define MESSAGE_COLS                                                                               \
+	"id, community_id, message_id, coalesce(thread_id, 0), parent_message_id, "                \
+	"fallback_parent, from_addr, from_name, subject, norm_subject, is_reply, date, "          \
+	"date_text, arrived, status, hold_reason, body "
+
+static gboolean
+message_load_refs(rd_store *s, rd_stored_message *m, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT ref FROM refs WHERE message = ? ORDER BY position", "i", m->id);
+	g_autoptr(GPtrArray) refs = g_ptr_array_new();
+	int r;
+
+	if (st == NULL)
+		return FALSE;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(refs, col_text(st, 0));
+	if (r < 0) {
+		g_ptr_array_set_free_func(refs, g_free);
+		return FALSE;
+	}
+	g_ptr_array_add(refs, NULL);
+	m->refs = (char **)g_ptr_array_free(g_steal_pointer(&refs), FALSE);
+	return TRUE;
+}
+
+static gboolean
+message_load_attachments(rd_store *s, rd_stored_message *m, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "SELECT filename, content_type, size, content_id FROM attachments WHERE message = ? "
+	    "ORDER BY position",
+	    "i", m->id);
+	int r;
+
+	if (st == NULL)
+		return FALSE;
+	m->attachments = g_ptr_array_new_with_free_func((GDestroyNotify)rd_attachment_free);
+	while ((r = store_row(s, st, error)) > 0) {
+		rd_attachment *a = g_new0(rd_attachment, 1);
+
+		a->filename = col_text(st, 0);
+		a->content_type = col_text(st, 1);
+		a->size = sqlite3_column_int64(st, 2);
+		a->content_id = col_text(st, 3);
+		g_ptr_array_add(m->attachments, a);
+	}
+	return r == 0;
+}
+
+static rd_stored_message *
+message_from_row(sqlite3_stmt *st)
+{
+	rd_stored_message *m = g_new0(rd_stored_message, 1);
+
+	m->id = sqlite3_column_int64(st, 0);
+	m->community_id = sqlite3_column_int64(st, 1);
+	m->message_id = col_text(st, 2);
+	m->thread_id = sqlite3_column_int64(st, 3);
+	m->parent_message_id = col_text(st, 4);
+	m->fallback_parent = col_text(st, 5);
+	m->from_addr = col_text(st, 6);
+	m->from_name = col_text(st, 7);
+	m->subject = col_text(st, 8);
+	m->norm_subject = col_text(st, 9);
+	m->is_reply = sqlite3_column_int(st, 10);
+	m->date = sqlite3_column_int64(st, 11);
+	m->date_text = col_text(st, 12);
+	m->arrived = sqlite3_column_int64(st, 13);
+	m->status = col_text(st, 14);
+	m->hold_reason = col_text(st, 15);
+	m->body = col_text(st, 16);
+	return m;
+}
+
+/* Collect all rows of a message query, then load each row's references
+ * (the statement must be finished before another is stepped). */
+static GPtrArray *
+message_rows(rd_store *s, sqlite3_stmt *st, gboolean details, GError **error)
+{
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_stored_message_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, message_from_row(st));
+	if (r < 0)
+		return NULL;
+	for (guint i = 0; i < out->len; i++) {
+		rd_stored_message *m = out->pdata[i];
+
+		if (!message_load_refs(s, m, error))
+			return NULL;
+		if (details && !message_load_attachments(s, m, error))
+			return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
+rd_stored_message *
+rd_store_message_get(rd_store *s, gint64 community_id, const char *message_id,
+		     gboolean with_raw, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "SELECT " MESSAGE_COLS ", raw FROM messages WHERE community_id = ? AND message_id = ?",
+	    "it", community_id, message_id);
+	g_autoptr(rd_stored_message) m = NULL;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no message <%s>", message_id);
+		return NULL;
+	}
+	m = message_from_row(st);
+	if (with_raw)
+		m->raw = g_bytes_new(sqlite3_column_blob(st, 17), sqlite3_column_bytes(st, 17));
+	sqlite3_reset(st);
+	if (!message_load_refs(s, m, error) || !message_load_attachments(s, m, error))
+		return NULL;
+	return g_steal_pointer(&m);
+}
+
+GPtrArray *
+rd_store_message_list(rd_store *s, gint64 community_id, const char *status, GError **error)
+{
+	return message_rows(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT " MESSAGE_COLS " FROM messages WHERE community_id = ? AND "
+			  "(?2 IS NULL OR status = ?2) ORDER BY date, id",
+			  "it", community_id, status),
+	    TRUE, error);
+}
+
+GPtrArray *
+rd_store_thread_messages(rd_store *s, gint64 thread_id, GError **error)
+{
+	return message_rows(s,
+			    store_prepare(s, error,
+					  "SELECT " MESSAGE_COLS
+					  " FROM messages WHERE thread_id = ? ORDER BY date, id",
+					  "i", thread_id),
+			    TRUE, error);
+}
+
+GPtrArray *
+rd_store_messages_touching(rd_store *s, gint64 community_id, const char *id, GError **error)
+{
+	return message_rows(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT " MESSAGE_COLS " FROM messages WHERE community_id = ?1 AND "
+			  "status = 'posted' AND (message_id = ?2 OR id IN (SELECT message FROM "
+			  "refs WHERE ref = ?2))",
+			  "it", community_id, id),
+	    FALSE, error);
+}
+
+rd_stored_message *
+rd_store_subject_match(rd_store *s, gint64 community_id, const char *norm_subject, gint64 from,
+		       gint64 to, GError **error)
+{
+	g_autoptr(GPtrArray) rows = message_rows(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT " MESSAGE_COLS " FROM messages WHERE community_id = ? AND "
+			  "norm_subject = ? AND status = 'posted' AND thread_id IS NOT NULL AND "
+			  "date BETWEEN ? AND ? ORDER BY date DESC, message_id LIMIT 1",
+			  "itii", community_id, norm_subject, from, to),
+	    FALSE, error);
+
+	if (rows == NULL || rows->len == 0)
+		return NULL;
+	return g_ptr_array_steal_index(rows, 0);
+}
+
+GPtrArray *
+rd_store_subject_orphans(rd_store *s, gint64 community_id, const char *norm_subject, gint64 from,
+			 gint64 to, GError **error)
+{
+	return message_rows(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT " MESSAGE_COLS " FROM messages m WHERE community_id = ? AND "
+			  "norm_subject = ? AND status = 'posted' AND is_reply AND "
+			  "parent_message_id IS NULL AND date BETWEEN ? AND ? AND NOT EXISTS "
+			  "(SELECT 1 FROM refs WHERE message = m.id) ORDER BY date",
+			  "itii", community_id, norm_subject, from, to),
+	    FALSE, error);
+}
+
+rd_stored_message *
+rd_store_thread_root(rd_store *s, gint64 thread_id, GError **error)
+{
+	g_autoptr(GPtrArray) rows =
+	    message_rows(s,
+			 store_prepare(s, error,
+				       "SELECT " MESSAGE_COLS " FROM messages WHERE thread_id = ? "
+				       "AND parent_message_id IS NULL ORDER BY date, message_id "
+				       "LIMIT 1",
+				       "i", thread_id),
+			 FALSE, error);
+
+	if (rows == NULL || rows->len == 0)
+		return NULL;
+	return g_ptr_array_steal_index(rows, 0);
+}
+
+gboolean
+rd_store_thread_create(rd_store *s, gint64 community_id, const char *subject, gint64 *id,
+		       GError **error)
+{
+	if (!store_done(s,
+			store_prepare(s, error,
+				      "INSERT INTO threads (community_id, subject) VALUES (?,?)", "it",
+				      community_id, subject),
+			error))
+		return FALSE;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return TRUE;
+}
+
+gboolean
+rd_store_thread_merge(rd_store *s, gint64 from, gint64 to, GError **error)
+{
+	if (from == to)
+		return TRUE;
+	return store_done(s,
+			  store_prepare(s, error, "UPDATE messages SET thread_id = ? WHERE "
+						  "thread_id = ?",
+					"ii", to, from),
+			  error) &&
+	       store_done(s, store_prepare(s, error, "DELETE FROM threads WHERE id = ?", "i", from),
+			  error);
+}
+
+gboolean
+rd_store_message_set_thread(rd_store *s, gint64 row, gint64 thread_id,
+			    const char *parent_message_id, const char *fallback_parent,
+			    GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"UPDATE messages SET thread_id = nullif(?,0), "
+					"parent_message_id = ?, fallback_parent = ? WHERE id = ?",
+					"itti", thread_id,
+					parent_message_id, fallback_parent, row),
+			  error);
+}
+
+gboolean
+rd_store_thread_refresh(rd_store *s, gint64 thread_id, GError **error)
+{
+	/* The thread's subject is its root's: the earliest message without a
+	 * parent (the earliest message when a loop left none). */
+	return store_done(
+	    s,
+	    store_prepare(s, error,
+			  "UPDATE threads SET message_count = (SELECT count(*) FROM messages WHERE "
+			  "thread_id = ?1), first_date = (SELECT min(date) FROM messages WHERE "
+			  "thread_id = ?1), last_date = (SELECT max(date) FROM messages WHERE "
+			  "thread_id = ?1), subject = coalesce((SELECT subject FROM messages WHERE "
+			  "thread_id = ?1 ORDER BY parent_message_id IS NOT NULL, date, message_id "
+			  "LIMIT 1), subject) WHERE id = ?1",
+			  "i", thread_id),
+	    error);
+}
+
+void
+rd_thread_info_free(rd_thread_info *t)
+{
+	if (t == NULL)
+		return;
+	g_free(t->subject);
+	g_free(t);
+}
+
+#define THREAD_COLS "id, community_id, subject, message_count, first_date, last_date"
+
+static rd_thread_info *
+thread_from_row(sqlite3_stmt *st)
+{
+	rd_thread_info *t = g_new0(rd_thread_info, 1);
+
+	t->id = sqlite3_column_int64(st, 0);
+	t->community_id = sqlite3_column_int64(st, 1);
+	t->subject = col_text(st, 2);
+	t->message_count = sqlite3_column_int64(st, 3);
+	t->first_date = sqlite3_column_int64(st, 4);
+	t->last_date = sqlite3_column_int64(st, 5);
+	return t;
+}
+
+GPtrArray *
+rd_store_thread_list(rd_store *s, gint64 community_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT " THREAD_COLS " FROM threads WHERE community_id = ? "
+					 "ORDER BY last_date DESC, id",
+					 "i", community_id);
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_thread_info_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, thread_from_row(st));
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+rd_thread_info *
+rd_store_thread_get(rd_store *s, gint64 thread_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error, "SELECT " THREAD_COLS " FROM threads WHERE id = ?",
+					 "i", thread_id);
+	rd_thread_info *t;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no thread %" G_GINT64_FORMAT, thread_id);
+		return NULL;
+	}
+	t = thread_from_row(st);
+	sqlite3_reset(st);
+	return t;
+}
