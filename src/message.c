@@ -61,27 +61,47 @@ rd_message_to_utf8(const char *bytes, gsize len, const char *charset)
 	return out;
 }
 
+static gboolean
+valid_id(const char *id, gsize len)
+{
+	return len > 0 && len <= 900 && memchr(id, '@', len) != NULL &&
+	       g_utf8_validate_len(id, len, NULL);
+}
+
+/* Message-IDs in a References or In-Reply-To value.  Every <...> group
+ * that holds a valid id counts: GMime's own parser stops at the first id
+ * without an '@', which would lose the parent named after it.  Only when
+ * there are no brackets at all does GMime's more lenient reading apply. */
 static GPtrArray *
 parse_ids(const char *value)
 {
 	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
 	GMimeReferences *refs;
+	gboolean brackets = FALSE;
 
 	if (value == NULL)
 		return ids;
-	refs = g_mime_references_parse(NULL, value);
-	if (refs == NULL)
+	for (const char *p = value; (p = strchr(p, '<')) != NULL;) {
+		const char *start = p + 1, *end = start;
+
+		brackets = TRUE;
+		while (*end && *end != '>' && *end != '<' && !g_ascii_isspace(*end))
+			end++;
+		if (*end == '>' && valid_id(start, (gsize)(end - start)))
+			g_ptr_array_add(ids, g_strndup(start, (gsize)(end - start)));
+		p = *end == '<' ? end : (*end ? end + 1 : end);
+	}
+	if (brackets)
 		return ids;
-	for (int i = 0; i < g_mime_references_length(refs); i++) {
+	refs = g_mime_references_parse(NULL, value);
+	for (int i = 0; refs && i < g_mime_references_length(refs); i++) {
 		const char *id = g_mime_references_get_message_id(refs, i);
 
-		/* GMime already skips garbage between ids; refuse what still
-		 * cannot be a Message-ID (empty, spaces, absurdly long). */
-		if (id == NULL || *id == '\0' || strlen(id) > 900 || strpbrk(id, " \t\r\n<>") != NULL)
-			continue;
-		g_ptr_array_add(ids, g_strdup(id));
+		if (id && valid_id(id, strlen(id)) && strpbrk(id, " \t\r\n<>") == NULL)
+			g_ptr_array_add(ids, g_strdup(id));
 	}
-	g_mime_references_free(refs);
+	if (refs)
+		g_mime_references_free(refs);
 	return ids;
 }
 
