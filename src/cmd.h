@@ -49,5 +49,12 @@ int rd_cmd_message(int argc, char **argv);
 int rd_cmd_template(int argc, char **argv);
 int rd_cmd_trim(int argc, char **argv);
 int rd_cmd_bounce(int argc, char **argv);
+int rd_cmd_digest(int argc, char **argv);
+int rd_cmd_tick(int argc, char **argv);
+int rd_cmd_run(int argc, char **argv);
+int rd_cmd_outbox(int argc, char **argv);
+
+/* The installation secret (hex in the secret file) for tokens. */
+GBytes *rd_cli_secret(const rd_config *c, GError **error);
 
 #endif

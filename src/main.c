@@ -20,6 +20,11 @@ static const struct verb {
     {"deliver", rd_cmd_deliver, "take one message from the MTA on standard input"},
     {"thread", rd_cmd_thread, "list a community's threads, show one thread"},
     {"message", rd_cmd_message, "list a community's messages, show one message"},
+    {"digest", rd_cmd_digest, "preview the digest a person would receive now"},
+    {"tick", rd_cmd_tick, "one scheduler pass: queue due digests, send the outbox"},
+    {"run", rd_cmd_run, "the scheduler daemon: a pass every minute"},
+    {"outbox", rd_cmd_outbox, "list, flush and retry outgoing mail"},
+    {"template", rd_cmd_template, "render a Mustache template with JSON data"},
 };
 
 static void
@@ -43,6 +48,7 @@ main(int argc, char **argv)
 	int i = 1;
 
 	setlocale(LC_ALL, "");
+	g_set_prgname("rounds");
 	g_mime_init();
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--home") == 0 && i + 1 < argc) {

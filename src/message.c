@@ -170,6 +170,7 @@ typedef struct {
 	GString *plain;
 	GString *html;
 	GPtrArray *attachments;
+	GPtrArray *data; /* GBytes of each attachment, when asked for */
 } walk_state;
 
 static void
@@ -221,7 +222,8 @@ walk_alternative(walk_state *w, GMimeMultipart *mp, int depth)
 			append_block(w->plain, t);
 			/* Keep the HTML too, for structure-aware quote removal. */
 			if (other != NULL) {
-				walk_state hw = {g_string_new(NULL), w->html, w->attachments};
+				walk_state hw = {g_string_new(NULL), w->html, w->attachments,
+						 w->data};
 				walk(&hw, other, depth + 1);
 				g_string_free(hw.plain, TRUE);
 			}
@@ -261,6 +263,8 @@ walk(walk_state *w, GMimeObject *obj, int depth)
 		g_autofree char *name = g_strdup_printf("%s.eml", subj && *subj ? subj : "message");
 
 		add_attachment(w, obj, name, (gint64)strlen(text));
+		if (w->data)
+			g_ptr_array_add(w->data, g_bytes_new(text, strlen(text)));
 		return;
 	}
 	if (!GMIME_IS_PART(obj))
@@ -283,6 +287,8 @@ walk(walk_state *w, GMimeObject *obj, int depth)
 		return;
 	g_autoptr(GBytes) data = part_decoded(part);
 	add_attachment(w, obj, filename, (gint64)g_bytes_get_size(data));
+	if (w->data)
+		g_ptr_array_add(w->data, g_bytes_ref(data));
 }
 
 static char *
@@ -367,6 +373,12 @@ message_from(rd_message *m)
 rd_message *
 rd_message_parse(GBytes *data, const char *domain, GError **error)
 {
+	return rd_message_parse_full(data, domain, FALSE, error);
+}
+
+rd_message *
+rd_message_parse_full(GBytes *data, const char *domain, gboolean with_data, GError **error)
+{
 	g_autoptr(rd_message) m = g_new0(rd_message, 1);
 	g_autoptr(GMimeParserOptions) opts = g_mime_parser_options_new();
 	static const char *fallback[] = {"utf-8", "windows-1252", NULL};
@@ -432,6 +444,8 @@ rd_message_parse(GBytes *data, const char *domain, GError **error)
 	w.html = g_string_new(NULL);
 	w.attachments = m->attachments =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_attachment_free);
+	w.data = m->attachment_data =
+	    with_data ? g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref) : NULL;
 	walk(&w, g_mime_message_get_mime_part(m->mime), 0);
 	if (w.html->len > 0)
 		m->body_html = g_strdup(w.html->str);
@@ -468,6 +482,8 @@ rd_message_free(rd_message *m)
 	g_free(m->body_html);
 	if (m->attachments)
 		g_ptr_array_unref(m->attachments);
+	if (m->attachment_data)
+		g_ptr_array_unref(m->attachment_data);
 	g_free(m->auto_submitted);
 	g_free(m->precedence);
 	g_free(m->x_loop);

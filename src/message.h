@@ -20,6 +20,7 @@ typedef struct {
 	char *body;        /* text/plain, or HTML turned into text */
 	char *body_html;   /* the HTML part when there is one (UTF-8), else NULL */
 	GPtrArray *attachments; /* rd_attachment* (store.h) */
+	GPtrArray *attachment_data; /* GBytes* per attachment, only from _parse_full */
 	char *auto_submitted;   /* header values, NULL when absent */
 	char *precedence;
 	char *x_loop;
@@ -29,6 +30,9 @@ typedef struct {
 /* Parse DATA (a whole RFC 5322 message).  DOMAIN is used to derive a
  * Message-ID when there is none.  NULL with RD_DATAERR when unparseable. */
 rd_message *rd_message_parse(GBytes *data, const char *domain, GError **error);
+/* Same, and with WITH_DATA also the decoded bytes of every attachment. */
+rd_message *rd_message_parse_full(GBytes *data, const char *domain, gboolean with_data,
+				  GError **error);
 void rd_message_free(rd_message *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_message, rd_message_free)
 

@@ -89,6 +89,38 @@ static const char *const migrations[] = {
     " size INTEGER NOT NULL,"
     " content_id TEXT,"
     " PRIMARY KEY (message, position));",
+    /* 2: digests and the outbox.  posted_seq orders messages by the moment
+     * they were posted (a held post approved later gets a new number), so
+     * "new since the last digest" is a range that never changes. */
+    "ALTER TABLE messages ADD COLUMN posted_seq INTEGER;"
+    "UPDATE messages SET posted_seq = id WHERE status = 'posted';"
+    "CREATE UNIQUE INDEX messages_posted_seq ON messages(posted_seq);"
+    "CREATE INDEX messages_community_seq ON messages(community_id, posted_seq);"
+    "ALTER TABLE people ADD COLUMN digest_last_slot INTEGER;"
+    "CREATE TABLE digest_state ("
+    " person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " last_seq INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (person_id, community_id));"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL,"
+    " person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,"
+    " community_id INTEGER REFERENCES communities(id) ON DELETE SET NULL,"
+    " recipient TEXT NOT NULL,"
+    " envelope_from TEXT NOT NULL,"
+    " subject TEXT,"
+    " payload TEXT,"
+    " data BLOB,"
+    " status TEXT NOT NULL DEFAULT 'queued'"
+    "  CHECK (status IN ('queued','sent','failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt INTEGER NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " sent_at INTEGER,"
+    " last_code INTEGER,"
+    " last_reply TEXT);"
+    "CREATE INDEX outbox_due ON outbox(status, next_attempt);",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
@@ -545,7 +577,17 @@ rd_store_member_add(rd_store *s, gint64 community_id, gint64 person_id, const ch
 			  "UPDATE SET role = excluded.role, delivery = excluded.delivery, "
 			  "status = 'active'",
 			  "iitt" "t", community_id, person_id, role, delivery, now),
-	    error);
+	    error) &&
+	       /* A newcomer's first digest starts with what is posted after
+		* joining, not with the community's whole history. */
+	       store_done(s,
+			  store_prepare(s, error,
+					"INSERT INTO digest_state (person_id, community_id, "
+					"last_seq) VALUES (?1, ?2, (SELECT coalesce(max(posted_seq), "
+					"0) FROM messages WHERE community_id = ?2)) ON CONFLICT DO "
+					"NOTHING",
+					"ii", person_id, community_id),
+			  error);
 }
 
 gboolean
@@ -725,8 +767,10 @@ rd_store_message_insert(rd_store *s, rd_stored_message *m, GError **error)
 	    s, error,
 	    "INSERT INTO messages (community_id, message_id, thread_id, parent_message_id, "
 	    "fallback_parent, from_addr, from_name, subject, norm_subject, is_reply, date, "
-	    "date_text, arrived, status, hold_reason, body, raw) VALUES "
-	    "(?,?,nullif(?,0),?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "date_text, arrived, status, hold_reason, body, raw, posted_seq) VALUES "
+	    "(?1,?2,nullif(?3,0),?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+	    "CASE WHEN ?14 = 'posted' THEN (SELECT coalesce(max(posted_seq), 0) + 1 FROM "
+	    "messages) END)",
 	    "itittttttiititttb", m->community_id, m->message_id, m->thread_id,
 	    m->parent_message_id, m->fallback_parent, m->from_addr, m->from_name, m->subject,
 	    m->norm_subject, (gint64)m->is_reply, m->date, m->date_text, m->arrived, m->status,
@@ -758,7 +802,7 @@ rd_store_message_insert(rd_store *s, rd_stored_message *m, GError **error)
 #define MESSAGE_COLS                                                                               \
 	"id, community_id, message_id, coalesce(thread_id, 0), parent_message_id, "                \
 	"fallback_parent, from_addr, from_name, subject, norm_subject, is_reply, date, "          \
-	"date_text, arrived, status, hold_reason, body "
+	"date_text, arrived, status, hold_reason, body, coalesce(posted_seq, 0) "
 
 static gboolean
 message_load_refs(rd_store *s, rd_stored_message *m, GError **error)
@@ -828,6 +872,7 @@ message_from_row(sqlite3_stmt *st)
 	m->status = col_text(st, 14);
 	m->hold_reason = col_text(st, 15);
 	m->body = col_text(st, 16);
+	m->posted_seq = sqlite3_column_int64(st, 17);
 	return m;
 }
 
@@ -876,7 +921,7 @@ rd_store_message_get(rd_store *s, gint64 community_id, const char *message_id,
 	}
 	m = message_from_row(st);
 	if (with_raw)
-		m->raw = g_bytes_new(sqlite3_column_blob(st, 17), sqlite3_column_bytes(st, 17));
+		m->raw = g_bytes_new(sqlite3_column_blob(st, 18), sqlite3_column_bytes(st, 18));
 	sqlite3_reset(st);
 	if (!message_load_refs(s, m, error) || !message_load_attachments(s, m, error))
 		return NULL;
@@ -1089,4 +1134,360 @@ rd_store_thread_get(rd_store *s, gint64 thread_id, GError **error)
 	t = thread_from_row(st);
 	sqlite3_reset(st);
 	return t;
+}
+
+/* ---- digests ---- */
+
+void
+rd_digest_person_free(rd_digest_person *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->address);
+	g_free(p->name);
+	g_free(p->timezone);
+	g_free(p->digest_time);
+	g_free(p->digest_frequency);
+	g_free(p->grouping);
+	g_free(p->paused_until);
+	g_free(p);
+}
+
+void
+rd_digest_membership_free(rd_digest_membership *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->name);
+	g_free(m->domain);
+	g_free(m->title);
+	g_free(m);
+}
+
+static gint64
+iso_to_unix(const char *text)
+{
+	g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+	g_autoptr(GDateTime) d = text ? g_date_time_new_from_iso8601(text, utc) : NULL;
+
+	return d ? g_date_time_to_unix(d) : 0;
+}
+
+#define DIGEST_PERSON_SELECT                                                                       \
+	"SELECT p.id, p.address, p.name, p.timezone, p.digest_time, p.digest_frequency, "         \
+	"p.digest_day, p.grouping, p.paused_until, coalesce(p.digest_last_slot, 0), "              \
+	"min(m.created) FROM people p JOIN memberships m ON m.person_id = p.id AND m.delivery = "  \
+	"'digest' AND m.status = 'active' "
+
+static rd_digest_person *
+digest_person_from_row(sqlite3_stmt *st)
+{
+	rd_digest_person *p = g_new0(rd_digest_person, 1);
+	g_autofree char *joined = NULL;
+
+	p->person_id = sqlite3_column_int64(st, 0);
+	p->address = col_text(st, 1);
+	p->name = col_text(st, 2);
+	p->timezone = col_text(st, 3);
+	p->digest_time = col_text(st, 4);
+	p->digest_frequency = col_text(st, 5);
+	p->digest_day = sqlite3_column_int(st, 6);
+	p->grouping = col_text(st, 7);
+	p->paused_until = col_text(st, 8);
+	p->last_slot = sqlite3_column_int64(st, 9);
+	joined = col_text(st, 10);
+	p->joined = iso_to_unix(joined);
+	return p;
+}
+
+GPtrArray *
+rd_store_digest_people(rd_store *s, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, DIGEST_PERSON_SELECT "GROUP BY p.id ORDER BY p.id", "");
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_digest_person_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, digest_person_from_row(st));
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+rd_digest_person *
+rd_store_digest_person(rd_store *s, const char *address, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, DIGEST_PERSON_SELECT "WHERE p.address = ? GROUP BY p.id", "t", address);
+	rd_digest_person *p;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND,
+			    "%s has no digest membership in any community", address);
+		return NULL;
+	}
+	p = digest_person_from_row(st);
+	sqlite3_reset(st);
+	return p;
+}
+
+GPtrArray *
+rd_store_digest_memberships(rd_store *s, gint64 person_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "SELECT c.id, c.name, c.domain, c.title, coalesce(d.last_seq, -1), m.created FROM "
+	    "memberships m JOIN communities c ON c.id = m.community_id LEFT JOIN digest_state d "
+	    "ON d.person_id = m.person_id AND d.community_id = m.community_id WHERE m.person_id = "
+	    "? AND m.delivery = 'digest' AND m.status = 'active' ORDER BY c.title, c.name",
+	    "i", person_id);
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_digest_membership_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0) {
+		rd_digest_membership *m = g_new0(rd_digest_membership, 1);
+		g_autofree char *created = NULL;
+
+		m->community_id = sqlite3_column_int64(st, 0);
+		m->name = col_text(st, 1);
+		m->domain = col_text(st, 2);
+		m->title = col_text(st, 3);
+		m->last_seq = sqlite3_column_int64(st, 4);
+		created = col_text(st, 5);
+		m->joined = iso_to_unix(created);
+		g_ptr_array_add(out, m);
+	}
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+gboolean
+rd_store_max_seq_before(rd_store *s, gint64 community_id, gint64 before, gint64 *seq,
+			GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT coalesce(max(posted_seq), 0) FROM messages WHERE "
+					 "community_id = ? AND posted_seq IS NOT NULL AND arrived < ?",
+					 "ii", community_id, before);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	*seq = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_count_new(rd_store *s, gint64 community_id, gint64 from_seq, const char *exclude_addr,
+		   gint64 *count, gint64 *max_seq, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "SELECT count(*) FILTER (WHERE from_addr <> ?3 COLLATE NOCASE), coalesce(max(posted_seq), "
+	    "?2) FROM messages WHERE community_id = ?1 AND posted_seq > ?2",
+	    "iit", community_id, from_seq, exclude_addr ? exclude_addr : "");
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	*count = sqlite3_column_int64(st, 0);
+	*max_seq = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_digest_advance(rd_store *s, gint64 person_id, gint64 community_id, gint64 last_seq,
+			GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"INSERT INTO digest_state (person_id, community_id, last_seq) "
+					"VALUES (?,?,?) ON CONFLICT (person_id, community_id) DO "
+					"UPDATE SET last_seq = excluded.last_seq",
+					"iii", person_id, community_id, last_seq),
+			  error);
+}
+
+gboolean
+rd_store_person_set_last_slot(rd_store *s, gint64 person_id, gint64 slot, GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"UPDATE people SET digest_last_slot = ? WHERE id = ?", "ii",
+					slot, person_id),
+			  error);
+}
+
+GPtrArray *
+rd_store_messages_seq_range(rd_store *s, gint64 community_id, gint64 from_seq, gint64 to_seq,
+			    GError **error)
+{
+	return message_rows(s,
+			    store_prepare(s, error,
+					  "SELECT " MESSAGE_COLS " FROM messages WHERE "
+					  "community_id = ? AND posted_seq > ? AND posted_seq <= ? "
+					  "ORDER BY posted_seq",
+					  "iii", community_id, from_seq, to_seq),
+			    TRUE, error);
+}
+
+GPtrArray *
+rd_store_thread_messages_upto(rd_store *s, gint64 thread_id, gint64 to_seq, GError **error)
+{
+	return message_rows(s,
+			    store_prepare(s, error,
+					  "SELECT " MESSAGE_COLS " FROM messages WHERE thread_id = ? "
+					  "AND posted_seq IS NOT NULL AND (?2 = 0 OR posted_seq <= ?2) "
+					  "ORDER BY date, id",
+					  "ii", thread_id, to_seq),
+			    FALSE, error);
+}
+
+/* ---- outbox ---- */
+
+void
+rd_outbox_item_free(rd_outbox_item *item)
+{
+	if (item == NULL)
+		return;
+	g_free(item->kind);
+	g_free(item->recipient);
+	g_free(item->envelope_from);
+	g_free(item->subject);
+	g_free(item->payload);
+	if (item->data)
+		g_bytes_unref(item->data);
+	g_free(item->status);
+	g_free(item->last_reply);
+	g_free(item);
+}
+
+gboolean
+rd_store_outbox_add(rd_store *s, rd_outbox_item *item, GError **error)
+{
+	static GBytes *empty;
+	sqlite3_stmt *st;
+
+	if (empty == NULL)
+		empty = g_bytes_new_static("", 0);
+	st = store_prepare(s, error,
+			   "INSERT INTO outbox (kind, person_id, community_id, recipient, "
+			   "envelope_from, subject, payload, data, status, next_attempt, created) "
+			   "VALUES (?, nullif(?,0), nullif(?,0), ?, ?, ?, ?, CASE WHEN ?9 THEN ?8 END,"
+			   " 'queued', ?10, ?11)",
+			   "tiittttbiii", item->kind, item->person_id, item->community_id,
+			   item->recipient, item->envelope_from, item->subject, item->payload,
+			   item->data ? item->data : empty, (gint64)(item->data != NULL),
+			   item->next_attempt, item->created);
+	if (!store_done(s, st, error))
+		return FALSE;
+	item->id = sqlite3_last_insert_rowid(s->db);
+	return TRUE;
+}
+
+#define OUTBOX_COLS                                                                                \
+	"id, kind, coalesce(person_id, 0), coalesce(community_id, 0), recipient, envelope_from, "  \
+	"subject, payload, status, attempts, next_attempt, created, coalesce(sent_at, 0), "       \
+	"coalesce(last_code, 0), last_reply "
+
+static rd_outbox_item *
+outbox_from_row(sqlite3_stmt *st, gboolean with_data)
+{
+	rd_outbox_item *o = g_new0(rd_outbox_item, 1);
+
+	o->id = sqlite3_column_int64(st, 0);
+	o->kind = col_text(st, 1);
+	o->person_id = sqlite3_column_int64(st, 2);
+	o->community_id = sqlite3_column_int64(st, 3);
+	o->recipient = col_text(st, 4);
+	o->envelope_from = col_text(st, 5);
+	o->subject = col_text(st, 6);
+	o->payload = col_text(st, 7);
+	o->status = col_text(st, 8);
+	o->attempts = sqlite3_column_int64(st, 9);
+	o->next_attempt = sqlite3_column_int64(st, 10);
+	o->created = sqlite3_column_int64(st, 11);
+	o->sent_at = sqlite3_column_int64(st, 12);
+	o->last_code = sqlite3_column_int64(st, 13);
+	o->last_reply = col_text(st, 14);
+	if (with_data && sqlite3_column_type(st, 15) != SQLITE_NULL)
+		o->data = g_bytes_new(sqlite3_column_blob(st, 15), sqlite3_column_bytes(st, 15));
+	return o;
+}
+
+GPtrArray *
+rd_store_outbox_due(rd_store *s, gint64 now, guint limit, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT " OUTBOX_COLS ", data FROM outbox WHERE status = "
+					 "'queued' AND next_attempt <= ? ORDER BY next_attempt, id "
+					 "LIMIT ?",
+					 "ii", now, (gint64)limit);
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_outbox_item_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, outbox_from_row(st, TRUE));
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+GPtrArray *
+rd_store_outbox_list(rd_store *s, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id DESC", "");
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_outbox_item_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, outbox_from_row(st, FALSE));
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+gboolean
+rd_store_outbox_update(rd_store *s, gint64 id, const char *status, gint64 attempts,
+		       gint64 next_attempt, gint64 sent_at, gint64 code, const char *reply,
+		       GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"UPDATE outbox SET status = ?, attempts = ?, next_attempt = "
+					"?, sent_at = nullif(?, 0), last_code = nullif(?, 0), "
+					"last_reply = ? WHERE id = ?",
+					"tiiiiti", status, attempts, next_attempt, sent_at, code,
+					reply, id),
+			  error);
+}
+
+gboolean
+rd_store_outbox_retry(rd_store *s, gint64 id, gint64 now, GError **error)
+{
+	if (!store_done(s,
+			store_prepare(s, error,
+				      "UPDATE outbox SET status = 'queued', next_attempt = ? WHERE "
+				      "id = ? AND status <> 'sent'",
+				      "ii", now, id),
+			error))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND,
+			    "no unsent outbox entry %" G_GINT64_FORMAT, id);
+		return FALSE;
+	}
+	return TRUE;
 }

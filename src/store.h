@@ -65,6 +65,7 @@ typedef struct {
 	char *status;       /* posted|held */
 	char *hold_reason;
 	char *body;
+	gint64 posted_seq;  /* order of posting, 0 while held */
 	GBytes *raw;
 	char **refs;        /* cleaned reference chain, oldest first */
 	GPtrArray *attachments; /* rd_attachment* */
@@ -166,5 +167,94 @@ GPtrArray *rd_store_thread_list(rd_store *s, gint64 community_id, GError **error
 rd_thread_info *rd_store_thread_get(rd_store *s, gint64 thread_id, GError **error);
 void rd_thread_info_free(rd_thread_info *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_thread_info, rd_thread_info_free)
+
+/* ---- digests ---- */
+
+typedef struct {
+	gint64 person_id;
+	char *address;
+	char *name;
+	char *timezone;
+	char *digest_time;
+	char *digest_frequency;
+	int digest_day;
+	char *grouping;
+	char *paused_until;
+	gint64 last_slot;   /* unix time of the last slot decided, 0 = never */
+	gint64 joined;      /* earliest membership (unix), the start for newcomers */
+} rd_digest_person;
+
+typedef struct {
+	gint64 community_id;
+	char *name;
+	char *domain;
+	char *title;
+	gint64 last_seq;    /* -1 when the person never had a digest here */
+	gint64 joined;      /* membership created (unix) */
+} rd_digest_membership;
+
+/* Everyone with at least one active digest membership. */
+GPtrArray *rd_store_digest_people(rd_store *s, GError **error);
+/* One person (by address), or NULL with RD_NOTFOUND. */
+rd_digest_person *rd_store_digest_person(rd_store *s, const char *address, GError **error);
+/* The person's active digest memberships. */
+GPtrArray *rd_store_digest_memberships(rd_store *s, gint64 person_id, GError **error);
+/* Highest posted_seq in a community among messages that arrived before
+ * BEFORE (unix), 0 when none. */
+gboolean rd_store_max_seq_before(rd_store *s, gint64 community_id, gint64 before, gint64 *seq,
+				 GError **error);
+/* Count and highest seq of posted messages after FROM_SEQ not written by
+ * EXCLUDE_ADDR; *max_seq is the highest seq overall (own messages too). */
+gboolean rd_store_count_new(rd_store *s, gint64 community_id, gint64 from_seq,
+			    const char *exclude_addr, gint64 *count, gint64 *max_seq,
+			    GError **error);
+gboolean rd_store_digest_advance(rd_store *s, gint64 person_id, gint64 community_id,
+				 gint64 last_seq, GError **error);
+gboolean rd_store_person_set_last_slot(rd_store *s, gint64 person_id, gint64 slot,
+				       GError **error);
+/* Posted messages of a community with FROM_SEQ < posted_seq <= TO_SEQ. */
+GPtrArray *rd_store_messages_seq_range(rd_store *s, gint64 community_id, gint64 from_seq,
+				       gint64 to_seq, GError **error);
+/* Posted messages of a thread with posted_seq <= TO_SEQ (0: all). */
+GPtrArray *rd_store_thread_messages_upto(rd_store *s, gint64 thread_id, gint64 to_seq,
+					 GError **error);
+void rd_digest_person_free(rd_digest_person *p);
+void rd_digest_membership_free(rd_digest_membership *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_digest_person, rd_digest_person_free)
+
+/* ---- outbox ---- */
+
+typedef struct {
+	gint64 id;
+	char *kind;          /* "digest" or "message" */
+	gint64 person_id;    /* 0 when none */
+	gint64 community_id; /* 0 when none */
+	char *recipient;
+	char *envelope_from;
+	char *subject;
+	char *payload;       /* digests: the frozen selection (JSON) */
+	GBytes *data;        /* other kinds: the complete message */
+	char *status;        /* queued, sent, failed */
+	gint64 attempts;
+	gint64 next_attempt;
+	gint64 created;
+	gint64 sent_at;
+	gint64 last_code;
+	char *last_reply;
+} rd_outbox_item;
+
+gboolean rd_store_outbox_add(rd_store *s, rd_outbox_item *item, GError **error);
+/* Queued items due at NOW, oldest first, at most LIMIT (with data). */
+GPtrArray *rd_store_outbox_due(rd_store *s, gint64 now, guint limit, GError **error);
+/* Every item, newest first, without data. */
+GPtrArray *rd_store_outbox_list(rd_store *s, GError **error);
+/* Record the outcome of one attempt. */
+gboolean rd_store_outbox_update(rd_store *s, gint64 id, const char *status, gint64 attempts,
+				gint64 next_attempt, gint64 sent_at, gint64 code,
+				const char *reply, GError **error);
+/* Queue ID again now (failed or deferred); RD_NOTFOUND when there is none. */
+gboolean rd_store_outbox_retry(rd_store *s, gint64 id, gint64 now, GError **error);
+void rd_outbox_item_free(rd_outbox_item *item);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_outbox_item, rd_outbox_item_free)
 
 #endif

@@ -50,7 +50,7 @@ rd_thread_assign_parents(rd_thread_node **nodes, guint n)
 	for (guint i = 0; i < n; i++) {
 		char **r = nodes[i]->refs;
 
-		for (guint k = 1; r && r[k]; k++) {
+		for (guint k = 1; r && r[0] && r[k]; k++) {
 			GHashTable *v;
 
 			if (g_hash_table_contains(real, r[k]))

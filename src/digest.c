@@ -1,0 +1,1006 @@
+/* digest.c - deciding, freezing and rendering personalised digests. */
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "message.h"
+#include "mustache.h"
+#include "schedule.h"
+#include "token.h"
+#include "trim.h"
+
+#define BATCH_PEOPLE 200
+
+void
+rd_digest_selection_free(rd_digest_selection *sel)
+{
+	if (sel == NULL)
+		return;
+	g_free(sel->address);
+	g_free(sel->name);
+	g_free(sel->timezone);
+	if (sel->ranges)
+		g_array_unref(sel->ranges);
+	g_free(sel);
+}
+
+static rd_digest_selection *
+selection_new(const rd_digest_person *p, gint64 slot)
+{
+	rd_digest_selection *sel = g_new0(rd_digest_selection, 1);
+
+	sel->person_id = p->person_id;
+	sel->address = g_strdup(p->address);
+	sel->name = g_strdup(p->name);
+	sel->timezone = g_strdup(p->timezone);
+	sel->slot = slot;
+	sel->ranges = g_array_new(FALSE, FALSE, sizeof(rd_digest_range));
+	return sel;
+}
+
+/* ---- deciding ---- */
+
+gboolean
+rd_digest_decide(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p, gint64 now,
+		 gboolean *due, GPtrArray *selections, GArray *advance, GError **error)
+{
+	g_autoptr(GTimeZone) tz = rd_schedule_zone(p->timezone, ctx->default_timezone);
+	g_autoptr(GPtrArray) ms = NULL;
+	rd_digest_selection *combined = NULL;
+	rd_frequency freq = RD_FREQ_DAILY;
+	gint64 slot, paused;
+
+	*due = FALSE;
+	rd_schedule_parse_frequency(p->digest_frequency, &freq);
+	slot = rd_schedule_last_slot(now, tz, p->digest_time, freq, p->digest_day);
+	if (slot < 0 || slot <= MAX(p->last_slot, p->joined))
+		return TRUE;
+	*due = TRUE;
+	ms = rd_store_digest_memberships(s, p->person_id, error);
+	if (ms == NULL)
+		return FALSE;
+	/* A paused person's slots pass without mail; what was posted meanwhile
+	 * is skipped rather than arriving in one huge digest afterwards. */
+	paused = p->paused_until ? rd_schedule_parse_iso(p->paused_until) : -1;
+	for (guint i = 0; i < ms->len; i++) {
+		rd_digest_membership *m = ms->pdata[i];
+		rd_digest_range r = {m->community_id, m->last_seq, 0};
+		gint64 count = 0;
+
+		if (r.from_seq < 0 &&
+		    !rd_store_max_seq_before(s, m->community_id, m->joined, &r.from_seq, error))
+			return FALSE;
+		if (!rd_store_count_new(s, m->community_id, r.from_seq, p->address, &count, &r.to_seq,
+					error))
+			return FALSE;
+		g_array_append_val(advance, r);
+		if (count == 0 || paused > now)
+			continue;
+		if (p->grouping && strcmp(p->grouping, "separate") == 0) {
+			rd_digest_selection *sel = selection_new(p, slot);
+
+			g_array_append_val(sel->ranges, r);
+			g_ptr_array_add(selections, sel);
+			continue;
+		}
+		if (combined == NULL) {
+			combined = selection_new(p, slot);
+			g_ptr_array_add(selections, combined);
+		}
+		g_array_append_val(combined->ranges, r);
+	}
+	return TRUE;
+}
+
+char *
+rd_digest_selection_to_payload(const rd_digest_selection *sel)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_append_printf(s, "{\"slot\":%" G_GINT64_FORMAT ",\"ranges\":[", sel->slot);
+	for (guint i = 0; i < sel->ranges->len; i++) {
+		rd_digest_range *r = &g_array_index(sel->ranges, rd_digest_range, i);
+
+		g_string_append_printf(s,
+				       "%s[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
+				       ",%" G_GINT64_FORMAT "]",
+				       i ? "," : "", r->community_id, r->from_seq, r->to_seq);
+	}
+	g_string_append(s, "]}");
+	return g_string_free(s, FALSE);
+}
+
+rd_digest_selection *
+rd_digest_selection_from_payload(const char *payload, gint64 person_id, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(rd_digest_selection) sel = g_new0(rd_digest_selection, 1);
+	JsonObject *o;
+	JsonArray *ranges;
+
+	if (payload == NULL || !json_parser_load_from_data(parser, payload, -1, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+		g_set_error(error, RD_ERROR, RD_SOFTWARE, "outbox: a digest payload is damaged");
+		return NULL;
+	}
+	o = json_node_get_object(json_parser_get_root(parser));
+	sel->person_id = person_id;
+	sel->slot = json_object_get_int_member_with_default(o, "slot", 0);
+	sel->ranges = g_array_new(FALSE, FALSE, sizeof(rd_digest_range));
+	ranges = json_object_get_array_member(o, "ranges");
+	for (guint i = 0; ranges && i < json_array_get_length(ranges); i++) {
+		JsonArray *a = json_array_get_array_element(ranges, i);
+		rd_digest_range r;
+
+		if (a == NULL || json_array_get_length(a) != 3)
+			continue;
+		r.community_id = json_array_get_int_element(a, 0);
+		r.from_seq = json_array_get_int_element(a, 1);
+		r.to_seq = json_array_get_int_element(a, 2);
+		g_array_append_val(sel->ranges, r);
+	}
+	return g_steal_pointer(&sel);
+}
+
+/* The VERP return path: bounces name the member they are for. */
+static char *
+bounce_address(const rd_digest_ctx *ctx, const rd_community *c, gint64 person_id)
+{
+	g_autofree char *token =
+	    rd_token_make(ctx->secret, RD_TOKEN_BOUNCE, c->name, (guint64)person_id, (guint64)c->id);
+	g_autofree char *ext = g_strdup_printf("b-%s", token);
+
+	return g_strdup_printf("%s%c%s@%s", c->name, ctx->delimiter, ext, c->domain);
+}
+
+static gboolean
+enqueue_person(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p, gint64 now,
+	       guint *queued, GError **error)
+{
+	g_autoptr(GPtrArray) sels =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_digest_selection_free);
+	g_autoptr(GArray) advance = g_array_new(FALSE, FALSE, sizeof(rd_digest_range));
+	gboolean due;
+	gint64 slot = 0;
+
+	if (!rd_digest_decide(s, ctx, p, now, &due, sels, advance, error))
+		return FALSE;
+	if (!due)
+		return TRUE;
+	for (guint i = 0; i < sels->len; i++) {
+		rd_digest_selection *sel = sels->pdata[i];
+		rd_digest_range *first = &g_array_index(sel->ranges, rd_digest_range, 0);
+		g_autoptr(rd_community) c = rd_store_community_get_by_id(s, first->community_id, error);
+		g_autoptr(rd_outbox_item) item = g_new0(rd_outbox_item, 1);
+
+		if (c == NULL)
+			return FALSE;
+		slot = sel->slot;
+		item->kind = g_strdup("digest");
+		item->person_id = p->person_id;
+		item->community_id = c->id;
+		item->recipient = g_strdup(p->address);
+		item->envelope_from = bounce_address(ctx, c, p->person_id);
+		item->payload = rd_digest_selection_to_payload(sel);
+		item->next_attempt = now;
+		item->created = now;
+		if (!rd_store_outbox_add(s, item, error))
+			return FALSE;
+		(*queued)++;
+	}
+	for (guint i = 0; i < advance->len; i++) {
+		rd_digest_range *r = &g_array_index(advance, rd_digest_range, i);
+
+		if (!rd_store_digest_advance(s, p->person_id, r->community_id, r->to_seq, error))
+			return FALSE;
+	}
+	if (slot == 0) {
+		/* Nothing new: remember the slot all the same, so it is not
+		 * decided again. */
+		g_autoptr(GTimeZone) tz = rd_schedule_zone(p->timezone, ctx->default_timezone);
+		rd_frequency freq = RD_FREQ_DAILY;
+
+		rd_schedule_parse_frequency(p->digest_frequency, &freq);
+		slot = rd_schedule_last_slot(now, tz, p->digest_time, freq, p->digest_day);
+	}
+	return rd_store_person_set_last_slot(s, p->person_id, slot, error);
+}
+
+gboolean
+rd_digest_enqueue_due(rd_store *s, const rd_digest_ctx *ctx, gint64 now, guint *queued,
+		      guint *people, GError **error)
+{
+	g_autoptr(GPtrArray) all = rd_store_digest_people(s, error);
+	guint in_batch = 0;
+
+	*queued = 0;
+	*people = 0;
+	if (all == NULL)
+		return FALSE;
+	for (guint i = 0; i < all->len; i++) {
+		if (in_batch == 0 && !rd_store_begin(s, error))
+			return FALSE;
+		if (!enqueue_person(s, ctx, all->pdata[i], now, queued, error)) {
+			rd_store_rollback(s);
+			return FALSE;
+		}
+		(*people)++;
+		if (++in_batch == BATCH_PEOPLE || i + 1 == all->len) {
+			if (!rd_store_commit(s, error)) {
+				rd_store_rollback(s);
+				return FALSE;
+			}
+			in_batch = 0;
+		}
+	}
+	return TRUE;
+}
+
+/* ---- rendering: the model ---- */
+
+typedef struct {
+	gint64 thread_id;
+	rd_community *community;
+	char *subject;
+	GPtrArray *fresh;   /* rd_stored_message*, the new ones, borrowed */
+	GPtrArray *all;     /* every posted message of the thread up to to_seq, owned */
+	gboolean took_part;
+	gboolean unanswered;
+	gboolean is_new;
+	int section;
+	gint64 last_date;
+} conversation;
+
+static void
+conversation_free(conversation *c)
+{
+	g_free(c->subject);
+	g_ptr_array_unref(c->fresh);
+	if (c->all)
+		g_ptr_array_unref(c->all);
+	g_free(c);
+}
+
+static const char *const section_titles[] = {
+    "Conversations you are in",
+    "Questions waiting for an answer",
+    "New conversations",
+    "More activity",
+};
+
+static int
+conversation_cmp(gconstpointer a, gconstpointer b)
+{
+	const conversation *x = *(conversation *const *)a, *y = *(conversation *const *)b;
+
+	if (x->section != y->section)
+		return x->section - y->section;
+	if (x->fresh->len != y->fresh->len)
+		return (int)y->fresh->len - (int)x->fresh->len;
+	if (x->last_date != y->last_date)
+		return x->last_date > y->last_date ? -1 : 1;
+	return x->thread_id < y->thread_id ? -1 : x->thread_id > y->thread_id;
+}
+
+static gboolean
+looks_like_question(const rd_stored_message *m)
+{
+	return strchr(m->subject, '?') != NULL || (m->body && strchr(m->body, '?') != NULL);
+}
+
+static char *
+human_size(gint64 n)
+{
+	if (n < 1024)
+		return g_strdup_printf("%" G_GINT64_FORMAT " bytes", n);
+	if (n < 1024 * 1024)
+		return g_strdup_printf("%" G_GINT64_FORMAT " KB", (n + 512) / 1024);
+	return g_strdup_printf("%.1f MB", (double)n / (1024.0 * 1024.0));
+}
+
+static char *
+mailto(const char *address, const char *subject)
+{
+	g_autofree char *enc = g_uri_escape_string(subject, NULL, FALSE);
+
+	return g_strdup_printf("mailto:%s?subject=%s", address, enc);
+}
+
+/* Escape text for HTML and make http(s) links clickable; newlines become
+ * <br>.  The text is never trusted: everything else is escaped. */
+static char *
+html_text(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	const char *p = text;
+
+	while (*p) {
+		const char *l = NULL;
+		const char *h1 = strstr(p, "http://"), *h2 = strstr(p, "https://");
+
+		l = h1 && (!h2 || h1 < h2) ? h1 : h2;
+		if (l == NULL) {
+			l = p + strlen(p);
+		}
+		g_autofree char *before = g_markup_escape_text(p, (gssize)(l - p));
+		g_string_append(out, before);
+		if (*l == '\0')
+			break;
+		const char *e = l;
+		while (*e && !g_ascii_isspace(*e) && *e != '<' && *e != '>' && *e != '"')
+			e++;
+		while (e > l && strchr(".,;:!?)'", e[-1]))
+			e--;
+		g_autofree char *url = g_markup_escape_text(l, (gssize)(e - l));
+		g_string_append_printf(out, "<a href=\"%s\" style=\"color:#1a5fb4\">%s</a>", url,
+				       url);
+		p = e;
+	}
+	/* Newlines to <br> after escaping, so no markup is ever injected. */
+	GString *br = g_string_new(NULL);
+	for (const char *q = out->str; *q; q++) {
+		if (*q == '\n')
+			g_string_append(br, "<br>\n");
+		else
+			g_string_append_c(br, *q);
+	}
+	g_string_free(out, TRUE);
+	return g_string_free(br, FALSE);
+}
+
+static char *
+participants(const conversation *c, const char *self)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	gboolean you = FALSE;
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < c->all->len; i++) {
+		rd_stored_message *m = c->all->pdata[i];
+		const char *n = m->from_name ? m->from_name : m->from_addr;
+
+		if (g_ascii_strcasecmp(m->from_addr, self) == 0) {
+			you = TRUE;
+			continue;
+		}
+		if (g_hash_table_contains(seen, n))
+			continue;
+		g_hash_table_add(seen, (gpointer)n);
+		g_ptr_array_add(names, g_strdup(n));
+	}
+	if (you)
+		g_ptr_array_add(names, g_strdup("you"));
+	for (guint i = 0; i < names->len; i++) {
+		if (i > 0)
+			g_string_append(s, i + 1 == names->len ? " and " : ", ");
+		g_string_append(s, names->pdata[i]);
+	}
+	return g_string_free(s, FALSE);
+}
+
+typedef struct {
+	const rd_digest_ctx *ctx;
+	rd_store *store;
+	const rd_digest_selection *sel;
+	GTimeZone *tz;
+	GPtrArray *images;   /* inline images: GMimePart* for the HTML */
+	gint64 images_total;
+	char *person_address;
+} model_state;
+
+static void
+add_str(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_string_value(b, value ? value : "");
+}
+
+static void
+add_int(JsonBuilder *b, const char *name, gint64 value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, value);
+}
+
+static void
+add_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_boolean_value(b, value);
+}
+
+/* Inline images of one message for the HTML part, within the limits. */
+static void
+message_images(model_state *st, JsonBuilder *b, const rd_stored_message *m)
+{
+	g_autoptr(rd_stored_message) full = NULL;
+	g_autoptr(rd_message) parsed = NULL;
+	gboolean any = FALSE;
+
+	for (guint i = 0; i < m->attachments->len; i++) {
+		rd_attachment *a = m->attachments->pdata[i];
+
+		if (g_str_has_prefix(a->content_type, "image/") && a->size <= st->ctx->max_image &&
+		    st->images_total + a->size <= st->ctx->max_images_total)
+			any = TRUE;
+	}
+	json_builder_set_member_name(b, "images");
+	json_builder_begin_array(b);
+	if (any)
+		full = rd_store_message_get(st->store, m->community_id, m->message_id, TRUE, NULL);
+	if (full)
+		parsed = rd_message_parse_full(full->raw, NULL, TRUE, NULL);
+	for (guint i = 0; parsed && i < m->attachments->len && i < parsed->attachment_data->len;
+	     i++) {
+		rd_attachment *a = m->attachments->pdata[i];
+		GBytes *data = parsed->attachment_data->pdata[i];
+		g_autofree char *cid = NULL;
+		GMimePart *part;
+		g_autoptr(GMimeStream) stream = NULL;
+		g_autoptr(GMimeDataWrapper) wrapper = NULL;
+
+		if (!g_str_has_prefix(a->content_type, "image/") || a->size > st->ctx->max_image ||
+		    st->images_total + a->size > st->ctx->max_images_total)
+			continue;
+		st->images_total += a->size;
+		cid = g_strdup_printf("img%u.%" G_GINT64_FORMAT "@rounds", st->images->len, m->id);
+		part = g_mime_part_new_with_type("image", strchr(a->content_type, '/') + 1);
+		stream = g_mime_stream_mem_new_with_buffer(g_bytes_get_data(data, NULL),
+							   g_bytes_get_size(data));
+		wrapper = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+		g_mime_part_set_content(part, wrapper);
+		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+		g_mime_object_set_content_id(GMIME_OBJECT(part), cid);
+		g_mime_object_set_disposition(GMIME_OBJECT(part), "inline");
+		if (a->filename)
+			g_mime_part_set_filename(part, a->filename);
+		g_ptr_array_add(st->images, part);
+		json_builder_begin_object(b);
+		add_str(b, "cid", cid);
+		add_str(b, "name", a->filename ? a->filename : "image");
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+static void
+message_json(model_state *st, JsonBuilder *b, const conversation *c, const rd_stored_message *m,
+	     const char *get_mailto, const char *get_att_mailto)
+{
+	g_autofree char *trimmed = rd_trim_text(m->body ? m->body : "", NULL, NULL);
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(m->date);
+	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, st->tz);
+	g_autofree char *when = g_date_time_format(local, "%a %d %b %H:%M");
+	GString *shown = g_string_new(NULL);
+	guint n, keep;
+
+	g_strchomp(trimmed);
+	lines = g_strsplit(trimmed, "\n", -1);
+	n = g_strv_length(lines);
+	keep = st->ctx->max_lines > 0 && n > (guint)st->ctx->max_lines ? (guint)st->ctx->max_lines
+									 : n;
+	for (guint i = 0; i < keep; i++) {
+		g_string_append(shown, lines[i]);
+		if (i + 1 < keep)
+			g_string_append_c(shown, '\n');
+	}
+	json_builder_begin_object(b);
+	add_str(b, "author", m->from_name ? m->from_name : m->from_addr);
+	add_str(b, "address", m->from_addr);
+	add_str(b, "time", when);
+	add_str(b, "text", shown->str);
+	g_autofree char *html = html_text(shown->str);
+	add_str(b, "text_html", html);
+	add_bool(b, "cut", keep < n);
+	add_int(b, "more_lines", n - keep);
+	add_str(b, "get_mailto", get_mailto);
+	json_builder_set_member_name(b, "attachments");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < m->attachments->len; i++) {
+		rd_attachment *a = m->attachments->pdata[i];
+		g_autofree char *size = human_size(a->size);
+
+		json_builder_begin_object(b);
+		add_str(b, "name", a->filename ? a->filename : a->content_type);
+		add_str(b, "size", size);
+		add_str(b, "mailto", get_att_mailto);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	add_bool(b, "has_attachments", m->attachments->len > 0);
+	message_images(st, b, m);
+	json_builder_end_object(b);
+	g_string_free(shown, TRUE);
+	(void)c;
+}
+
+static void
+conversation_json(model_state *st, JsonBuilder *b, const conversation *c, guint number)
+{
+	const rd_digest_ctx *ctx = st->ctx;
+	g_autofree char *rtok = rd_token_make(ctx->secret, RD_TOKEN_REPLY, c->community->name,
+					      (guint64)st->sel->person_id, (guint64)c->thread_id);
+	g_autofree char *ctok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, c->community->name,
+					      (guint64)st->sel->person_id, (guint64)c->thread_id);
+	g_autofree char *rext = g_strdup_printf("r-%s", rtok);
+	g_autofree char *raddr = g_strdup_printf("%s%c%s@%s", c->community->name, ctx->delimiter,
+						 rext, c->community->domain);
+	g_autofree char *req = g_strdup_printf("%s%crequest@%s", c->community->name,
+					       ctx->delimiter, c->community->domain);
+	g_autofree char *resubj = g_strdup_printf("Re: %s", c->subject);
+	g_autofree char *reply = mailto(raddr, resubj);
+	g_autofree char *get_subj = g_strdup_printf("get %s", ctok);
+	g_autofree char *get = mailto(req, get_subj);
+	g_autofree char *att_subj = g_strdup_printf("get %s attachments", ctok);
+	g_autofree char *get_att = mailto(req, att_subj);
+	g_autofree char *mute_subj = g_strdup_printf("mute %s", ctok);
+	g_autofree char *mute = mailto(req, mute_subj);
+	g_autofree char *who = participants(c, st->person_address);
+
+	json_builder_begin_object(b);
+	add_int(b, "number", number);
+	add_str(b, "community", c->community->title);
+	add_str(b, "subject", c->subject);
+	add_str(b, "participants", who);
+	add_int(b, "new_count", c->fresh->len);
+	add_bool(b, "one_new", c->fresh->len == 1);
+	add_str(b, "reply_address", raddr);
+	add_str(b, "reply_mailto", reply);
+	add_str(b, "mute_mailto", mute);
+	json_builder_set_member_name(b, "messages");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < c->fresh->len; i++)
+		message_json(st, b, c, c->fresh->pdata[i], get, get_att);
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+}
+
+static int
+message_date_cmp(gconstpointer a, gconstpointer b)
+{
+	const rd_stored_message *x = *(rd_stored_message *const *)a;
+	const rd_stored_message *y = *(rd_stored_message *const *)b;
+
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Gather the conversations of the selection, sorted for a busy reader. */
+static GPtrArray *
+collect(rd_store *s, const rd_digest_selection *sel, GPtrArray *keep_msgs, GPtrArray *keep_comms,
+	GError **error)
+{
+	g_autoptr(GPtrArray) convs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)conversation_free);
+	g_autoptr(GHashTable) by_thread = g_hash_table_new(g_int64_hash, g_int64_equal);
+
+	for (guint r = 0; r < sel->ranges->len; r++) {
+		rd_digest_range *range = &g_array_index(sel->ranges, rd_digest_range, r);
+		g_autoptr(GPtrArray) msgs = rd_store_messages_seq_range(
+		    s, range->community_id, range->from_seq, range->to_seq, error);
+		g_autoptr(rd_community) community =
+		    rd_store_community_get_by_id(s, range->community_id, error);
+		rd_community *owned = NULL;
+
+		if (msgs == NULL || community == NULL)
+			return NULL;
+		for (guint i = 0; i < msgs->len; i++) {
+			rd_stored_message *m = msgs->pdata[i];
+			conversation *c;
+
+			if (g_ascii_strcasecmp(m->from_addr, sel->address) == 0 || m->thread_id == 0)
+				continue;
+			c = g_hash_table_lookup(by_thread, &m->thread_id);
+			if (c == NULL) {
+				g_autoptr(rd_thread_info) t = rd_store_thread_get(s, m->thread_id, NULL);
+
+				c = g_new0(conversation, 1);
+				c->thread_id = m->thread_id;
+				if (owned == NULL) {
+					owned = g_steal_pointer(&community);
+					g_ptr_array_add(keep_comms, owned);
+				}
+				c->community = owned;
+				c->subject = g_strdup(t ? t->subject : m->subject);
+				c->fresh = g_ptr_array_new();
+				c->all = rd_store_thread_messages_upto(s, m->thread_id, range->to_seq,
+								       error);
+				if (c->all == NULL) {
+					conversation_free(c);
+					return NULL;
+				}
+				g_ptr_array_add(convs, c);
+				g_hash_table_insert(by_thread, &c->thread_id, c);
+			}
+			g_ptr_array_add(c->fresh, m);
+			c->last_date = MAX(c->last_date, m->date);
+		}
+		/* The conversations borrow the messages: keep them alive. */
+		g_ptr_array_add(keep_msgs, g_steal_pointer(&msgs));
+	}
+	for (guint i = 0; i < convs->len; i++) {
+		conversation *c = convs->pdata[i];
+
+		g_ptr_array_sort(c->fresh, message_date_cmp);
+	}
+	for (guint i = 0; i < convs->len; i++) {
+		conversation *c = convs->pdata[i];
+		rd_stored_message *first = c->all->len ? c->all->pdata[0] : c->fresh->pdata[0];
+
+		for (guint k = 0; k < c->all->len; k++) {
+			rd_stored_message *m = c->all->pdata[k];
+
+			if (g_ascii_strcasecmp(m->from_addr, sel->address) == 0)
+				c->took_part = TRUE;
+		}
+		c->is_new = FALSE;
+		for (guint k = 0; k < c->fresh->len; k++)
+			if (((rd_stored_message *)c->fresh->pdata[k])->id == first->id)
+				c->is_new = TRUE;
+		c->unanswered = c->all->len == 1 && looks_like_question(first);
+		c->section = c->took_part ? 0 : c->unanswered ? 1 : c->is_new ? 2 : 3;
+	}
+	g_ptr_array_sort(convs, conversation_cmp);
+	return g_steal_pointer(&convs);
+}
+
+/* ---- rendering: templates ---- */
+
+static char *
+load_template(const rd_digest_ctx *ctx, const char *community, const char *name)
+{
+	char *text = NULL;
+
+	if (community && ctx->home) {
+		g_autofree char *over =
+		    g_build_filename(ctx->home, "templates", community, name, NULL);
+
+		if (g_file_get_contents(over, &text, NULL, NULL))
+			return text;
+	}
+	g_autofree char *path = g_build_filename(ctx->template_dir, name, NULL);
+	if (g_file_get_contents(path, &text, NULL, NULL))
+		return text;
+	return NULL;
+}
+
+typedef struct {
+	const rd_digest_ctx *ctx;
+	const char *community;
+} partial_ctx;
+
+static char *
+load_partial(const char *name, gpointer data)
+{
+	partial_ctx *pc = data;
+	g_autofree char *file = g_strdup_printf("%s.mustache", name);
+
+	return load_template(pc->ctx, pc->community, file);
+}
+
+/* Wrap plain text at 72 columns on spaces; long words (links) stay whole. */
+static char *
+wrap72(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+	for (guint i = 0; lines[i]; i++) {
+		const char *line = lines[i];
+		glong len = g_utf8_strlen(line, -1);
+
+		if (i > 0)
+			g_string_append_c(out, '\n');
+		while (len > 72) {
+			const char *cut = NULL, *p = line;
+			glong col = 0;
+
+			for (; *p && col <= 72; p = g_utf8_next_char(p), col++)
+				if (*p == ' ')
+					cut = p;
+			if (cut == NULL || cut == line)
+				break;
+			const char *end = cut;
+
+			while (end > line && end[-1] == ' ')
+				end--;
+			g_string_append_len(out, line, end - line);
+			g_string_append_c(out, '\n');
+			line = cut + 1;
+			len = g_utf8_strlen(line, -1);
+		}
+		g_string_append(out, line);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static JsonNode *
+build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, char **subject,
+	    const rd_community *single)
+{
+	const rd_digest_ctx *ctx = st->ctx;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
+	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, st->tz);
+	g_autofree char *day = g_date_time_format(local, "%a %d %b");
+	guint total = 0, shown = 0, counts[4] = {0};
+	const char *title = single ? single->title : "Rounds";
+	const rd_community *first = single;
+
+	for (guint i = 0; i < convs->len; i++) {
+		conversation *c = convs->pdata[i];
+
+		total += c->fresh->len;
+		counts[c->section]++;
+		if (first == NULL)
+			first = c->community;
+	}
+	*subject = g_strdup_printf("%s: %u conversation%s, %u new message%s \u2014 %s", title,
+				   convs->len, convs->len == 1 ? "" : "s", total,
+				   total == 1 ? "" : "s", day);
+
+	g_autofree char *dtok = rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name,
+					      (guint64)st->sel->person_id, (guint64)outbox_id);
+	g_autofree char *utok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name,
+					      (guint64)st->sel->person_id, 0);
+	g_autofree char *dext = g_strdup_printf("d-%s", dtok);
+	g_autofree char *daddr =
+	    g_strdup_printf("%s%c%s@%s", first->name, ctx->delimiter, dext, first->domain);
+	g_autofree char *req =
+	    g_strdup_printf("%s%crequest@%s", first->name, ctx->delimiter, first->domain);
+	g_autofree char *s_weekly = g_strdup_printf("digest weekly %s", utok);
+	g_autofree char *s_pause = g_strdup_printf("pause %s", utok);
+	g_autofree char *s_unsub = g_strdup_printf("unsubscribe %s", utok);
+	g_autofree char *m_weekly = mailto(req, s_weekly);
+	g_autofree char *m_pause = mailto(req, s_pause);
+	g_autofree char *m_unsub = mailto(req, s_unsub);
+
+	json_builder_begin_object(b);
+	add_str(b, "title", title);
+	add_str(b, "subject", *subject);
+	add_str(b, "date", day);
+	add_str(b, "name", st->sel->name ? st->sel->name : st->sel->address);
+	add_str(b, "address", st->sel->address);
+	add_str(b, "digest_address", daddr);
+	add_str(b, "weekly_mailto", m_weekly);
+	add_str(b, "pause_mailto", m_pause);
+	add_str(b, "unsubscribe_mailto", m_unsub);
+	add_str(b, "request_address", req);
+	add_int(b, "conversation_count", convs->len);
+	add_int(b, "message_count", total);
+	json_builder_set_member_name(b, "toc");
+	json_builder_begin_array(b);
+	for (int k = 0; k < 4; k++) {
+		if (counts[k] == 0)
+			continue;
+		json_builder_begin_object(b);
+		add_str(b, "title", section_titles[k]);
+		add_int(b, "count", counts[k]);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "sections");
+	json_builder_begin_array(b);
+	for (int k = 0; k < 4; k++) {
+		gboolean open = FALSE;
+
+		for (guint i = 0; i < convs->len; i++) {
+			conversation *c = convs->pdata[i];
+
+			if (c->section != k || shown >= (guint)ctx->max_conversations)
+				continue;
+			if (!open) {
+				json_builder_begin_object(b);
+				add_str(b, "title", section_titles[k]);
+				json_builder_set_member_name(b, "conversations");
+				json_builder_begin_array(b);
+				open = TRUE;
+			}
+			conversation_json(st, b, c, ++shown);
+		}
+		if (open) {
+			json_builder_end_array(b);
+			json_builder_end_object(b);
+		}
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "more");
+	json_builder_begin_array(b);
+	for (guint i = shown; i < convs->len; i++) {
+		conversation *c = convs->pdata[i];
+
+		json_builder_begin_object(b);
+		add_str(b, "community", c->community->title);
+		add_str(b, "subject", c->subject);
+		add_int(b, "new_count", c->fresh->len);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	add_bool(b, "has_more", convs->len > shown);
+	add_int(b, "more_count", convs->len - shown);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+static char *
+render_template(const rd_digest_ctx *ctx, const char *community, const char *name,
+		JsonNode *model, rd_mustache_escape esc, GError **error)
+{
+	g_autofree char *src = load_template(ctx, community, name);
+	partial_ctx pc = {ctx, community};
+
+	if (src == NULL) {
+		g_set_error(error, RD_ERROR, RD_CONFIG, "template %s not found in %s", name,
+			    ctx->template_dir);
+		return NULL;
+	}
+	return rd_mustache_render_string(src, model, esc, load_partial, &pc, error);
+}
+
+static gboolean
+render_all(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel, gint64 now,
+	   gint64 outbox_id, char **text, char **html, char **subject, GPtrArray *images,
+	   rd_community **single_out, GError **error)
+{
+	g_autoptr(GPtrArray) keep_msgs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+	g_autoptr(GPtrArray) keep_comms =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_community_free);
+	g_autoptr(GPtrArray) convs = NULL;
+	g_autoptr(JsonNode) model = NULL;
+	g_autoptr(rd_digest_person) person = NULL;
+	g_autoptr(GTimeZone) tz = NULL;
+	rd_community *single = NULL;
+	g_autofree char *raw_text = NULL;
+	model_state st = {0};
+	gboolean ok = FALSE;
+
+	/* The person's current name and zone; the content is what was frozen. */
+	if (sel->address == NULL) {
+		g_set_error(error, RD_ERROR, RD_SOFTWARE, "digest without a recipient");
+		return FALSE;
+	}
+	tz = rd_schedule_zone(sel->timezone, ctx->default_timezone);
+	convs = collect(s, sel, keep_msgs, keep_comms, error);
+	if (convs == NULL)
+		goto done;
+	if (sel->ranges->len == 1)
+		single = rd_store_community_get_by_id(
+		    s, g_array_index(sel->ranges, rd_digest_range, 0).community_id, error);
+	if (sel->ranges->len == 1 && single == NULL)
+		goto done;
+	if (convs->len == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "nothing new for %s", sel->address);
+		goto done;
+	}
+	st.ctx = ctx;
+	st.store = s;
+	st.sel = sel;
+	st.tz = tz;
+	st.images = images;
+	st.person_address = sel->address;
+	model = build_model(&st, convs, now, outbox_id, subject, single);
+	raw_text = render_template(ctx, single ? single->name : NULL, "digest.txt.mustache", model,
+				   RD_MUSTACHE_TEXT, error);
+	if (raw_text == NULL)
+		goto done;
+	*text = wrap72(raw_text);
+	*html = render_template(ctx, single ? single->name : NULL, "digest.html.mustache", model,
+				RD_MUSTACHE_HTML, error);
+	if (*html == NULL)
+		goto done;
+	ok = TRUE;
+done:
+	/* The conversations borrow from keep_msgs/keep_comms: free them first. */
+	g_clear_pointer(&convs, g_ptr_array_unref);
+	if (single_out)
+		*single_out = single;
+	else
+		rd_community_free(single);
+	return ok;
+}
+
+gboolean
+rd_digest_render_bodies(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel,
+			gint64 now, gint64 outbox_id, char **text, char **html, char **subject,
+			GError **error)
+{
+	g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func(g_object_unref);
+
+	return render_all(s, ctx, sel, now, outbox_id, text, html, subject, images, NULL, error);
+}
+
+static GMimePart *
+text_part(const char *subtype, const char *text)
+{
+	GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
+
+	g_mime_text_part_set_text(p, text);
+	g_mime_part_set_content_encoding(GMIME_PART(p), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	return GMIME_PART(p);
+}
+
+GBytes *
+rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel,
+		 gint64 now, gint64 outbox_id, char **subject_out, GError **error)
+{
+	g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func(g_object_unref);
+	g_autofree char *text = NULL, *html = NULL, *subject = NULL;
+	g_autoptr(rd_community) single = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc(now);
+	GMimeMultipart *alt;
+	GMimeObject *html_obj;
+	rd_community *first;
+	char *bytes;
+	gint64 first_id;
+
+	if (!render_all(s, ctx, sel, now, outbox_id, &text, &html, &subject, images, &single,
+			error))
+		return NULL;
+	first_id = g_array_index(sel->ranges, rd_digest_range, 0).community_id;
+	g_autoptr(rd_community) first_c =
+	    single ? NULL : rd_store_community_get_by_id(s, first_id, error);
+	first = single ? single : first_c;
+	if (first == NULL)
+		return NULL;
+
+	msg = g_mime_message_new(TRUE);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, single ? single->title : "Rounds",
+				   ctx->from_address);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sel->name, sel->address);
+	g_autofree char *dtok = rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name,
+					      (guint64)sel->person_id, (guint64)outbox_id);
+	g_autofree char *daddr = g_strdup_printf("%s%cd-%s@%s", first->name, ctx->delimiter, dtok,
+						 first->domain);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, daddr);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	g_mime_message_set_date(msg, date);
+	g_autofree char *mid = g_strdup_printf("digest-%" G_GINT64_FORMAT ".%s@%s", outbox_id,
+					       dtok, first->domain);
+	g_mime_message_set_message_id(msg, mid);
+	g_autofree char *utok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name,
+					      (guint64)sel->person_id, 0);
+	g_autofree char *unsub = g_strdup_printf("<mailto:%s%crequest@%s?subject=unsubscribe%%20%s>",
+						 first->name, ctx->delimiter, first->domain, utok);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe", unsub, NULL);
+	if (single) {
+		g_autofree char *lid =
+		    g_strdup_printf("%s <%s.%s>", single->title, single->name, single->domain);
+		g_mime_object_set_header(GMIME_OBJECT(msg), "List-Id", lid, NULL);
+	}
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-generated", NULL);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Precedence", "list", NULL);
+
+	alt = g_mime_multipart_new_with_subtype("alternative");
+	GMimePart *tp = text_part("plain", text);
+	g_mime_multipart_add(alt, GMIME_OBJECT(tp));
+	g_object_unref(tp);
+	GMimePart *hp = text_part("html", html);
+	if (images->len > 0) {
+		/* GMime 3.2 has no multipart/related class: build it plainly,
+		 * root first, as RFC 2387 wants. */
+		GMimeMultipart *rel = g_mime_multipart_new_with_subtype("related");
+
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(rel), "type", "text/html");
+		g_mime_multipart_add(rel, GMIME_OBJECT(hp));
+		for (guint i = 0; i < images->len; i++)
+			g_mime_multipart_add(rel, images->pdata[i]);
+		html_obj = GMIME_OBJECT(rel);
+	} else {
+		html_obj = GMIME_OBJECT(g_object_ref(hp));
+	}
+	g_object_unref(hp);
+	g_mime_multipart_add(alt, html_obj);
+	g_object_unref(html_obj);
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(alt));
+	g_object_unref(alt);
+
+	bytes = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+	if (subject_out)
+		*subject_out = g_steal_pointer(&subject);
+	return g_bytes_new_take(bytes, strlen(bytes));
+}
