@@ -51,3 +51,9 @@ done
 
 say "Held for moderation"
 "$ROUNDS" message list wound-care --status held
+
+say "The digest Sarah Lin would receive tomorrow morning (rounds digest preview)"
+tomorrow=$(date -u -d 'tomorrow 09:00' +%Y-%m-%dT%H:%M:%SZ)
+"$ROUNDS" digest preview sarah.lin@clinic.example.com --now "$tomorrow"
+"$ROUNDS" digest preview sarah.lin@clinic.example.com --now "$tomorrow" --html >"$OUT/digest.html"
+say "The HTML digest is in $OUT/digest.html"

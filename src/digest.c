@@ -698,6 +698,12 @@ wrap72(const char *text)
 			const char *cut = NULL, *p = line;
 			glong col = 0;
 
+			/* Never break inside the indentation: a long link stays on
+			 * its indented line. */
+			while (*p == ' ') {
+				p++;
+				col++;
+			}
 			for (; *p && col <= 72; p = g_utf8_next_char(p), col++)
 				if (*p == ' ')
 					cut = p;
