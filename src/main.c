@@ -25,6 +25,7 @@ static const struct verb {
     {"run", rd_cmd_run, "the scheduler daemon: a pass every minute"},
     {"outbox", rd_cmd_outbox, "list, flush and retry outgoing mail"},
     {"template", rd_cmd_template, "render a Mustache template with JSON data"},
+    {"trim", rd_cmd_trim, "print the new text of a reply read from stdin"},
 };
 
 static void
