@@ -76,28 +76,18 @@ policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **
 	return NULL;
 }
 
-static rd_status
-deliver_post(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GBytes *data,
-	     rd_deliver_result *result, GError **error)
+rd_status
+rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+		 GBytes *data, const char *forced_hold, rd_deliver_result *result, GError **error)
 {
-	g_autoptr(rd_message) m = NULL;
 	g_autoptr(rd_stored_message) sm = g_new0(rd_stored_message, 1);
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autoptr(GError) err = NULL;
 	const char *hold;
 	gboolean dup = FALSE;
 
-	m = rd_message_parse(data, c->domain, error);
-	if (m == NULL)
-		return RD_DATAERR;
+	g_free(result->message_id);
 	result->message_id = g_strdup(m->message_id);
-	if (is_own_loop(m, c)) {
-		rd_log_info("%s: <%s> carries this community's own X-Loop/List-Id; not posted again",
-			    result->community, m->message_id);
-		result->status = g_strdup("loop");
-		return RD_OK;
-	}
-
 	if (!rd_store_begin(s, error))
 		return rd_status_from_error(*error);
 	if (!rd_store_message_exists(s, c->id, m->message_id, &dup, error))
@@ -107,7 +97,9 @@ deliver_post(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GByte
 		result->status = g_strdup("duplicate");
 		return RD_OK;
 	}
-	hold = o->bypass_policy ? NULL : policy_decide(s, c, m, &err);
+	hold = forced_hold;
+	if (hold == NULL && !o->bypass_policy)
+		hold = policy_decide(s, c, m, &err);
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
 		goto fail;
@@ -137,13 +129,32 @@ deliver_post(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GByte
 	if (!rd_store_commit(s, error))
 		goto fail;
 	result->status = g_strdup(sm->status);
-	rd_log_info("%s: <%s> from %s %s%s%s", result->community, m->message_id,
-		    sm->from_addr, sm->status, hold ? ": " : "", hold ? hold : "");
+	result->row = sm->id;
+	rd_log_info("%s: <%s> from %s %s%s%s", result->community ? result->community : c->name,
+		    m->message_id, sm->from_addr, sm->status, hold ? ": " : "", hold ? hold : "");
 	return RD_OK;
 
 fail:
 	rd_store_rollback(s);
 	return rd_status_from_error(*error);
+}
+
+static rd_status
+deliver_post(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GBytes *data,
+	     rd_deliver_result *result, GError **error)
+{
+	g_autoptr(rd_message) m = rd_message_parse(data, c->domain, error);
+
+	if (m == NULL)
+		return RD_DATAERR;
+	result->message_id = g_strdup(m->message_id);
+	if (is_own_loop(m, c)) {
+		rd_log_info("%s: <%s> carries this community's own X-Loop/List-Id; not posted again",
+			    result->community, m->message_id);
+		result->status = g_strdup("loop");
+		return RD_OK;
+	}
+	return rd_deliver_store(s, o, c, m, data, NULL, result, error);
 }
 
 rd_status

@@ -13,6 +13,7 @@ typedef struct {
 	gint64 max_size;         /* bytes; larger messages get RD_DATAERR */
 	int subject_window_days; /* subject fallback window of threading */
 	gboolean bypass_policy;  /* archive import: post whatever the policy */
+	GBytes *secret;          /* installation secret, for token addresses */
 } rd_deliver_opts;
 
 typedef struct {
@@ -20,6 +21,7 @@ typedef struct {
 	char *message_id;
 	char *status;      /* "posted", "held", "duplicate", "loop" */
 	gint64 thread_id;
+	gint64 row;        /* the stored message's row, 0 when none */
 } rd_deliver_result;
 
 /* Handle DATA.  Returns the status the MTA should see; on failure ERROR
@@ -27,5 +29,14 @@ typedef struct {
 rd_status rd_deliver(rd_store *s, const rd_deliver_opts *o, GBytes *data,
 		     rd_deliver_result *result, GError **error);
 void rd_deliver_result_clear(rd_deliver_result *r);
+
+struct _rd_message;
+/* Store the parsed message M (raw bytes DATA) in community C in one
+ * transaction: duplicate check, policy (FORCED_HOLD, if not NULL, holds it
+ * with that reason), insert, threading.  For modules that route other
+ * address kinds (replies) into posts. */
+rd_status rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+			   struct _rd_message *m, GBytes *data, const char *forced_hold,
+			   rd_deliver_result *result, GError **error);
 
 #endif

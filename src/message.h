@@ -7,7 +7,7 @@
 
 #include "rounds.h"
 
-typedef struct {
+typedef struct _rd_message {
 	GMimeMessage *mime;
 	char *message_id;  /* without angle brackets; derived from content when missing */
 	gboolean id_derived;
