@@ -96,7 +96,12 @@ rd_cmd_deliver(int argc, char **argv)
 			c->max_message_size);
 		return EX_DATAERR;
 	}
+	/* Token addresses need the secret; a post does not, so a missing
+	 * secret only matters (as a temporary failure) where it is used. */
+	o.secret = rd_cli_secret(c, NULL);
 	st = rd_deliver(s, &o, data, &r, &err);
+	if (o.secret)
+		g_bytes_unref(o.secret);
 	if (st != RD_OK) {
 		rd_log_warnx("deliver to %s from %s: %s", recipient, sender ? sender : "<>",
 			     err ? err->message : "failed");
