@@ -480,6 +480,7 @@ static int
 member_change(const char *sub, int argc, char **argv)
 {
 	member_opts o = {0};
+	g_autofree char *file = NULL;
 	GOptionEntry entries[] = {
 	    {"name", 0, 0, G_OPTION_ARG_STRING, &o.name, "display name", "NAME"},
 	    {"delivery", 0, 0, G_OPTION_ARG_STRING, &o.delivery,
@@ -496,16 +497,19 @@ member_change(const char *sub, int argc, char **argv)
 	     "DAY"},
 	    {"grouping", 0, 0, G_OPTION_ARG_STRING, &o.grouping,
 	     "combined (one digest for all communities) or separate", "MODE"},
+	    {"file", 0, 0, G_OPTION_ARG_FILENAME, &file,
+	     "add: also every address in FILE (one per line, # comments)", "FILE"},
 	    {NULL}};
 	g_autofree char *verb = g_strdup_printf("member %s", sub);
-	g_autofree char *params = g_strdup_printf("COMMUNITY ADDR - %s a member",
+	g_autofree char *params = g_strdup_printf("COMMUNITY ADDR%s - %s a member",
+						  strcmp(sub, "add") == 0 ? "..." : "",
 						  strcmp(sub, "add") == 0 ? "add" : "change");
 	g_autoptr(GOptionContext) ctx = g_option_context_new(params);
 	g_autoptr(rd_config) c = NULL;
 	g_autoptr(rd_store) s = NULL;
 	g_autoptr(rd_community) k = NULL;
 	g_autoptr(GError) err = NULL;
-	g_autofree char *addr = NULL;
+	g_autoptr(GPtrArray) addrs = NULL;
 	const char *problem;
 	gint64 pid;
 	int rc = 0;
@@ -518,12 +522,34 @@ member_change(const char *sub, int argc, char **argv)
 		member_opts_clear(&o);
 		return EX_USAGE;
 	}
-	if (argc != 3)
+	addrs = g_ptr_array_new_with_free_func(g_free);
+	for (int i = 2; i < argc; i++)
+		g_ptr_array_add(addrs, g_strdup(argv[i]));
+	if (file != NULL) {
+		g_autofree char *text = NULL;
+		g_auto(GStrv) lines = NULL;
+
+		if (!g_file_get_contents(file, &text, NULL, &err)) {
+			member_opts_clear(&o);
+			fprintf(stderr, "rounds %s: %s\n", verb, err->message);
+			return EX_NOINPUT;
+		}
+		lines = g_strsplit(text, "\n", -1);
+		for (int i = 0; lines[i]; i++) {
+			g_strstrip(lines[i]);
+			if (*lines[i] != '\0' && *lines[i] != '#')
+				g_ptr_array_add(addrs, g_strdup(lines[i]));
+		}
+	}
+	if (argc < 2 || addrs->len == 0)
 		rc = rd_cli_usage(verb, "expected COMMUNITY and ADDR");
-	else if (!valid_address(argv[2]))
-		rc = rd_cli_usage(verb, "%s is not a mail address", argv[2]);
+	else if (strcmp(sub, "set") == 0 && addrs->len != 1)
+		rc = rd_cli_usage(verb, "expected COMMUNITY and one ADDR");
 	else if ((problem = member_opts_check(&o)) != NULL)
 		rc = rd_cli_usage(verb, "%s", problem);
+	for (guint i = 0; rc == 0 && i < addrs->len; i++)
+		if (!valid_address(addrs->pdata[i]))
+			rc = rd_cli_usage(verb, "%s is not a mail address", (char *)addrs->pdata[i]);
 	if (rc == 0)
 		rc = rd_cli_open(verb, &c, &s);
 	if (rc == 0 && (k = rd_cli_community(verb, c, s, argv[1], &rc)) == NULL && rc == 0)
@@ -532,20 +558,29 @@ member_change(const char *sub, int argc, char **argv)
 		member_opts_clear(&o);
 		return rc;
 	}
-	addr = g_strdup(argv[2]);
+	/* All addresses in one transaction: a list is added whole or not at all. */
 	if (!rd_store_begin(s, &err))
 		goto fail;
-	if (strcmp(sub, "add") == 0) {
-		if (!rd_store_person_ensure(s, addr, o.name, &pid, &err) ||
-		    !rd_store_member_add(s, k->id, pid, o.role ? o.role : "member",
-					 o.delivery ? o.delivery : "digest", &err))
+	for (guint i = 0; i < addrs->len; i++) {
+		const char *addr = addrs->pdata[i];
+
+		if (strcmp(sub, "add") == 0 &&
+		    (!rd_store_person_ensure(s, addr, o.name, &pid, &err) ||
+		     !rd_store_member_add(s, k->id, pid, o.role ? o.role : "member",
+					  o.delivery ? o.delivery : "digest", &err)))
+			goto fail;
+		if (!member_opts_apply(s, k->id, addr, &o, &err))
 			goto fail;
 	}
-	if (!member_opts_apply(s, k->id, addr, &o, &err) || !rd_store_commit(s, &err))
+	if (!rd_store_commit(s, &err))
 		goto fail;
 	member_opts_clear(&o);
-	printf("%s %s in %s@%s\n", addr, strcmp(sub, "add") == 0 ? "added" : "updated", k->name,
-	       k->domain);
+	if (addrs->len == 1)
+		printf("%s %s in %s@%s\n", (char *)addrs->pdata[0],
+		       strcmp(sub, "add") == 0 ? "added" : "updated", k->name, k->domain);
+	else
+		printf("%u members %s in %s@%s\n", addrs->len,
+		       strcmp(sub, "add") == 0 ? "added" : "updated", k->name, k->domain);
 	return EX_OK;
 fail:
 	rd_store_rollback(s);
