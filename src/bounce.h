@@ -39,7 +39,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_bounce_report, rd_bounce_report_free)
 gboolean rd_bounce_is_auto_reply(GMimeMessage *msg);
 
 /* The JSON of the public interface, one object, pretty or compact (json-glib):
- * {"is_bounce", "is_auto_reply", "recipients": [{address, status, action, permanent, diagnostic}]}. */
+ * {"is_bounce", "is_auto_reply", "recipients": [{address, status, action, permanent, diagnostic}]}.
+ */
 char *rd_bounce_report_to_json(const rd_bounce_report *r, gboolean pretty);
 
 #endif

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "bounce.h"
 #include "deliver.h"
 #include "log.h"
 #include "message.h"
@@ -57,7 +58,9 @@ policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **
 	g_autoptr(rd_member) mem = NULL;
 	g_autoptr(GError) err = NULL;
 
-	if (is_automatic(m) && !c->accept_auto)
+	/* Out-of-office replies often lack Auto-Submitted: the bounce module
+	 * also knows their subjects and other headers. */
+	if ((is_automatic(m) || rd_bounce_is_auto_reply(m->mime)) && !c->accept_auto)
 		return "automatic";
 	if (strcmp(c->policy, "open") == 0)
 		return NULL;

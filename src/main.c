@@ -26,6 +26,7 @@ static const struct verb {
     {"outbox", rd_cmd_outbox, "list, flush and retry outgoing mail"},
     {"template", rd_cmd_template, "render a Mustache template with JSON data"},
     {"trim", rd_cmd_trim, "print the new text of a reply read from stdin"},
+    {"bounce", rd_cmd_bounce, "classify a bounce or automatic reply: bounce parse < MESSAGE"},
 };
 
 static void
