@@ -84,8 +84,13 @@ demo: deps
 	@$(MAKE) --no-print-directory rounds
 	@sh contrib/demo.sh
 
-bench: rounds
-	@sh tests/bench/run.sh
+$(BUILD)/tests/bench/%: tests/bench/%.c $(BUILD)/librounds.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/librounds.a $(LIBS)
+
+bench: deps
+	@$(MAKE) --no-print-directory rounds $(BUILD)/tests/bench/bench-digest
+	@bash tests/bench/run.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates

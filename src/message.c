@@ -28,8 +28,20 @@ char *
 rd_message_to_utf8(const char *bytes, gsize len, const char *charset)
 {
 	gboolean valid = g_utf8_validate_len(bytes, len, NULL);
+	gboolean seven_bit_charset =
+	    charset != NULL && (g_ascii_strncasecmp(charset, "iso-2022", 8) == 0 ||
+				g_ascii_strcasecmp(charset, "utf-7") == 0 ||
+				g_ascii_strcasecmp(charset, "hz-gb-2312") == 0);
 	char *out;
 
+	/* ISO-2022-JP and friends are 7-bit: ASCII bytes that still need
+	 * converting, so the shortcut for plain ASCII must not take them. */
+	if (seven_bit_charset) {
+		out = g_convert(bytes, len, "UTF-8", g_mime_charset_iconv_name(charset), NULL, NULL,
+				NULL);
+		if (out != NULL)
+			return out;
+	}
 	if (bytes_are_ascii(bytes, len) || (valid && charset == NULL))
 		return g_strndup(bytes, len);
 	if (charset != NULL) {
@@ -140,6 +152,52 @@ rd_message_ref_chain(const char *references, const char *in_reply_to, const char
 	return (char **)g_ptr_array_free(g_steal_pointer(&chain), FALSE);
 }
 
+/* Decode an RFC 2047 header value one encoded word at a time.  GMime 3.2
+ * joins adjacent words of one charset before decoding them, and loses the
+ * text when a middle word ends in base64 padding; each word on its own is
+ * always right.  Text outside encoded words may be raw 8-bit. */
+char *
+rd_message_decode_header(const char *raw)
+{
+	GString *out = g_string_new(NULL);
+	const char *p = raw;
+	gboolean last_was_word = FALSE;
+
+	if (raw == NULL)
+		return g_string_free(out, FALSE);
+	while (*p) {
+		const char *w = strstr(p, "=?");
+		const char *q1 = NULL, *q2 = NULL, *end = NULL;
+
+		if (w != NULL && (q1 = strchr(w + 2, '?')) != NULL && (q2 = strchr(q1 + 1, '?')) != NULL &&
+		    q2 == q1 + 2)
+			end = strstr(q2 + 1, "?=");
+		if (w == NULL || end == NULL) {
+			g_autofree char *rest = rd_message_to_utf8(p, strlen(p), NULL);
+
+			g_string_append(out, rest);
+			break;
+		}
+		/* Linear white space between two encoded words is dropped. */
+		gboolean only_space = TRUE;
+		for (const char *k = p; k < w; k++)
+			if (!g_ascii_isspace(*k))
+				only_space = FALSE;
+		if (!(only_space && last_was_word)) {
+			g_autofree char *text = rd_message_to_utf8(p, (gsize)(w - p), NULL);
+
+			g_string_append(out, text);
+		}
+		g_autofree char *word = g_strndup(w, (gsize)(end + 2 - w));
+		g_autofree char *dec = g_mime_utils_header_decode_text(NULL, word);
+		g_string_append(out, dec ? dec : word);
+		last_was_word = TRUE;
+		p = end + 2;
+	}
+	g_strdelimit(out->str, "\r\n\t", ' ');
+	return g_strstrip(g_string_free(out, FALSE));
+}
+
 static GBytes *
 part_decoded(GMimePart *part)
 {
@@ -247,6 +305,15 @@ walk(walk_state *w, GMimeObject *obj, int depth)
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 
+		if (g_mime_multipart_get_count(mp) == 0) {
+			/* The boundary never appears: the "prologue" is the body. */
+			const char *pro = g_mime_multipart_get_prologue(mp);
+			const char *cs = g_mime_object_get_content_type_parameter(obj, "charset");
+			g_autofree char *t = pro ? rd_message_to_utf8(pro, strlen(pro), cs) : NULL;
+
+			append_block(w->plain, t);
+			return;
+		}
 		if (g_mime_content_type_is_type(ct, "multipart", "alternative")) {
 			walk_alternative(w, mp, depth);
 			return;
@@ -424,8 +491,10 @@ rd_message_parse_full(GBytes *data, const char *domain, gboolean with_data, GErr
 	}
 	message_from(m);
 
-	const char *subj = g_mime_message_get_subject(m->mime);
-	m->subject = g_utf8_make_valid(subj ? subj : "", -1);
+	GMimeHeader *sh = g_mime_header_list_get_header(g_mime_object_get_header_list(top), "Subject");
+	const char *subj_raw = sh ? g_mime_header_get_raw_value(sh) : NULL;
+	g_autofree char *subj = rd_message_decode_header(subj_raw);
+	m->subject = g_utf8_make_valid(subj, -1);
 	g_strdelimit(m->subject, "\r\n\t", ' ');
 	g_strstrip(m->subject);
 

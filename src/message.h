@@ -41,6 +41,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_message, rd_message_free)
  * to Windows-1252 for unlabelled 8-bit. */
 char *rd_message_to_utf8(const char *bytes, gsize len, const char *charset);
 
+/* Decode an RFC 2047 header value word by word (UTF-8, never NULL). */
+char *rd_message_decode_header(const char *raw);
+
 /* The reference chain from References and In-Reply-To header values, as
  * threading uses it (see message.c for the rules).  Never NULL. */
 char **rd_message_ref_chain(const char *references, const char *in_reply_to,
