@@ -17,7 +17,7 @@ typedef enum {
 	RD_ADDR_DIGEST,      /* care+d-TOKEN@ */
 } rd_addr_kind;
 
-typedef struct {
+typedef struct _rd_address {
 	char *community; /* local part of the community address, lower case */
 	char *domain;    /* lower case */
 	rd_addr_kind kind;

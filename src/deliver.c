@@ -4,6 +4,7 @@
 #include "address.h"
 #include "bounce.h"
 #include "deliver.h"
+#include "fanout.h"
 #include "log.h"
 #include "message.h"
 #include "subject.h"
@@ -129,6 +130,11 @@ rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, r
 		goto fail;
 	if (hold == NULL && !rd_thread_link(s, sm, o->subject_window_days, error))
 		goto fail;
+	/* Every-message members are queued in the same transaction: a post
+	 * is either stored and queued for everyone, or neither.  Imports
+	 * send nothing. */
+	if (hold == NULL && !o->bypass_policy && !rd_fanout_enqueue(s, o, c, sm->id, error))
+		goto fail;
 	if (!rd_store_commit(s, error))
 		goto fail;
 	result->status = g_strdup(sm->status);
@@ -209,6 +215,9 @@ rd_deliver(rd_store *s, const rd_deliver_opts *o, GBytes *data, rd_deliver_resul
 	switch (a->kind) {
 	case RD_ADDR_POST:
 		st = deliver_post(s, o, c, data, result, error);
+		break;
+	case RD_ADDR_BOUNCE:
+		st = rd_fanout_bounce(s, o, c, a, data, result, error);
 		break;
 	default:
 		g_set_error(error, RD_ERROR, RD_UNAVAIL,
