@@ -88,6 +88,12 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(BUILD)/librounds.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/librounds.a $(LIBS)
 
+preview:
+	@sh contrib/install-deps.sh --preview
+	@$(MAKE) --no-print-directory rounds
+	@sh contrib/demo.sh >/dev/null
+	@sh contrib/preview.sh
+
 bench: deps
 	@$(MAKE) --no-print-directory rounds $(BUILD)/tests/bench/bench-digest
 	@bash tests/bench/run.sh

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian 12 packages Rounds needs to build, test and run its demo.
 # Idempotent: installs only what is missing and prints nothing when all is there.
-# Usage: contrib/install-deps.sh [--test]   (--test adds the servers the tests start)
+# Usage: contrib/install-deps.sh [--test|--preview]
+#   --test adds the servers the tests start, --preview a headless browser.
 set -eu
 
 build_pkgs="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libsqlite3-dev
@@ -11,6 +12,8 @@ ca-certificates procps time"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$build_pkgs $test_pkgs"
+# make preview: the demo digest in a real browser.
+[ "${1:-}" = "--preview" ] && pkgs="$build_pkgs chromium fonts-dejavu-core"
 
 missing=""
 for p in $pkgs; do

@@ -336,13 +336,22 @@ html_text(const char *text)
 				       url);
 		p = e;
 	}
-	/* Newlines to <br> after escaping, so no markup is ever injected. */
+	/* Newlines to <br> after escaping, so no markup is ever injected.  A
+	 * line of 60 or more characters followed by more text was wrapped by
+	 * the sender's client: join it, so paragraphs reflow on a phone. */
 	GString *br = g_string_new(NULL);
+	const char *line = out->str;
 	for (const char *q = out->str; *q; q++) {
-		if (*q == '\n')
-			g_string_append(br, "<br>\n");
-		else
+		if (*q != '\n') {
 			g_string_append_c(br, *q);
+			continue;
+		}
+		if (g_utf8_strlen(line, q - line) >= 60 && q[1] != '\0' && q[1] != '\n' &&
+		    q[1] != ' ' && q[1] != '-' && q[1] != '>')
+			g_string_append_c(br, ' ');
+		else
+			g_string_append(br, "<br>\n");
+		line = q + 1;
 	}
 	g_string_free(out, TRUE);
 	return g_string_free(br, FALSE);
