@@ -1,0 +1,62 @@
+#!/bin/bash
+# t-cli.sh - the administrator's verbs: init, community, member, --help on
+# every verb, usage errors, --home and ROUNDS_HOME, the JSON contracts.
+. tests/lib.sh
+R=$ROUNDS
+
+home=$T_TMP/inst
+expect_code 0 "init creates an installation" "$R" --home "$home" init --domain lists.example.test
+expect_eq "secret is readable by its owner only" "$(stat -c %a "$home/secret")" 600
+secret=$(cat "$home/secret")
+expect_code 0 "init again changes nothing" "$R" --home "$home" init --domain lists.example.test
+expect_eq "secret kept" "$(cat "$home/secret")" "$secret"
+expect_code 78 "init with another domain is refused" "$R" --home "$home" init --domain other.example
+expect_code 64 "init without --domain" "$R" --home "$T_TMP/none" init
+expect_eq "usage error is one line" "$(wc -l <"$T_TMP/err")" 1
+expect_code 78 "a verb on an uninitialised home" env ROUNDS_HOME="$T_TMP/none2" "$R" community list
+
+export ROUNDS_HOME=$home
+expect_code 0 "create a community" "$R" community create care --title "Care Team" --owner Owner@Example.org
+expect_code 73 "create it again" "$R" community create care
+expect_code 0 "a community on another domain" "$R" community create ward@other.example.net --policy announce
+expect_code 64 "bad policy" "$R" community create x --policy closed
+expect_code 64 "bad name" "$R" community create 'bad name'
+expect_code 64 "name with the delimiter" "$R" community create 'a+b'
+"$R" community list --json >"$T_TMP/list.json"
+expect_eq "community list --json" "$(json '[(c["address"], c["policy"], c["title"]) for c in d]' <"$T_TMP/list.json")" \
+	"[('care@lists.example.test', 'members', 'Care Team'), ('ward@other.example.net', 'announce', 'ward')]"
+"$R" community show care --json >"$T_TMP/show.json"
+expect_eq "community show --json: owner" "$(json 'd["owners"]' <"$T_TMP/show.json")" "['Owner@Example.org']"
+expect_code 66 "show an unknown community" "$R" community show nosuch
+
+expect_code 0 "member add" "$R" member add care nurse@example.org --name "Nurse Jo" --delivery each --role poster
+expect_code 0 "member add several" "$R" member add care a@example.org b@example.org
+printf 'c@example.org\n# comment\n\nd@example.org\n' >"$T_TMP/list"
+expect_code 0 "member add --file" "$R" member add care --file "$T_TMP/list"
+expect_code 64 "member add with a bad address" "$R" member add care not-an-address
+expect_code 64 "member add with a bad delivery" "$R" member add care x@example.org --delivery sometimes
+expect_code 0 "member set" "$R" member set care NURSE@example.org --timezone Asia/Kolkata --digest-time 6:30 --digest weekly --digest-day fri --grouping separate
+expect_code 64 "member set with a bad zone" "$R" member set care nurse@example.org --timezone Mars/Olympus
+expect_code 66 "member set on a non-member" "$R" member set care nobody@example.org --delivery none
+"$R" member list care --json >"$T_TMP/m.json"
+expect_eq "member list --json" "$(json '[(m["address"], m["role"], m["delivery"]) for m in d]' <"$T_TMP/m.json")" \
+	"[('a@example.org', 'member', 'digest'), ('b@example.org', 'member', 'digest'), ('c@example.org', 'member', 'digest'), ('d@example.org', 'member', 'digest'), ('nurse@example.org', 'poster', 'each'), ('Owner@Example.org', 'owner', 'digest')]"
+expect_eq "person settings" "$(json '[(m["timezone"], m["digest_time"], m["digest"], m["digest_day"], m["grouping"], m["name"]) for m in d if m["address"] == "nurse@example.org"]' <"$T_TMP/m.json")" \
+	"[('Asia/Kolkata', '06:30', 'weekly', 5, 'separate', 'Nurse Jo')]"
+expect_eq "member fields" "$(json 'sorted(d[0].keys())' <"$T_TMP/m.json")" \
+	"['address', 'bounce_score', 'created', 'delivery', 'delivery_disabled_reason', 'digest', 'digest_day', 'digest_time', 'grouping', 'name', 'role', 'status', 'timezone']"
+expect_code 0 "member remove" "$R" member remove care d@example.org
+expect_code 66 "member remove again" "$R" member remove care d@example.org
+
+for v in init community member deliver thread message digest tick run outbox template trim bounce; do
+	expect_code 0 "$v --help" "$R" $v --help
+done
+for v in "community create" "community list" "member add" "member list" "thread list" "message list" "outbox list" "digest preview"; do
+	expect_code 0 "$v --help" "$R" $v --help
+done
+expect_code 64 "unknown verb" "$R" frobnicate
+expect_code 64 "no verb" "$R"
+expect_code 0 "--version" "$R" --version
+expect_code 64 "thread show with a bad id" "$R" thread show abc
+expect_code 66 "thread show with an unknown id" "$R" thread show 999
+t_done
