@@ -938,6 +938,21 @@ text_part(const char *subtype, const char *text)
 	return GMIME_PART(p);
 }
 
+/* A header that must go out exactly as written: GMime would turn a long
+ * unstructured value (a mailto URL) into RFC 2047 encoded words. */
+static void
+set_raw_header(GMimeObject *obj, const char *name, const char *value)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	g_autofree char *raw = g_strdup_printf(" %s\n", value);
+	GMimeHeader *h;
+
+	g_mime_object_set_header(obj, name, value, NULL);
+	h = g_mime_header_list_get_header(list, name);
+	if (h != NULL)
+		g_mime_header_set_raw_value(h, raw);
+}
+
 GBytes *
 rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel,
 		 gint64 now, gint64 outbox_id, char **subject_out, GError **error)
@@ -981,7 +996,7 @@ rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selectio
 					      (guint64)sel->person_id, 0);
 	g_autofree char *unsub = g_strdup_printf("<mailto:%s%crequest@%s?subject=unsubscribe%%20%s>",
 						 first->name, ctx->delimiter, first->domain, utok);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe", unsub, NULL);
+	set_raw_header(GMIME_OBJECT(msg), "List-Unsubscribe", unsub);
 	if (single) {
 		g_autofree char *lid =
 		    g_strdup_printf("%s <%s.%s>", single->title, single->name, single->domain);

@@ -55,3 +55,50 @@ deliver() {
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 t_done() { exit $((T_FAILED > 0)); }
+
+# free_port: an unused TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# sink_start DIR [smtp-sink options...]: Postfix's smtp-sink on a free
+# loopback port (SINK_PORT), dumping each message into DIR.  As root it
+# must drop privileges, so DIR is handed to nobody.  SINK_PORT may be set
+# beforehand to restart a sink on the same port.
+sink_start() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	# nobody must reach DIR: open the (private) parents for traversal.
+	chmod o+x "$T_TMP" "$(dirname "$dir")" 2>/dev/null
+	chown nobody "$dir" 2>/dev/null
+	chmod 777 "$dir"
+	SINK_PORT=${SINK_PORT:-$(free_port)}
+	/usr/sbin/smtp-sink -u nobody "$@" -d "$dir/%M." "127.0.0.1:$SINK_PORT" 256 &
+	SINK_PID=$!
+	for _ in $(seq 1 50); do
+		python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $SINK_PORT), 0.2)" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "# smtp-sink did not start on $SINK_PORT"
+	return 1
+}
+sink_stop() {
+	[ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
+	SINK_PID=
+	return 0
+}
+t_on_exit sink_stop
+
+# set_smtp PORT: point the installation's smarthost at 127.0.0.1:PORT.
+set_smtp() {
+	python3 - "$ROUNDS_HOME/rounds.conf" "$1" <<'PY'
+import sys, re
+p, port = sys.argv[1], sys.argv[2]
+s = open(p).read()
+s = re.sub(r"(?m)^port = .*$", f"port = {port}", s)
+if "starttls" not in s:
+    s = s.replace("[smtp]\n", "[smtp]\nstarttls = none\n")
+open(p, "w").write(s)
+PY
+}

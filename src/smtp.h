@@ -1,0 +1,44 @@
+/* smtp.h - sending with libesmtp: the only module that includes libesmtp.h.
+ *
+ * It knows nothing of the database: the outbox hands it messages with one
+ * envelope recipient each and reads back, per message, what the server
+ * said.  Messages are spread over a few parallel connections, many
+ * messages per connection.
+ */
+#ifndef RD_SMTP_H
+#define RD_SMTP_H
+
+#include "rounds.h"
+
+typedef enum { RD_SMTP_TLS_NONE, RD_SMTP_TLS_OPPORTUNISTIC, RD_SMTP_TLS_REQUIRED } rd_smtp_tls;
+
+typedef struct {
+	char *host;           /* default "127.0.0.1" */
+	int port;             /* default 25 */
+	rd_smtp_tls starttls; /* default opportunistic */
+	char *user;           /* AUTH user or NULL */
+	char *password;       /* AUTH password or NULL */
+	int connections;      /* parallel connections, default 4 */
+	int timeout_seconds;  /* per command, default 60 */
+	char *helo;           /* EHLO name, default the host name */
+} rd_smtp_config;
+
+typedef struct {
+	guint64 id;          /* the caller's, opaque */
+	char *envelope_from; /* VERP return path, or "" for the null sender */
+	char *recipient;     /* the one envelope recipient */
+	GBytes *data;        /* the complete message, LF or CRLF line ends */
+	/* results, filled in by rd_smtp_send: */
+	int code;            /* the server's reply for this message; 0 = no answer */
+	char *reply;         /* the server's text, or NULL */
+	gboolean sent;       /* TRUE only when the server accepted the message */
+	gboolean permanent;  /* TRUE for a 5xx: do not try again */
+} rd_smtp_message;
+
+/* Send every rd_smtp_message of MESSAGES and fill in its results.  FALSE
+ * only for a fault of the setup; trouble with the server is recorded per
+ * message (a connection that fails leaves its messages with code 0). */
+gboolean rd_smtp_send(const rd_smtp_config *config, GPtrArray *messages, GError **error);
+void rd_smtp_message_free(rd_smtp_message *m);
+
+#endif
