@@ -5,6 +5,7 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "import.h"
 
 #define ROUNDS_VERSION "0.1.0"
 
@@ -24,6 +25,8 @@ static const struct verb {
     {"tick", rd_cmd_tick, "one scheduler pass: queue due digests, send the outbox"},
     {"run", rd_cmd_run, "the scheduler daemon: a pass every minute"},
     {"outbox", rd_cmd_outbox, "list, flush and retry outgoing mail"},
+    {"import", rd_cmd_import, "import mbox files, Maildirs or single messages into a community"},
+    {"fetch", rd_cmd_fetch, "take the messages waiting in an IMAP or POP3 mailbox"},
     {"template", rd_cmd_template, "render a Mustache template with JSON data"},
     {"trim", rd_cmd_trim, "print the new text of a reply read from stdin"},
     {"bounce", rd_cmd_bounce, "classify a bounce or automatic reply: bounce parse < MESSAGE"},

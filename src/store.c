@@ -121,6 +121,51 @@ static const char *const migrations[] = {
     " last_code INTEGER,"
     " last_reply TEXT);"
     "CREATE INDEX outbox_due ON outbox(status, next_attempt);",
+    /* 3: every-message delivery and bounces (fanout.c).  Per-community
+     * list-copy settings, self-copies per membership, the day-by-day bounce
+     * score state, and a log of every bounce event for the owners. */
+    "ALTER TABLE communities ADD COLUMN subject_prefix INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE communities ADD COLUMN footer TEXT;"
+    "ALTER TABLE communities ADD COLUMN reply_to TEXT NOT NULL DEFAULT 'author'"
+    " CHECK (reply_to IN ('list','author'));"
+    "ALTER TABLE communities ADD COLUMN dmarc_mitigation TEXT NOT NULL DEFAULT 'never'"
+    " CHECK (dmarc_mitigation IN ('never','always'));"
+    "ALTER TABLE communities ADD COLUMN archive_url TEXT;"
+    "ALTER TABLE memberships ADD COLUMN self_copy INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE memberships ADD COLUMN bounce_last INTEGER;"
+    "ALTER TABLE memberships ADD COLUMN bounce_day TEXT;"
+    "ALTER TABLE memberships ADD COLUMN bounce_day_points REAL NOT NULL DEFAULT 0;"
+    "CREATE TABLE bounce_events ("
+    " id INTEGER PRIMARY KEY,"
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    " at INTEGER NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " detail TEXT);"
+    "CREATE INDEX bounce_events_member ON bounce_events(community_id, person_id, at);",
+    /* 4: replies (reply.c).  Further addresses a person writes from, and
+     * the text of digest replies that could not be placed in a
+     * conversation, kept until the person picks one.  choices holds the
+     * Message-IDs (one per line) of the latest message of each listed
+     * conversation, so a later thread merge cannot misplace the text. */
+    "CREATE TABLE person_addresses ("
+    " address TEXT PRIMARY KEY COLLATE NOCASE,"
+    " person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    " created TEXT NOT NULL);"
+    "CREATE TABLE kept_replies ("
+    " id INTEGER PRIMARY KEY,"
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    " outbox_id INTEGER NOT NULL,"
+    " message_id TEXT NOT NULL,"
+    " from_addr TEXT NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " raw BLOB NOT NULL,"
+    " choices TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'kept' CHECK (status IN ('kept','filed')),"
+    " thread_id INTEGER,"
+    " created INTEGER NOT NULL);",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
@@ -957,9 +1002,12 @@ rd_store_messages_touching(rd_store *s, gint64 community_id, const char *id, GEr
 	return message_rows(
 	    s,
 	    store_prepare(s, error,
-			  "SELECT " MESSAGE_COLS " FROM messages WHERE community_id = ?1 AND "
-			  "status = 'posted' AND (message_id = ?2 OR id IN (SELECT message FROM "
-			  "refs WHERE ref = ?2))",
+			  /* Two index lookups; the unary + keeps SQLite from
+			   * scanning the community's index instead. */
+			  "SELECT " MESSAGE_COLS " FROM messages WHERE id IN (SELECT id FROM "
+			  "messages WHERE community_id = ?1 AND message_id = ?2 UNION SELECT "
+			  "message FROM refs WHERE ref = ?2) AND +community_id = ?1 AND status = "
+			  "'posted'",
 			  "it", community_id, id),
 	    FALSE, error);
 }
@@ -1490,4 +1538,486 @@ rd_store_outbox_retry(rd_store *s, gint64 id, gint64 now, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* ---- fan-out and bounces (fanout.c) ---- */
+
+void
+rd_fanout_settings_free(rd_fanout_settings *f)
+{
+	if (f == NULL)
+		return;
+	g_free(f->footer);
+	g_free(f->reply_to);
+	g_free(f->dmarc_mitigation);
+	g_free(f->archive_url);
+	g_free(f);
+}
+
+rd_fanout_settings *
+rd_store_fanout_settings(rd_store *s, gint64 community_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT subject_prefix, footer, reply_to, dmarc_mitigation, "
+					 "archive_url FROM communities WHERE id = ?",
+					 "i", community_id);
+	rd_fanout_settings *f;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no community #%" G_GINT64_FORMAT,
+			    community_id);
+		return NULL;
+	}
+	f = g_new0(rd_fanout_settings, 1);
+	f->subject_prefix = sqlite3_column_int(st, 0);
+	f->footer = col_text(st, 1);
+	f->reply_to = col_text(st, 2);
+	f->dmarc_mitigation = col_text(st, 3);
+	f->archive_url = col_text(st, 4);
+	sqlite3_reset(st);
+	return f;
+}
+
+gboolean
+rd_store_fanout_set(rd_store *s, gint64 community_id, const char *key, const char *value,
+		    GError **error)
+{
+	static const struct {
+		const char *key;
+		const char *sql;
+	} setters[] = {
+	    {"subject_prefix", "UPDATE communities SET subject_prefix = ? WHERE id = ?"},
+	    {"footer", "UPDATE communities SET footer = ? WHERE id = ?"},
+	    {"reply_to", "UPDATE communities SET reply_to = ? WHERE id = ?"},
+	    {"dmarc_mitigation", "UPDATE communities SET dmarc_mitigation = ? WHERE id = ?"},
+	    {"archive_url", "UPDATE communities SET archive_url = ? WHERE id = ?"},
+	};
+
+	/* Column names cannot be bound: one fixed statement per key. */
+	for (gsize i = 0; i < G_N_ELEMENTS(setters); i++)
+		if (strcmp(setters[i].key, key) == 0)
+			return store_done(s,
+					  store_prepare(s, error, setters[i].sql, "ti", value,
+							community_id),
+					  error);
+	g_set_error(error, RD_ERROR, RD_USAGE, "unknown community setting %s", key);
+	return FALSE;
+}
+
+gboolean
+rd_store_fanout_self_copy(rd_store *s, gint64 community_id, const char *address, gboolean on,
+			  GError **error)
+{
+	if (!store_done(s,
+			store_prepare(s, error,
+				      "UPDATE memberships SET self_copy = ? WHERE community_id = ? "
+				      "AND person_id = (SELECT id FROM people WHERE address = ?)",
+				      "iit", (gint64)(on != FALSE), community_id, address),
+			error))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s is not a member", address);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+rd_store_fanout_recipients(rd_store *s, gint64 community_id, const char *author, GArray *ids,
+			   GPtrArray *addrs, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "SELECT p.id, p.address FROM memberships m JOIN people p ON p.id = m.person_id "
+	    "WHERE m.community_id = ? AND m.delivery = 'each' AND m.status = 'active' AND "
+	    "(m.self_copy OR p.address <> coalesce(?, '')) ORDER BY p.id",
+	    "it", community_id, author);
+	int r;
+
+	if (st == NULL)
+		return FALSE;
+	while ((r = store_row(s, st, error)) > 0) {
+		gint64 id = sqlite3_column_int64(st, 0);
+
+		g_array_append_val(ids, id);
+		g_ptr_array_add(addrs, col_text(st, 1));
+	}
+	return r == 0;
+}
+
+rd_stored_message *
+rd_store_fanout_message(rd_store *s, gint64 row, gboolean with_raw, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT " MESSAGE_COLS ", raw FROM messages WHERE id = ?", "i", row);
+	rd_stored_message *m;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no message #%" G_GINT64_FORMAT, row);
+		return NULL;
+	}
+	m = message_from_row(st);
+	if (with_raw)
+		m->raw = g_bytes_new(sqlite3_column_blob(st, 18), sqlite3_column_bytes(st, 18));
+	sqlite3_reset(st);
+	return m;
+}
+
+gboolean
+rd_store_fanout_member_active(rd_store *s, gint64 community_id, gint64 person_id,
+			      gboolean *active, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT 1 FROM memberships WHERE community_id = ? AND "
+					 "person_id = ? AND status = 'active' AND delivery = 'each'",
+					 "ii", community_id, person_id);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	*active = r > 0;
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+void
+rd_fanout_bounce_state_free(rd_fanout_bounce_state *b)
+{
+	if (b == NULL)
+		return;
+	g_free(b->address);
+	g_free(b->role);
+	g_free(b->status);
+	g_free(b->reason);
+	g_free(b->day);
+	g_free(b);
+}
+
+rd_fanout_bounce_state *
+rd_store_bounce_state(rd_store *s, gint64 community_id, gint64 person_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "SELECT p.address, m.role, m.status, m.delivery_disabled_reason, m.bounce_score, "
+	    "coalesce(m.bounce_last, 0), m.bounce_day, m.bounce_day_points FROM memberships m "
+	    "JOIN people p ON p.id = m.person_id WHERE m.community_id = ? AND m.person_id = ?",
+	    "ii", community_id, person_id);
+	rd_fanout_bounce_state *b;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "person #%" G_GINT64_FORMAT
+			    " is not a member", person_id);
+		return NULL;
+	}
+	b = g_new0(rd_fanout_bounce_state, 1);
+	b->person_id = person_id;
+	b->address = col_text(st, 0);
+	b->role = col_text(st, 1);
+	b->status = col_text(st, 2);
+	b->reason = col_text(st, 3);
+	b->score = sqlite3_column_double(st, 4);
+	b->last = sqlite3_column_int64(st, 5);
+	b->day = col_text(st, 6);
+	b->day_points = sqlite3_column_double(st, 7);
+	sqlite3_reset(st);
+	return b;
+}
+
+gboolean
+rd_store_bounce_state_save(rd_store *s, gint64 community_id, const rd_fanout_bounce_state *b,
+			   GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"UPDATE memberships SET bounce_score = ?, bounce_last = "
+					"nullif(?, 0), bounce_day = ?, bounce_day_points = ?, status "
+					"= ?, delivery_disabled_reason = ? WHERE community_id = ? AND "
+					"person_id = ?",
+					"ditdttii", b->score, b->last, b->day, b->day_points,
+					b->status, b->reason, community_id, b->person_id),
+			  error);
+}
+
+gboolean
+rd_store_bounce_event(rd_store *s, gint64 community_id, gint64 person_id, gint64 at,
+		      const char *kind, const char *detail, GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"INSERT INTO bounce_events (community_id, person_id, at, "
+					"kind, detail) VALUES (?,?,?,?,?)",
+					"iiitt", community_id, person_id, at, kind, detail),
+			  error);
+}
+
+gboolean
+rd_store_bounce_event_count(rd_store *s, gint64 community_id, gint64 person_id,
+			    const char *kind, gint64 *count, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT count(*) FROM bounce_events WHERE community_id = ? "
+					 "AND person_id = ? AND (?3 IS NULL OR kind = ?3)",
+					 "iit", community_id, person_id, kind);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	*count = r > 0 ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+/* ---- replies (reply.c) ---- */
+
+void
+rd_kept_reply_free(rd_kept_reply *k)
+{
+	if (k == NULL)
+		return;
+	g_free(k->message_id);
+	g_free(k->from_addr);
+	g_free(k->subject);
+	g_free(k->body);
+	if (k->raw)
+		g_bytes_unref(k->raw);
+	g_free(k->choices);
+	g_free(k->status);
+	g_free(k);
+}
+
+gboolean
+rd_store_reply_person_by_address(rd_store *s, const char *address, gint64 *person_id,
+				 GError **error)
+{
+	/* people.address and person_addresses.address are COLLATE NOCASE, so
+	 * both comparisons ignore case. */
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT id FROM people WHERE address = ?1 UNION ALL "
+					 "SELECT person_id FROM person_addresses WHERE address = ?1 "
+					 "LIMIT 1",
+					 "t", address);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "nobody writes from %s", address);
+		return FALSE;
+	}
+	*person_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_reply_person_get(rd_store *s, gint64 person_id, char **address, char **name,
+			  GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error, "SELECT address, name FROM people WHERE id = ?",
+					 "i", person_id);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no person #%" G_GINT64_FORMAT, person_id);
+		return FALSE;
+	}
+	if (address)
+		*address = col_text(st, 0);
+	if (name)
+		*name = col_text(st, 1);
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_reply_add_address(rd_store *s, gint64 person_id, const char *address, GError **error)
+{
+	g_autofree char *now = store_now();
+
+	return store_done(s,
+			  store_prepare(s, error,
+					"INSERT INTO person_addresses (address, person_id, created) "
+					"VALUES (?,?,?) ON CONFLICT (address) DO UPDATE SET "
+					"person_id = excluded.person_id",
+					"tit", address, person_id, now),
+			  error);
+}
+
+rd_stored_message *
+rd_store_reply_latest(rd_store *s, gint64 thread_id, GError **error)
+{
+	g_autoptr(GPtrArray) rows =
+	    message_rows(s,
+			 store_prepare(s, error,
+				       "SELECT " MESSAGE_COLS " FROM messages WHERE thread_id = ? "
+				       "AND status = 'posted' ORDER BY date DESC, id DESC LIMIT 1",
+				       "i", thread_id),
+			 FALSE, error);
+
+	if (rows == NULL)
+		return NULL;
+	if (rows->len == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND,
+			    "thread %" G_GINT64_FORMAT " has no posted message", thread_id);
+		return NULL;
+	}
+	return g_ptr_array_steal_index(rows, 0);
+}
+
+rd_stored_message *
+rd_store_reply_posted(rd_store *s, gint64 community_id, const char *message_id, GError **error)
+{
+	g_autoptr(GPtrArray) rows =
+	    message_rows(s,
+			 store_prepare(s, error,
+				       "SELECT " MESSAGE_COLS " FROM messages WHERE community_id = "
+				       "? AND message_id = ? AND status = 'posted'",
+				       "it", community_id, message_id),
+			 FALSE, error);
+
+	if (rows == NULL)
+		return NULL;
+	if (rows->len == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no posted message <%s>", message_id);
+		return NULL;
+	}
+	return g_ptr_array_steal_index(rows, 0);
+}
+
+rd_outbox_item *
+rd_store_reply_outbox_get(rd_store *s, gint64 id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error, "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?",
+					 "i", id);
+	rd_outbox_item *item;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no outbox entry %" G_GINT64_FORMAT, id);
+		return NULL;
+	}
+	item = outbox_from_row(st, FALSE);
+	sqlite3_reset(st);
+	return item;
+}
+
+GPtrArray *
+rd_store_reply_previous_bodies(rd_store *s, gint64 community_id, const char *address,
+			       guint limit, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT body FROM messages WHERE community_id = ? AND "
+					 "from_addr = ? COLLATE NOCASE AND status = 'posted' ORDER BY "
+					 "date DESC, id DESC LIMIT ?",
+					 "iti", community_id, address, (gint64)limit);
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, col_text(st, 0));
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+gboolean
+rd_store_reply_keep(rd_store *s, rd_kept_reply *k, GError **error)
+{
+	if (!store_done(s,
+			store_prepare(s, error,
+				      "INSERT INTO kept_replies (community_id, person_id, outbox_id, "
+				      "message_id, from_addr, subject, body, raw, choices, created) "
+				      "VALUES (?,?,?,?,?,?,?,?,?,?)",
+				      "iiitttttbti", k->community_id, k->person_id, k->outbox_id,
+				      k->message_id, k->from_addr, k->subject, k->body, k->raw,
+				      k->choices, k->created),
+			error))
+		return FALSE;
+	k->id = sqlite3_last_insert_rowid(s->db);
+	return TRUE;
+}
+
+#define KEPT_COLS                                                                                  \
+	"id, community_id, person_id, outbox_id, message_id, from_addr, subject, body, choices, "  \
+	"status, coalesce(thread_id, 0), created "
+
+static rd_kept_reply *
+kept_from_row(sqlite3_stmt *st)
+{
+	rd_kept_reply *k = g_new0(rd_kept_reply, 1);
+
+	k->id = sqlite3_column_int64(st, 0);
+	k->community_id = sqlite3_column_int64(st, 1);
+	k->person_id = sqlite3_column_int64(st, 2);
+	k->outbox_id = sqlite3_column_int64(st, 3);
+	k->message_id = col_text(st, 4);
+	k->from_addr = col_text(st, 5);
+	k->subject = col_text(st, 6);
+	k->body = col_text(st, 7);
+	k->choices = col_text(st, 8);
+	k->status = col_text(st, 9);
+	k->thread_id = sqlite3_column_int64(st, 10);
+	k->created = sqlite3_column_int64(st, 11);
+	return k;
+}
+
+rd_kept_reply *
+rd_store_reply_kept_get(rd_store *s, gint64 id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT " KEPT_COLS ", raw FROM kept_replies WHERE id = ?", "i", id);
+	rd_kept_reply *k;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no kept reply %" G_GINT64_FORMAT, id);
+		return NULL;
+	}
+	k = kept_from_row(st);
+	k->raw = g_bytes_new(sqlite3_column_blob(st, 12), sqlite3_column_bytes(st, 12));
+	sqlite3_reset(st);
+	return k;
+}
+
+gboolean
+rd_store_reply_kept_filed(rd_store *s, gint64 id, gint64 thread_id, GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"UPDATE kept_replies SET status = 'filed', thread_id = ? "
+					"WHERE id = ?",
+					"ii", thread_id, id),
+			  error);
+}
+
+GPtrArray *
+rd_store_reply_kept_list(rd_store *s, gint64 community_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT " KEPT_COLS " FROM kept_replies WHERE community_id = ? ORDER BY id",
+	    "i", community_id);
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_kept_reply_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, kept_from_row(st));
+	return r < 0 ? NULL : g_steal_pointer(&out);
 }
