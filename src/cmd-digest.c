@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "digest.h"
+#include "import.h"
 #include "log.h"
 #include "outbox.h"
 #include "schedule.h"
@@ -236,6 +237,55 @@ rd_cmd_digest(int argc, char **argv)
 
 /* ---- tick and run ---- */
 
+/* Mailboxes named in [fetch] or [fetch NAME] sections are emptied into
+ * their community before digests are decided.  A failing mailbox is
+ * logged and tried again next pass. */
+static void
+fetch_pass(rd_store *s, sched_env *e)
+{
+	g_auto(GStrv) groups = g_key_file_get_groups(e->config->kf, NULL);
+	rd_config *c = e->config;
+
+	for (int i = 0; groups[i]; i++) {
+		const char *g = groups[i];
+		g_autofree char *url = NULL, *community = NULL, *pwfile = NULL, *ca = NULL;
+		g_autofree char *password = NULL, *post = NULL;
+		g_autoptr(GError) err = NULL;
+		rd_deliver_opts o = {0};
+		guint fetched = 0;
+
+		if (strcmp(g, "fetch") != 0 && !g_str_has_prefix(g, "fetch "))
+			continue;
+		url = g_key_file_get_string(c->kf, g, "url", NULL);
+		community = g_key_file_get_string(c->kf, g, "community", NULL);
+		pwfile = g_key_file_get_string(c->kf, g, "password-file", NULL);
+		ca = g_key_file_get_string(c->kf, g, "ca-file", NULL);
+		if (url == NULL || community == NULL) {
+			rd_log_warnx("[%s] needs url and community", g);
+			continue;
+		}
+		if (pwfile && !g_file_get_contents(pwfile, &password, NULL, &err)) {
+			rd_log_warnx("[%s] %s", g, err->message);
+			continue;
+		}
+		if (password)
+			g_strchomp(password);
+		post = strchr(community, '@') ? g_strdup(community)
+					      : g_strdup_printf("%s@%s", community, c->domain);
+		o.recipient = post;
+		o.delimiter = c->delimiter;
+		o.max_size = c->max_message_size;
+		o.subject_window_days = c->subject_window_days;
+		o.secret = e->secret;
+		if (!rd_import_fetch_once(s, &o, url, password,
+					  g_key_file_get_boolean(c->kf, g, "insecure", NULL), ca,
+					  &fetched, &err))
+			rd_log_warnx("[%s] %s: %s", g, url, err->message);
+		else if (fetched > 0)
+			rd_log_info("[%s] fetched %u messages", g, fetched);
+	}
+}
+
 /* One pass: queue the digests that are due, then flush the outbox. */
 static int
 sched_pass(const char *verb, rd_store *s, sched_env *e, gint64 now, gboolean send,
@@ -356,9 +406,11 @@ rd_cmd_run(int argc, char **argv)
 		/* The configuration is read afresh every pass, so SIGHUP only
 		 * has to cut the wait short. */
 		if ((rc = rd_cli_open("run", &c, &s)) == 0) {
-			if (sched_env_load("run", c, &e) == 0)
+			if (sched_env_load("run", c, &e) == 0) {
+				fetch_pass(s, &e);
 				sched_pass("run", s, &e, g_get_real_time() / G_USEC_PER_SEC, TRUE,
 					   TRUE);
+			}
 			sched_env_clear(&e);
 		}
 		for (int i = 0; i < interval && !got_term && !got_hup; i++)
