@@ -73,4 +73,8 @@ gboolean rd_digest_render_bodies(rd_store *s, const rd_digest_ctx *ctx,
 				 const rd_digest_selection *sel, gint64 now, gint64 outbox_id,
 				 char **text, char **html, char **subject, GError **error);
 
+/* Forget what the renderer cached (loaded messages, trimmed texts,
+ * compiled templates); call at the start of every pass. */
+void rd_digest_cache_clear(void);
+
 #endif

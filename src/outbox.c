@@ -85,6 +85,7 @@ rd_outbox_flush(rd_store *s, const rd_smtp_config *smtp, const rd_digest_ctx *dc
 		GError **error)
 {
 	memset(counts, 0, sizeof *counts);
+	rd_digest_cache_clear();
 	for (;;) {
 		g_autoptr(GPtrArray) due = rd_store_outbox_due(s, now, policy->batch, error);
 		g_autoptr(GPtrArray) batch =

@@ -166,6 +166,9 @@ static const char *const migrations[] = {
     " status TEXT NOT NULL DEFAULT 'kept' CHECK (status IN ('kept','filed')),"
     " thread_id INTEGER,"
     " created INTEGER NOT NULL);",
+    /* 5: digests look memberships up by person; without this index every
+     * person's lookup scanned all memberships (quadratic in people). */
+    "CREATE INDEX memberships_person ON memberships(person_id, community_id);",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
@@ -1941,7 +1944,7 @@ rd_store_reply_keep(rd_store *s, rd_kept_reply *k, GError **error)
 				      "INSERT INTO kept_replies (community_id, person_id, outbox_id, "
 				      "message_id, from_addr, subject, body, raw, choices, created) "
 				      "VALUES (?,?,?,?,?,?,?,?,?,?)",
-				      "iiitttttbti", k->community_id, k->person_id, k->outbox_id,
+				      "iiittttbti", k->community_id, k->person_id, k->outbox_id,
 				      k->message_id, k->from_addr, k->subject, k->body, k->raw,
 				      k->choices, k->created),
 			error))
