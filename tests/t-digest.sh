@@ -86,12 +86,12 @@ grep -q '<img src="http' "$T_TMP/d.html" && not_ok "no remote images" || ok "no 
 # Nobody gets a digest before their slot; 'each' members never get one.
 expect_code 0 "tick queues due digests" "$R" tick --now "$tomorrow" --no-send
 expect_eq "one digest per combined person, one per community when separate" \
-	"$("$R" outbox list --json | python3 -c 'import json,sys; print(sorted(o["recipient"] for o in json.load(sys.stdin)))')" \
+	"$("$R" outbox list --json | python3 -c 'import json,sys; print(sorted(o["recipient"] for o in json.load(sys.stdin) if o["kind"] == "digest"))')" \
 	"['doc@example.org', 'doc@example.org', 'nurse@example.org']"
 expect_code 0 "second tick in the same slot" "$R" tick --now "$tomorrow" --no-send
-expect_eq "nothing queued twice" "$("$R" outbox list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 3
+expect_eq "nothing queued twice" "$("$R" outbox list --json | python3 -c 'import json,sys; print(len([o for o in json.load(sys.stdin) if o["kind"] == "digest"]))')" 3
 expect_code 0 "next day, nothing new" "$R" tick --now "$dayafter" --no-send
-expect_eq "nothing new: nothing sent" "$("$R" outbox list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 3
+expect_eq "nothing new: nothing sent" "$("$R" outbox list --json | python3 -c 'import json,sys; print(len([o for o in json.load(sys.stdin) if o["kind"] == "digest"]))')" 3
 mail n2 "Sam <sam@example.com>" "Next week's rota" | "$R" deliver --recipient care@lists.example.test
 expect_code 0 "preview after the digest shows only what is new" "$R" digest preview nurse@example.org --now "$dayafter"
 case "$(cat "$T_TMP/out")" in *"Next week's rota"*) ok "new message in the next digest" ;; *) not_ok "new message in the next digest" ;; esac
