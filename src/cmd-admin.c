@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "mta.h"
 #include "cmd.h"
 #include "token.h"
 
@@ -180,12 +181,14 @@ static int
 community_create(int argc, char **argv)
 {
 	g_autofree char *title = NULL, *policy = NULL, *owner = NULL;
+	gboolean quiet = FALSE;
 	GOptionEntry entries[] = {
 	    {"title", 0, 0, G_OPTION_ARG_STRING, &title, "display name (default: NAME)", "TEXT"},
 	    {"policy", 0, 0, G_OPTION_ARG_STRING, &policy,
 	     "who may post: open, members (default; others held), announce (owners and posters)",
 	     "POLICY"},
 	    {"owner", 0, 0, G_OPTION_ARG_STRING, &owner, "add ADDR as the owner", "ADDR"},
+	    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "do not print the MTA lines", NULL},
 	    {NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("NAME[@DOMAIN] - create a community");
 	g_autoptr(rd_config) c = NULL;
@@ -233,6 +236,14 @@ community_create(int argc, char **argv)
 		return rd_cli_fail("community create", err);
 	}
 	printf("created %s@%s\n", name, ldomain);
+	/* What the MTA needs so that every address of the new community
+	 * reaches rounds deliver (rounds mta check verifies it). */
+	g_autofree char *home = g_canonicalize_filename(c->home, NULL);
+	g_autofree char *lines = rd_mta_lines(c->mta, name, ldomain, c->delimiter, NULL, home);
+	if (lines != NULL && !quiet) {
+		printf("\nAdd to the %s configuration:\n\n", c->mta);
+		fputs(lines, stdout);
+	}
 	return EX_OK;
 }
 

@@ -3,6 +3,8 @@
 
 #include "address.h"
 #include "bounce.h"
+#include "command.h"
+#include "reply.h"
 #include "deliver.h"
 #include "fanout.h"
 #include "log.h"
@@ -135,6 +137,9 @@ rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, r
 	 * send nothing. */
 	if (hold == NULL && !o->bypass_policy && !rd_fanout_enqueue(s, o, c, sm->id, error))
 		goto fail;
+	/* A held post tells the moderators in the same transaction. */
+	if (hold != NULL && !rd_command_held_notice(s, o, c, sm->id, hold, error))
+		goto fail;
 	if (!rd_store_commit(s, error))
 		goto fail;
 	result->status = g_strdup(sm->status);
@@ -162,6 +167,14 @@ deliver_post(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GByte
 			    result->community, m->message_id);
 		result->status = g_strdup("loop");
 		return RD_OK;
+	}
+	/* A plain Reply to a digest that reached the post address (the client
+	 * ignored Reply-To) is a digest reply, never a new thread. */
+	g_autofree char *dtok = NULL;
+	if (o->secret && !o->bypass_policy && rd_reply_is_digest_reply(m, c, o->secret, &dtok)) {
+		rd_address da = {c->name, c->domain, RD_ADDR_DIGEST, dtok};
+
+		return rd_reply_deliver(s, o, c, &da, data, result, error);
 	}
 	return rd_deliver_store(s, o, c, m, data, NULL, result, error);
 }
@@ -218,6 +231,25 @@ rd_deliver(rd_store *s, const rd_deliver_opts *o, GBytes *data, rd_deliver_resul
 		break;
 	case RD_ADDR_BOUNCE:
 		st = rd_fanout_bounce(s, o, c, a, data, result, error);
+		break;
+	case RD_ADDR_REPLY:
+	case RD_ADDR_DIGEST:
+		st = rd_reply_deliver(s, o, c, a, data, result, error);
+		break;
+	case RD_ADDR_CONFIRM:
+		/* Conversation choices for kept digest replies are the reply
+		 * module's; every other confirmation is a pending command. */
+		if (rd_reply_owns_confirm(o->secret, c, a->token))
+			st = rd_reply_confirm(s, o, c, a, data, result, error);
+		else
+			st = rd_command_deliver(s, o, c, a, data, result, error);
+		break;
+	case RD_ADDR_REQUEST:
+	case RD_ADDR_OWNER:
+	case RD_ADDR_SUBSCRIBE:
+	case RD_ADDR_UNSUBSCRIBE:
+	case RD_ADDR_HELP:
+		st = rd_command_deliver(s, o, c, a, data, result, error);
 		break;
 	default:
 		g_set_error(error, RD_ERROR, RD_UNAVAIL,

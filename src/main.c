@@ -25,6 +25,7 @@ static const struct verb {
     {"tick", rd_cmd_tick, "one scheduler pass: queue due digests, send the outbox"},
     {"run", rd_cmd_run, "the scheduler daemon: a pass every minute"},
     {"outbox", rd_cmd_outbox, "list, flush and retry outgoing mail"},
+    {"mta", rd_cmd_mta, "print or check the MTA configuration for the communities"},
     {"import", rd_cmd_import, "import mbox files, Maildirs or single messages into a community"},
     {"fetch", rd_cmd_fetch, "take the messages waiting in an IMAP or POP3 mailbox"},
     {"template", rd_cmd_template, "render a Mustache template with JSON data"},
