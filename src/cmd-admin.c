@@ -332,15 +332,21 @@ rd_cmd_community(int argc, char **argv)
 		return community_list(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "show") == 0)
 		return community_show(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "set") == 0)
+		return rd_cmd_community_set(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("Usage:\n"
 		       "  rounds community create NAME[@DOMAIN] [--title TEXT] "
 		       "[--policy open|members|announce] [--owner ADDR]\n"
 		       "  rounds community list [--json]\n"
-		       "  rounds community show NAME[@DOMAIN] [--json]\n");
+		       "  rounds community show NAME[@DOMAIN] [--json]\n"
+		       "  rounds community set NAME[@DOMAIN] [--title T] [--policy P] "
+		       "[--subject-prefix on|off] [--footer TEXT|--no-footer]\n"
+		       "        [--reply-to list|author] [--dmarc-mitigation never|always] "
+		       "[--archive-url URL] [--accept-auto yes|no]\n");
 		return EX_OK;
 	}
-	return rd_cli_usage("community", "expected create, list or show (see rounds community "
+	return rd_cli_usage("community", "expected create, list, show or set (see rounds community "
 					 "--help)");
 }
 

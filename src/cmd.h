@@ -54,6 +54,7 @@ int rd_cmd_tick(int argc, char **argv);
 int rd_cmd_run(int argc, char **argv);
 int rd_cmd_outbox(int argc, char **argv);
 int rd_cmd_mta(int argc, char **argv);
+int rd_cmd_community_set(int argc, char **argv);
 
 /* The installation secret (hex in the secret file) for tokens. */
 GBytes *rd_cli_secret(const rd_config *c, GError **error);

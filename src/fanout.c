@@ -1,27 +1,855 @@
-/* fanout.c - every-message delivery and bounces (to be completed: issue 6). */
+/* fanout.c - every-message delivery and bounces.
+ *
+ * Every-message copies are rendered from the stored raw message when the
+ * outbox sends them.  Everything that is the same for all members (header
+ * filtering, subject prefix, DMARC rewriting, footer, list headers) is done
+ * once per post and kept in a small cache; per member only the
+ * List-Unsubscribe line with the member's own token is written, so sending
+ * to many members costs one memcpy of the message each.
+ */
+#include <string.h>
+
+#include "address.h"
+#include "bounce.h"
 #include "fanout.h"
+#include "log.h"
+#include "message.h"
+#include "schedule.h"
+#include "token.h"
+
+struct _rd_fanout_copy {
+	char *community; /* name, for tokens */
+	gint64 community_id;
+	char *request; /* COMMUNITY+request@DOMAIN */
+	char *eol;     /* the line end the original uses */
+	GBytes *head;  /* header fields up to List-Unsubscribe */
+	GBytes *tail;  /* the remaining header fields, the blank line, the body */
+};
+
+/* Headers the list replaces or that must not leak to members (RFC 2369 and
+ * 2919 headers of an upstream list, delivery trace of our own MTA). */
+static const char *const dropped_headers[] = {
+    "Return-Path", "Delivered-To", "X-Original-To",         "List-Id",
+    "List-Post",   "List-Help",    "List-Subscribe",        "List-Unsubscribe",
+    "List-Owner",  "List-Archive", "List-Unsubscribe-Post", "Precedence",
+    "X-Loop",
+};
+
+/* ---- the per-post copy ---- */
+
+typedef struct {
+	const char *start; /* the whole field, continuation lines and line end included */
+	gsize len;
+	const char *name;
+	gsize name_len;
+	const char *value; /* after the colon, without the final line end */
+	gsize value_len;
+} field;
+
+static gboolean
+field_is(const field *f, const char *name)
+{
+	return f->name != NULL && strlen(name) == f->name_len &&
+	       g_ascii_strncasecmp(f->name, name, f->name_len) == 0;
+}
+
+static char *
+field_value(const field *f)
+{
+	return g_strstrip(g_strndup(f->value, f->value_len));
+}
+
+/* Split the header block of DATA into fields; *body_off is where the body
+ * begins (after the blank line), or LEN when there is none. */
+static GArray *
+split_headers(const char *data, gsize len, gsize *body_off)
+{
+	GArray *fields = g_array_new(FALSE, TRUE, sizeof(field));
+	gsize p = 0;
+
+	*body_off = len;
+	while (p < len) {
+		field f = {0};
+		gsize q = p, line_end;
+		const char *colon;
+
+		/* A blank line ends the header block. */
+		if (data[p] == '\n' || (data[p] == '\r' && p + 1 < len && data[p + 1] == '\n')) {
+			*body_off = p + (data[p] == '\r' ? 2 : 1);
+			break;
+		}
+		do {
+			const char *nl = memchr(data + q, '\n', len - q);
+
+			q = nl ? (gsize)(nl - data) + 1 : len;
+		} while (q < len && (data[q] == ' ' || data[q] == '\t'));
+		f.start = data + p;
+		f.len = q - p;
+		line_end = q;
+		while (line_end > p && (data[line_end - 1] == '\n' || data[line_end - 1] == '\r'))
+			line_end--;
+		colon = memchr(data + p, ':', line_end - p);
+		if (colon != NULL && memchr(data + p, ' ', (gsize)(colon - (data + p))) == NULL) {
+			f.name = data + p;
+			f.name_len = (gsize)(colon - (data + p));
+			f.value = colon + 1;
+			f.value_len = line_end - (gsize)(colon + 1 - data);
+		}
+		g_array_append_val(fields, f);
+		p = q;
+	}
+	return fields;
+}
+
+gboolean
+rd_fanout_has_prefix(const char *subject, const char *name)
+{
+	g_autofree char *tag = g_strdup_printf("[%s]", name);
+	g_autofree char *s = g_utf8_casefold(subject ? subject : "", -1);
+	g_autofree char *t = g_utf8_casefold(tag, -1);
+
+	return strstr(s, t) != NULL;
+}
+
+/* A display phrase and address as a header value, RFC 2047-encoded when
+ * the phrase is not ASCII. */
+static char *
+mailbox_text(const char *name, const char *addr)
+{
+	InternetAddress *ia = internet_address_mailbox_new(name, addr);
+	char *text = internet_address_to_string(ia, NULL, TRUE);
+
+	/* rounds.h has no autoptr glue for InternetAddress. */
+	g_object_unref(ia);
+	return text;
+}
+
+/* The author of FROM_VALUE (a raw From: value): display name and address. */
+static gboolean
+author_of(const char *from_value, char **name, char **addr)
+{
+	InternetAddressList *list = internet_address_list_parse(NULL, from_value);
+	InternetAddress *ia = NULL;
+
+	if (list != NULL && internet_address_list_length(list) > 0)
+		ia = internet_address_list_get_address(list, 0);
+	if (ia == NULL || !INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+		g_clear_object(&list);
+		return FALSE;
+	}
+	*addr = g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+	*name = g_strdup(internet_address_get_name(ia));
+	if (*name == NULL || **name == '\0') {
+		const char *at = strchr(*addr, '@');
+
+		g_free(*name);
+		*name = g_strndup(*addr, at ? (gsize)(at - *addr) : strlen(*addr));
+	}
+	g_object_unref(list);
+	return TRUE;
+}
+
+static GMimeTextPart *
+footer_part(const char *footer)
+{
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+
+	g_mime_text_part_set_text(part, footer);
+	g_mime_part_set_content_encoding(GMIME_PART(part),
+	                                 g_mime_part_get_best_content_encoding(
+	                                     GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
+	g_mime_object_set_content_disposition(GMIME_OBJECT(part),
+	                                      g_mime_content_disposition_parse(NULL, "inline"));
+	return part;
+}
+
+/* The original with FOOTER added: at the end of a lone text/plain body,
+ * else as a new inline part (multipart/mixed gets one more part; any other
+ * body is wrapped in a new multipart/mixed, which keeps signed parts valid). */
+static GBytes *
+with_footer(GBytes *raw, const char *footer, GError **error)
+{
+	gsize len;
+	const char *data = g_bytes_get_data(raw, &len);
+	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(data, len);
+	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+	g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
+	GMimeObject *body;
+	char *text;
+
+	if (msg == NULL || (body = g_mime_message_get_mime_part(msg)) == NULL) {
+		g_set_error(error, RD_ERROR, RD_DATAERR, "the stored message cannot be parsed");
+		return NULL;
+	}
+	if (GMIME_IS_TEXT_PART(body) &&
+	    g_mime_content_type_is_type(g_mime_object_get_content_type(body), "text", "plain") &&
+	    !g_mime_part_is_attachment(GMIME_PART(body))) {
+		g_autofree char *old = g_mime_text_part_get_text(GMIME_TEXT_PART(body));
+		g_autofree char *new_text = NULL;
+
+		new_text = g_strdup_printf("%s%s-- \n%s\n", old ? old : "",
+		                           old && *old && !g_str_has_suffix(old, "\n") ? "\n" : "",
+		                           footer);
+		g_mime_text_part_set_text(GMIME_TEXT_PART(body), new_text);
+		g_mime_part_set_content_encoding(
+		    GMIME_PART(body), g_mime_part_get_best_content_encoding(
+		                          GMIME_PART(body), GMIME_ENCODING_CONSTRAINT_7BIT));
+	} else if (GMIME_IS_MULTIPART(body) &&
+	           g_mime_content_type_is_type(g_mime_object_get_content_type(body), "multipart",
+	                                       "mixed")) {
+		g_autoptr(GMimeObject) part = GMIME_OBJECT(footer_part(footer));
+
+		g_mime_multipart_add(GMIME_MULTIPART(body), part);
+	} else {
+		g_autoptr(GMimeObject) mixed =
+		    GMIME_OBJECT(g_mime_multipart_new_with_subtype("mixed"));
+		g_autoptr(GMimeObject) part = GMIME_OBJECT(footer_part(footer));
+
+		g_mime_multipart_add(GMIME_MULTIPART(mixed), body);
+		g_mime_multipart_add(GMIME_MULTIPART(mixed), part);
+		g_mime_message_set_mime_part(msg, mixed);
+	}
+	text = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+	return g_bytes_new_take(text, strlen(text));
+}
+
+rd_fanout_copy *
+rd_fanout_copy_new(GBytes *raw, const rd_community *c, const rd_fanout_settings *f, char delimiter,
+                   GError **error)
+{
+	g_autoptr(GBytes) source = NULL;
+	g_autoptr(rd_fanout_copy) copy = g_new0(rd_fanout_copy, 1);
+	g_autoptr(GArray) fields = NULL;
+	g_autoptr(GString) head = g_string_sized_new(4096);
+	g_autoptr(GString) tail = NULL;
+	g_autofree char *list_addr = g_strdup_printf("%s@%s", c->name, c->domain);
+	g_autofree char *owner = rd_address_make(c->name, c->domain, delimiter, "owner");
+	g_autofree char *list_id_host = g_strdup_printf("%s.%s", c->name, c->domain);
+	g_autofree char *list_id = mailbox_text(c->title, list_id_host);
+	g_autofree char *author_name = NULL, *author_addr = NULL, *author_raw = NULL;
+	gboolean dmarc = f->dmarc_mitigation && strcmp(f->dmarc_mitigation, "always") == 0;
+	gboolean reply_list = f->reply_to && strcmp(f->reply_to, "list") == 0;
+	gboolean have_subject = FALSE, have_cc = FALSE;
+	const char *data, *eol = "\n";
+	gsize len, body_off;
+
+	source = f->footer && *f->footer ? with_footer(raw, f->footer, error) : g_bytes_ref(raw);
+	if (source == NULL)
+		return NULL;
+	data = g_bytes_get_data(source, &len);
+	if (len == 0) {
+		g_set_error(error, RD_ERROR, RD_DATAERR, "the stored message is empty");
+		return NULL;
+	}
+	/* Added lines follow the original's line ends. */
+	{
+		const char *nl = memchr(data, '\n', len);
+
+		if (nl != NULL && nl > data && nl[-1] == '\r')
+			eol = "\r\n";
+	}
+	copy->community = g_strdup(c->name);
+	copy->community_id = c->id;
+	copy->request = rd_address_make(c->name, c->domain, delimiter, "request");
+	copy->eol = g_strdup(eol);
+
+	fields = split_headers(data, len, &body_off);
+	for (guint i = 0; i < fields->len; i++) {
+		field *fd = &g_array_index(fields, field, i);
+
+		if (field_is(fd, "From") && author_raw == NULL)
+			author_raw = field_value(fd);
+		if (field_is(fd, "Cc"))
+			have_cc = TRUE;
+	}
+	if (author_raw == NULL || !author_of(author_raw, &author_name, &author_addr))
+		dmarc = FALSE;
+
+	for (guint i = 0; i < fields->len; i++) {
+		field *fd = &g_array_index(fields, field, i);
+		gboolean drop = FALSE;
+
+		/* An mbox "From " separator is not part of the message. */
+		if (fd->name == NULL && i == 0 && fd->len > 5 &&
+		    strncmp(fd->start, "From ", 5) == 0)
+			continue;
+		for (gsize k = 0; k < G_N_ELEMENTS(dropped_headers) && !drop; k++)
+			drop = field_is(fd, dropped_headers[k]);
+		if (drop)
+			continue;
+		if (field_is(fd, "Subject") && !have_subject) {
+			g_autofree char *value = field_value(fd);
+			g_autofree char *decoded = rd_message_decode_header(value);
+
+			have_subject = TRUE;
+			if (f->subject_prefix && !rd_fanout_has_prefix(decoded, c->name)) {
+				const char *v = fd->value;
+				gsize n = fd->value_len;
+
+				while (n > 0 && (*v == ' ' || *v == '\t')) {
+					v++;
+					n--;
+				}
+				g_string_append_printf(head, "Subject: [%s] ", c->name);
+				g_string_append_len(head, v, (gssize)n);
+				g_string_append(head, eol);
+				continue;
+			}
+		}
+		if (dmarc && field_is(fd, "From")) {
+			g_autofree char *via = g_strdup_printf("%s via %s", author_name, c->title);
+			g_autofree char *from = mailbox_text(via, list_addr);
+
+			g_string_append_printf(head, "From: %s%s", from, eol);
+			continue;
+		}
+		/* The list takes replies, or (DMARC) the author does: either way
+		 * the list writes Reply-To itself. */
+		if ((reply_list || dmarc) && field_is(fd, "Reply-To"))
+			continue;
+		if (dmarc && reply_list && field_is(fd, "Cc")) {
+			g_string_append_len(head, fd->start, (gssize)(fd->value - fd->start));
+			g_string_append_len(head, fd->value, (gssize)fd->value_len);
+			g_string_append_printf(head, ", %s%s", author_raw, eol);
+			continue;
+		}
+		g_string_append_len(head, fd->start, (gssize)fd->len);
+		/* A header block that ends without a line end (no body). */
+		if (fd->len > 0 && fd->start[fd->len - 1] != '\n')
+			g_string_append(head, eol);
+	}
+	if (f->subject_prefix && !have_subject)
+		g_string_append_printf(head, "Subject: [%s]%s", c->name, eol);
+
+	/* RFC 2919 and 2369 headers; List-Unsubscribe comes per member. */
+	g_string_append_printf(head, "List-Id: %s%s", list_id, eol);
+	g_string_append_printf(head, "List-Help: <mailto:%s?subject=help>%s", copy->request, eol);
+	g_string_append_printf(head, "List-Subscribe: <mailto:%s?subject=subscribe>%s",
+	                       copy->request, eol);
+	tail = g_string_sized_new(len - body_off + 1024);
+	g_string_append_printf(tail, "List-Post: <mailto:%s>%s", list_addr, eol);
+	g_string_append_printf(tail, "List-Owner: <mailto:%s>%s", owner, eol);
+	if (f->archive_url && *f->archive_url)
+		g_string_append_printf(tail, "List-Archive: <%s>%s", f->archive_url, eol);
+	g_string_append_printf(tail, "Precedence: list%s", eol);
+	g_string_append_printf(tail, "X-Loop: %s%s", list_addr, eol);
+	if (reply_list) {
+		g_autofree char *rt = mailbox_text(c->title, list_addr);
+
+		g_string_append_printf(tail, "Reply-To: %s%s", rt, eol);
+		if (dmarc && !have_cc)
+			g_string_append_printf(tail, "Cc: %s%s", author_raw, eol);
+	} else if (dmarc) {
+		g_string_append_printf(tail, "Reply-To: %s%s", author_raw, eol);
+	}
+	g_string_append(tail, eol);
+	g_string_append_len(tail, data + body_off, (gssize)(len - body_off));
+
+	copy->head = g_string_free_to_bytes(g_steal_pointer(&head));
+	copy->tail = g_string_free_to_bytes(g_steal_pointer(&tail));
+	return g_steal_pointer(&copy);
+}
+
+GBytes *
+rd_fanout_copy_render(const rd_fanout_copy *copy, GBytes *secret, gint64 person_id)
+{
+	g_autofree char *token =
+	    rd_token_make(secret, RD_TOKEN_COMMAND, copy->community, (guint64)person_id, 0);
+	g_autofree char *unsub =
+	    g_strdup_printf("List-Unsubscribe: <mailto:%s?subject=unsubscribe%%20%s>%s",
+	                    copy->request, token, copy->eol);
+	gsize hl, tl, ul = strlen(unsub);
+	const char *h = g_bytes_get_data(copy->head, &hl);
+	const char *t = g_bytes_get_data(copy->tail, &tl);
+	char *out = g_malloc(hl + ul + tl);
+
+	memcpy(out, h, hl);
+	memcpy(out + hl, unsub, ul);
+	memcpy(out + hl + ul, t, tl);
+	return g_bytes_new_take(out, hl + ul + tl);
+}
+
+void
+rd_fanout_copy_free(rd_fanout_copy *copy)
+{
+	if (copy == NULL)
+		return;
+	g_free(copy->community);
+	g_free(copy->request);
+	g_free(copy->eol);
+	if (copy->head)
+		g_bytes_unref(copy->head);
+	if (copy->tail)
+		g_bytes_unref(copy->tail);
+	g_free(copy);
+}
+
+/* ---- queueing and rendering ---- */
+
+static char *
+bounce_address(GBytes *secret, const rd_community *c, char delimiter, gint64 person_id)
+{
+	g_autofree char *token =
+	    rd_token_make(secret, RD_TOKEN_BOUNCE, c->name, (guint64)person_id, (guint64)c->id);
+	g_autofree char *ext = g_strdup_printf("b-%s", token);
+
+	return rd_address_make(c->name, c->domain, delimiter, ext);
+}
 
 gboolean
 rd_fanout_enqueue(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 row,
-		  GError **error)
+                  GError **error)
 {
+	g_autoptr(rd_stored_message) m = rd_store_fanout_message(s, row, FALSE, error);
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GPtrArray) addrs = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *payload = g_strdup_printf("{\"row\": %" G_GINT64_FORMAT "}", row);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (m == NULL)
+		return FALSE;
+	if (!rd_store_fanout_recipients(s, c->id, m->from_addr, ids, addrs, error))
+		return FALSE;
+	if (ids->len == 0)
+		return TRUE;
+	/* Without the secret there is no VERP address: better the MTA retries
+	 * the post than members get copies whose bounces nobody can read. */
+	if (o->secret == NULL) {
+		g_set_error(
+		    error, RD_ERROR, RD_TEMPFAIL,
+		    "The list cannot read its secret just now; the message will be retried.");
+		return FALSE;
+	}
+	for (guint i = 0; i < ids->len; i++) {
+		rd_outbox_item item = {0};
+		gboolean ok;
+
+		item.kind = (char *)"post";
+		item.person_id = g_array_index(ids, gint64, i);
+		item.community_id = c->id;
+		item.recipient = addrs->pdata[i];
+		item.envelope_from = bounce_address(o->secret, c, o->delimiter, item.person_id);
+		item.subject = m->subject;
+		item.payload = payload;
+		item.next_attempt = now;
+		item.created = now;
+		ok = rd_store_outbox_add(s, &item, error);
+		g_free(item.envelope_from);
+		if (!ok)
+			return FALSE;
+	}
+	rd_log_info("%s@%s: <%s> queued for %u every-message members", c->name, c->domain,
+	            m->message_id, ids->len);
 	return TRUE;
+}
+
+/* A few posts' copies: the outbox sends a post to all its members in
+ * order, so one or two entries are hit again and again.  Entries expire
+ * so that a long-running scheduler sees changed community settings. */
+#define COPY_CACHE_SIZE 4
+#define COPY_CACHE_TTL (60 * G_USEC_PER_SEC)
+
+static struct {
+	gint64 row;
+	gint64 born; /* monotonic microseconds */
+	rd_fanout_copy *copy;
+} copy_cache[COPY_CACHE_SIZE];
+static guint copy_cache_next;
+
+void
+rd_fanout_cache_clear(void)
+{
+	for (guint i = 0; i < COPY_CACHE_SIZE; i++) {
+		g_clear_pointer(&copy_cache[i].copy, rd_fanout_copy_free);
+		copy_cache[i].row = 0;
+	}
+}
+
+static const rd_fanout_copy *
+copy_for_row(rd_store *s, gint64 row, char delimiter, GError **error)
+{
+	gint64 now = g_get_monotonic_time();
+	g_autoptr(rd_stored_message) m = NULL;
+	g_autoptr(rd_community) c = NULL;
+	g_autoptr(rd_fanout_settings) f = NULL;
+	rd_fanout_copy *copy;
+	guint slot;
+
+	for (guint i = 0; i < COPY_CACHE_SIZE; i++)
+		if (copy_cache[i].copy != NULL && copy_cache[i].row == row &&
+		    now - copy_cache[i].born < COPY_CACHE_TTL)
+			return copy_cache[i].copy;
+	m = rd_store_fanout_message(s, row, TRUE, error);
+	if (m == NULL)
+		return NULL;
+	if (strcmp(m->status, "posted") != 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND,
+		            "message #%" G_GINT64_FORMAT " is no longer posted", row);
+		return NULL;
+	}
+	if ((c = rd_store_community_get_by_id(s, m->community_id, error)) == NULL ||
+	    (f = rd_store_fanout_settings(s, m->community_id, error)) == NULL)
+		return NULL;
+	copy = rd_fanout_copy_new(m->raw, c, f, delimiter, error);
+	if (copy == NULL)
+		return NULL;
+	slot = copy_cache_next++ % COPY_CACHE_SIZE;
+	for (guint i = 0; i < COPY_CACHE_SIZE; i++)
+		if (copy_cache[i].row == row) /* an expired entry of the same row */
+			slot = i;
+	rd_fanout_copy_free(copy_cache[slot].copy);
+	copy_cache[slot].row = row;
+	copy_cache[slot].born = now;
+	copy_cache[slot].copy = copy;
+	return copy;
 }
 
 GBytes *
 rd_fanout_render(rd_store *s, const rd_outbox_item *item, GBytes *secret, char delimiter,
-		 GError **error)
+                 GError **error)
 {
-	g_set_error(error, RD_ERROR, RD_NOTFOUND, "every-message delivery is not enabled yet");
-	return NULL;
+	const char *p = item->payload ? strstr(item->payload, "\"row\"") : NULL;
+	const rd_fanout_copy *copy;
+	gboolean active = FALSE;
+	gint64 row = 0;
+
+	if (p != NULL && (p = strchr(p, ':')) != NULL)
+		row = g_ascii_strtoll(p + 1, NULL, 10);
+	if (row <= 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND,
+		            "outbox item %" G_GINT64_FORMAT " names no message", item->id);
+		return NULL;
+	}
+	if (secret == NULL) {
+		g_set_error(error, RD_ERROR, RD_TEMPFAIL, "the installation secret is not loaded");
+		return NULL;
+	}
+	if ((copy = copy_for_row(s, row, delimiter, error)) == NULL)
+		return NULL;
+	/* Someone who left, switched to digests or was disabled for bounces
+	 * since the post was queued gets nothing. */
+	if (!rd_store_fanout_member_active(s, copy->community_id, item->person_id, &active, error))
+		return NULL;
+	if (!active) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s no longer gets every message",
+		            item->recipient);
+		return NULL;
+	}
+	return rd_fanout_copy_render(copy, secret, item->person_id);
+}
+
+/* ---- bounces ---- */
+
+/* Mailman's defaults (bounce_score_threshold, bounce_info_stale_after).
+ * rounds.conf [bounces] threshold / window-days would go in rd_deliver_opts;
+ * until then these are the values. */
+static const rd_fanout_bounce_policy default_policy = {
+    .threshold = 5.0,
+    .window_days = 7,
+};
+
+const rd_fanout_bounce_policy *
+rd_fanout_bounce_policy_default(void)
+{
+	return &default_policy;
+}
+
+gint64
+rd_fanout_now(void)
+{
+	const char *env = g_getenv("ROUNDS_NOW");
+
+	if (env != NULL && *env != '\0') {
+		gint64 t = rd_schedule_parse_iso(env);
+
+		if (t >= 0)
+			return t;
+	}
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* Decay: a score whose last bounce is more than window_days old starts
+ * again from zero, as Mailman's bounce_info_stale_after does.  The outbox's
+ * successful sends are not used, since a 250 from our own smarthost says
+ * nothing about the member's mailbox; a week without bounces does. */
+gboolean
+rd_fanout_score(rd_fanout_bounce_state *b, double points, gint64 now,
+                const rd_fanout_bounce_policy *p)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(now);
+	g_autofree char *day = g_date_time_format(dt, "%Y-%m-%d");
+	gboolean was_below = b->score < p->threshold;
+	double add;
+
+	if (points <= 0)
+		return FALSE;
+	if (b->last > 0 && now - b->last > (gint64)p->window_days * 86400) {
+		b->score = 0;
+		was_below = TRUE;
+	}
+	/* One scoring per day: a second bounce the same day only counts for
+	 * what it adds (a temporary failure followed by a permanent one). */
+	if (b->day != NULL && strcmp(b->day, day) == 0) {
+		add = points > b->day_points ? points - b->day_points : 0;
+		if (points > b->day_points)
+			b->day_points = points;
+	} else {
+		add = points;
+		g_free(b->day);
+		b->day = g_strdup(day);
+		b->day_points = points;
+	}
+	if (add <= 0)
+		return FALSE;
+	b->score += add;
+	b->last = now;
+	return was_below && b->score >= p->threshold && g_strcmp0(b->status, "active") == 0;
+}
+
+static char *
+rfc5322_date(gint64 now)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(now);
+
+	return g_date_time_format(dt, "%a, %d %b %Y %H:%M:%S +0000");
+}
+
+/* A complete plain-text automatic message (UTF-8, 8bit). */
+static GBytes *
+auto_message(const rd_community *c, const char *from, const char *to, const char *reply_to,
+             const char *subject, const char *auto_submitted, const char *body, gint64 now)
+{
+	g_autofree char *date = rfc5322_date(now);
+	g_autofree char *subj = g_mime_utils_header_encode_text(NULL, subject, "utf-8");
+	g_autofree char *rand = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
+	GString *m = g_string_new(NULL);
+
+	g_string_append_printf(m, "From: %s\nTo: <%s>\n", from, to);
+	if (reply_to)
+		g_string_append_printf(m, "Reply-To: <%s>\n", reply_to);
+	g_string_append_printf(m,
+	                       "Subject: %s\nDate: %s\nMessage-ID: <bounces.%" G_GINT64_FORMAT
+	                       ".%s@%s>\nAuto-Submitted: %s\nX-Loop: %s@%s\nMIME-Version: 1.0\n"
+	                       "Content-Type: text/plain; charset=utf-8\n"
+	                       "Content-Transfer-Encoding: 8bit\n\n%s",
+	                       subj, date, now, rand, c->domain, auto_submitted, c->name, c->domain,
+	                       body);
+	return g_string_free_to_bytes(m);
+}
+
+static gboolean
+queue_message(rd_store *s, const rd_community *c, gint64 person_id, const char *recipient,
+              const char *envelope_from, const char *subject, GBytes *data, gint64 now,
+              GError **error)
+{
+	rd_outbox_item item = {0};
+
+	item.kind = (char *)"message";
+	item.person_id = person_id;
+	item.community_id = c->id;
+	item.recipient = (char *)recipient;
+	item.envelope_from = (char *)envelope_from;
+	item.subject = (char *)subject;
+	item.data = data;
+	item.next_attempt = now;
+	item.created = now;
+	return rd_store_outbox_add(s, &item, error);
+}
+
+/* Delivery is now off: tell the member how to turn it on again (a reply
+ * to the +b address), and tell every owner. */
+static gboolean
+disable_notices(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                const rd_fanout_bounce_state *b, const char *diagnostic, gint64 now, gint64 send_at,
+                GError **error)
+{
+	g_autofree char *verp = bounce_address(o->secret, c, o->delimiter, b->person_id);
+	g_autofree char *owner = rd_address_make(c->name, c->domain, o->delimiter, "owner");
+	g_autofree char *from = mailbox_text(c->title, owner);
+	g_autofree char *subject = g_strdup_printf("Your mail from %s is paused", c->title);
+	g_autofree char *body = g_strdup_printf(
+	    "Hello,\n\n"
+	    "Mail from %s (%s@%s) to %s has been returned as undeliverable\n"
+	    "for several days, so the list has stopped sending it for now.\n\n"
+	    "To turn your mail back on, simply reply to this message. What you\n"
+	    "write does not matter.\n\n"
+	    "The last report said: %s\n",
+	    c->title, c->name, c->domain, b->address, diagnostic ? diagnostic : "(no details)");
+	g_autoptr(GBytes) probe =
+	    auto_message(c, from, b->address, verp, subject, "auto-replied", body, now);
+	g_autoptr(GPtrArray) members = rd_store_member_list(s, c->id, error);
+
+	if (members == NULL)
+		return FALSE;
+	if (!queue_message(s, c, b->person_id, b->address, verp, subject, probe, send_at, error))
+		return FALSE;
+	for (guint i = 0; i < members->len; i++) {
+		rd_member *m = members->pdata[i];
+		g_autofree char *osubj = NULL, *obody = NULL, *overp = NULL;
+		g_autoptr(GBytes) notice = NULL;
+
+		if (strcmp(m->role, "owner") != 0 || m->person_id == b->person_id)
+			continue;
+		osubj =
+		    g_strdup_printf("%s: mail to %s disabled after bounces", c->title, b->address);
+		obody = g_strdup_printf(
+		    "Hello,\n\n"
+		    "Mail to %s in %s (%s@%s) bounced on several days (score %.1f),\n"
+		    "so their delivery is disabled. They have been sent a message\n"
+		    "explaining how to turn it back on: a reply to it re-enables them.\n\n"
+		    "The last report said: %s\n",
+		    b->address, c->title, c->name, c->domain, b->score,
+		    diagnostic ? diagnostic : "(no details)");
+		overp = bounce_address(o->secret, c, o->delimiter, m->person_id);
+		notice =
+		    auto_message(c, from, m->address, NULL, osubj, "auto-generated", obody, now);
+		if (!queue_message(s, c, m->person_id, m->address, overp, osubj, notice, send_at,
+		                   error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* What a non-bounce message to the +b address is: "yes" from the member
+ * (a reply to the probe) turns delivery back on. */
+static gboolean
+from_member(const rd_message *m, const rd_deliver_opts *o, const char *address)
+{
+	if (m->from_addr != NULL && g_ascii_strcasecmp(m->from_addr, address) == 0)
+		return TRUE;
+	return o->sender != NULL && g_ascii_strcasecmp(o->sender, address) == 0;
+}
+
+static gboolean
+is_automatic(const rd_message *m)
+{
+	if (m->auto_submitted != NULL && g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
+		return TRUE;
+	return m->precedence != NULL && (g_ascii_strcasecmp(m->precedence, "bulk") == 0 ||
+	                                 g_ascii_strcasecmp(m->precedence, "junk") == 0 ||
+	                                 g_ascii_strcasecmp(m->precedence, "list") == 0);
 }
 
 rd_status
 rd_fanout_bounce(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-		 const struct _rd_address *a, GBytes *data, rd_deliver_result *result,
-		 GError **error)
+                 const struct _rd_address *a, GBytes *data, rd_deliver_result *result,
+                 GError **error)
 {
-	g_set_error(error, RD_ERROR, RD_UNAVAIL,
-		    "Bounce processing is not enabled on this server yet.");
-	return RD_UNAVAIL;
+	const rd_fanout_bounce_policy *policy = rd_fanout_bounce_policy_default();
+	gint64 now = rd_fanout_now();
+	gint64 send_at = MIN(now, g_get_real_time() / G_USEC_PER_SEC);
+	g_autoptr(rd_message) m = NULL;
+	g_autoptr(rd_bounce_report) report = NULL;
+	g_autoptr(rd_fanout_bounce_state) b = NULL;
+	g_autoptr(GError) err = NULL;
+	guint64 person = 0, community = 0;
+	const char *kind, *outcome, *diagnostic = NULL;
+	double points = 0;
+
+	if (o->secret == NULL) {
+		g_set_error(
+		    error, RD_ERROR, RD_TEMPFAIL,
+		    "The list cannot read its secret just now; the report will be retried.");
+		return RD_TEMPFAIL;
+	}
+	if (a->token == NULL ||
+	    !rd_token_check(o->secret, RD_TOKEN_BOUNCE, c->name, a->token, &person, &community) ||
+	    (gint64)community != c->id) {
+		g_set_error(error, RD_ERROR, RD_NOPERM,
+		            "This address only accepts delivery reports.");
+		return RD_NOPERM;
+	}
+	m = rd_message_parse(data, c->domain, error);
+	if (m == NULL)
+		return rd_status_from_error(*error);
+	g_free(result->message_id);
+	result->message_id = g_strdup(m->message_id);
+	b = rd_store_bounce_state(s, c->id, (gint64)person, &err);
+	if (b == NULL) {
+		if (rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return rd_status_from_error(*error);
+		}
+		/* The member left since: the report has nothing to act on. */
+		rd_log_info("%s@%s: report for former member #%" G_GUINT64_FORMAT " ignored",
+		            c->name, c->domain, person);
+		result->status = g_strdup("ignored");
+		return RD_OK;
+	}
+	report = rd_bounce_parse(m->mime);
+
+	if (report->is_auto_reply) {
+		/* Out-of-office replies to list mail come here (VERP): they
+		 * are not bounces, and they are never posted. */
+		kind = "auto-reply";
+		outcome = "auto-reply";
+	} else if (report->is_bounce) {
+		gboolean any_failed = FALSE;
+
+		for (guint i = 0; i < report->recipients->len; i++) {
+			rd_bounce_recipient *r = report->recipients->pdata[i];
+
+			if (g_strcmp0(r->action, "failed") != 0)
+				continue;
+			any_failed = TRUE;
+			if (diagnostic == NULL || r->permanent)
+				diagnostic = r->diagnostic ? r->diagnostic : r->status;
+			points = MAX(points, r->permanent ? 1.0 : 0.5);
+		}
+		/* A failure report that names nobody still says the copy did
+		 * not arrive: count it as temporary. */
+		if (!any_failed && report->recipients->len == 0)
+			points = 0.5;
+		kind = points >= 1.0 ? "permanent" : points > 0 ? "temporary" : "delayed";
+		outcome = "bounce";
+	} else if (!is_automatic(m) && from_member(m, o, b->address) &&
+	           g_strcmp0(b->status, "disabled") == 0 && g_strcmp0(b->reason, "bounces") == 0) {
+		kind = "re-enabled";
+		outcome = "re-enabled";
+	} else {
+		kind = "ignored";
+		outcome = "ignored";
+	}
+
+	if (!rd_store_begin(s, error))
+		return rd_status_from_error(*error);
+	if (!rd_store_bounce_event(s, c->id, b->person_id, now, kind, diagnostic, error))
+		goto fail;
+	if (strcmp(kind, "re-enabled") == 0) {
+		g_free(b->status);
+		b->status = g_strdup("active");
+		g_clear_pointer(&b->reason, g_free);
+		g_clear_pointer(&b->day, g_free);
+		b->score = 0;
+		b->day_points = 0;
+		b->last = 0;
+		if (!rd_store_bounce_state_save(s, c->id, b, error))
+			goto fail;
+	} else if (points > 0 && g_strcmp0(b->status, "active") == 0) {
+		gboolean disable = rd_fanout_score(b, points, now, policy);
+
+		if (disable) {
+			g_free(b->status);
+			b->status = g_strdup("disabled");
+			g_free(b->reason);
+			b->reason = g_strdup("bounces");
+			outcome = "disabled";
+		}
+		if (!rd_store_bounce_state_save(s, c->id, b, error))
+			goto fail;
+		if (disable &&
+		    (!rd_store_bounce_event(s, c->id, b->person_id, now, "disabled", NULL, error) ||
+		     !disable_notices(s, o, c, b, diagnostic, now, send_at, error)))
+			goto fail;
+	}
+	if (!rd_store_commit(s, error))
+		goto fail;
+	result->status = g_strdup(outcome);
+	rd_log_info("%s@%s: %s for %s (score %.1f, %s)", c->name, c->domain, kind, b->address,
+	            b->score, b->status);
+	return RD_OK;
+
+fail:
+	rd_store_rollback(s);
+	return rd_status_from_error(*error);
 }

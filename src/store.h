@@ -257,4 +257,118 @@ gboolean rd_store_outbox_retry(rd_store *s, gint64 id, gint64 now, GError **erro
 void rd_outbox_item_free(rd_outbox_item *item);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_outbox_item, rd_outbox_item_free)
 
+/* ---- fan-out and bounces (fanout.c) ---- */
+
+/* How a community's list copies look (communities columns of migration 3). */
+typedef struct {
+	gboolean subject_prefix; /* "[name] " in front of subjects */
+	char *footer;            /* NULL: no footer (the default: footers break DKIM) */
+	char *reply_to;          /* "list" or "author" */
+	char *dmarc_mitigation;  /* "never" or "always" */
+	char *archive_url;       /* NULL: no List-Archive */
+} rd_fanout_settings;
+void rd_fanout_settings_free(rd_fanout_settings *f);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_fanout_settings, rd_fanout_settings_free)
+
+/* The list-copy settings of a community; NULL with RD_NOTFOUND. */
+rd_fanout_settings *rd_store_fanout_settings(rd_store *s, gint64 community_id, GError **error);
+/* Set one of subject_prefix ("1"/"0"), footer, reply_to, dmarc_mitigation,
+ * archive_url (NULL clears footer and archive_url). */
+gboolean rd_store_fanout_set(rd_store *s, gint64 community_id, const char *key,
+			     const char *value, GError **error);
+/* Turn self-copies of the member ADDRESS on or off. */
+gboolean rd_store_fanout_self_copy(rd_store *s, gint64 community_id, const char *address,
+				   gboolean on, GError **error);
+/* Active "each" members of a community, without AUTHOR unless they asked
+ * for self-copies: person ids into IDS (gint64), addresses into ADDRS. */
+gboolean rd_store_fanout_recipients(rd_store *s, gint64 community_id, const char *author,
+				    GArray *ids, GPtrArray *addrs, GError **error);
+/* A stored message by row (no references or attachments); NULL with
+ * RD_NOTFOUND. */
+rd_stored_message *rd_store_fanout_message(rd_store *s, gint64 row, gboolean with_raw,
+					   GError **error);
+/* Whether PERSON_ID is still an active "each" member of the community. */
+gboolean rd_store_fanout_member_active(rd_store *s, gint64 community_id, gint64 person_id,
+				       gboolean *active, GError **error);
+
+/* One membership's bounce state. */
+typedef struct {
+	gint64 person_id;
+	char *address;
+	char *role;
+	char *status;      /* active, disabled, ... */
+	char *reason;      /* delivery_disabled_reason or NULL */
+	double score;
+	gint64 last;       /* unix time of the last scored bounce, 0 = never */
+	char *day;         /* UTC day (YYYY-MM-DD) of the last scored bounce, or NULL */
+	double day_points; /* points scored on that day */
+} rd_fanout_bounce_state;
+void rd_fanout_bounce_state_free(rd_fanout_bounce_state *b);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_fanout_bounce_state, rd_fanout_bounce_state_free)
+
+/* NULL with RD_NOTFOUND when PERSON_ID is not a member. */
+rd_fanout_bounce_state *rd_store_bounce_state(rd_store *s, gint64 community_id,
+					      gint64 person_id, GError **error);
+/* Write back score, last, day, day_points, status and reason. */
+gboolean rd_store_bounce_state_save(rd_store *s, gint64 community_id,
+				    const rd_fanout_bounce_state *b, GError **error);
+/* Log one event (permanent, temporary, delayed, auto-reply, disabled,
+ * re-enabled, ignored) for the member. */
+gboolean rd_store_bounce_event(rd_store *s, gint64 community_id, gint64 person_id, gint64 at,
+			       const char *kind, const char *detail, GError **error);
+/* Number of events of KIND (NULL: any) logged for the member. */
+gboolean rd_store_bounce_event_count(rd_store *s, gint64 community_id, gint64 person_id,
+				     const char *kind, gint64 *count, GError **error);
+
+
+/* ---- replies (reply.c) ---- */
+
+/* A digest reply kept because its conversation could not be told. */
+typedef struct {
+	gint64 id;
+	gint64 community_id;
+	gint64 person_id;
+	gint64 outbox_id;   /* the digest it answered */
+	char *message_id;
+	char *from_addr;
+	char *subject;
+	char *body;         /* the trimmed text */
+	GBytes *raw;
+	char *choices;      /* Message-IDs, one per line, in the order offered */
+	char *status;       /* kept|filed */
+	gint64 thread_id;   /* where it was filed, 0 while kept */
+	gint64 created;
+} rd_kept_reply;
+void rd_kept_reply_free(rd_kept_reply *k);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_kept_reply, rd_kept_reply_free)
+
+/* The person writing from ADDRESS (their own address or a recorded
+ * alternate, case-insensitive): FALSE with RD_NOTFOUND when nobody. */
+gboolean rd_store_reply_person_by_address(rd_store *s, const char *address, gint64 *person_id,
+					  GError **error);
+/* The person's own address and name (either may be NULL); RD_NOTFOUND. */
+gboolean rd_store_reply_person_get(rd_store *s, gint64 person_id, char **address, char **name,
+				   GError **error);
+/* Record ADDRESS as another address of PERSON_ID. */
+gboolean rd_store_reply_add_address(rd_store *s, gint64 person_id, const char *address,
+				    GError **error);
+/* The thread's latest posted message (with references); NULL with
+ * RD_NOTFOUND when the thread has none. */
+rd_stored_message *rd_store_reply_latest(rd_store *s, gint64 thread_id, GError **error);
+/* A posted message by Message-ID in any community (with references), or
+ * NULL with RD_NOTFOUND. */
+rd_stored_message *rd_store_reply_posted(rd_store *s, gint64 community_id,
+					 const char *message_id, GError **error);
+/* One outbox item (without data); NULL with RD_NOTFOUND. */
+rd_outbox_item *rd_store_reply_outbox_get(rd_store *s, gint64 id, GError **error);
+/* Bodies of the latest LIMIT posted messages from ADDRESS in a community. */
+GPtrArray *rd_store_reply_previous_bodies(rd_store *s, gint64 community_id,
+					  const char *address, guint limit, GError **error);
+/* Keep K (fills k->id); get one by id (NULL with RD_NOTFOUND); mark one filed. */
+gboolean rd_store_reply_keep(rd_store *s, rd_kept_reply *k, GError **error);
+rd_kept_reply *rd_store_reply_kept_get(rd_store *s, gint64 id, GError **error);
+gboolean rd_store_reply_kept_filed(rd_store *s, gint64 id, gint64 thread_id, GError **error);
+/* Every kept reply of a community, oldest first (without raw). */
+GPtrArray *rd_store_reply_kept_list(rd_store *s, gint64 community_id, GError **error);
+
 #endif

@@ -59,3 +59,6 @@ setup "$W/quarter" $((N / 4))
 read -r qsecs qkb <"$W/time"
 echo "decide and queue: $((N / 4)) digests in ${qsecs}s = $(rate $((N / 4)) "$qsecs") digests/s"
 echo "time ratio for 4x the people: $(python3 -c "import sys; print(f'{float(sys.argv[1]) / max(float(sys.argv[2]), 0.01):.1f}')" "$secs" "$qsecs") (linear = 4.0)"
+
+echo "== fan-out: one 50 KB post to 10,000 each members vs smtp-source"
+bash tests/bench/fanout.sh || echo "fan-out benchmark failed"
