@@ -1,0 +1,1046 @@
+/* reply.c - replies to digests land, trimmed, in the right thread (issue 4). */
+#include <string.h>
+
+#include "bounce.h"
+#include "digest.h"
+#include "log.h"
+#include "reply.h"
+#include "subject.h"
+#include "token.h"
+#include "trim.h"
+
+/* The digest numbers at most this many conversations; the rest are listed
+ * by subject only (rd_digest_ctx.max_conversations defaults to 12). */
+#define REPLY_CHOICES_MAX 255
+/* Earlier bodies of the sender passed to the trimmer to spot a signature. */
+#define REPLY_PREVIOUS_BODIES 5
+/* Messages of a thread that make up the text a reply token answers. */
+#define REPLY_THREAD_TEXTS 20
+
+/* One conversation of a digest, as the digest showed it. */
+typedef struct {
+	gint64 thread_id;
+	gint64 community_id;
+	char *community_name;
+	char *community_title;
+	char *subject;
+	char *latest_mid; /* Message-ID of its newest message in the digest */
+	GPtrArray *fresh; /* rd_stored_message*, the new ones, owned */
+	GPtrArray *texts; /* trimmed bodies of the new ones, as the digest showed them */
+	gboolean took_part;
+	gboolean unanswered;
+	gboolean is_new;
+	gint64 first_id; /* the thread's first message */
+	int section;
+	gint64 last_date;
+} reply_conv;
+
+static void
+reply_conv_free(reply_conv *c)
+{
+	g_free(c->community_name);
+	g_free(c->community_title);
+	g_free(c->subject);
+	g_free(c->latest_mid);
+	g_ptr_array_unref(c->fresh);
+	if (c->texts)
+		g_ptr_array_unref(c->texts);
+	g_free(c);
+}
+
+static rd_status
+fail(GError **error, rd_status st, const char *sentence)
+{
+	g_set_error_literal(error, RD_ERROR, st, sentence);
+	return st;
+}
+
+char *
+rd_reply_subject(const char *thread_subject)
+{
+	g_autofree char *base = rd_subject_base(thread_subject);
+
+	return g_strdup_printf("Re: %s", base);
+}
+
+/* ---- reading the reply ---- */
+
+static gboolean
+is_attachment(GMimeObject *part)
+{
+	const char *disp = g_mime_object_get_disposition(part);
+
+	return disp != NULL && g_ascii_strcasecmp(disp, "attachment") == 0;
+}
+
+/* Whether the message has a text/plain body part: Outlook and many phone
+ * clients send HTML only, and then the HTML structure tells the quotes. */
+static gboolean
+has_plain_part(GMimeObject *obj)
+{
+	if (obj == NULL)
+		return FALSE;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			if (has_plain_part(g_mime_multipart_get_part(mp, i)))
+				return TRUE;
+		return FALSE;
+	}
+	if (!GMIME_IS_TEXT_PART(obj) || is_attachment(obj))
+		return FALSE;
+	return g_mime_content_type_is_type(g_mime_object_get_content_type(obj), "text", "plain");
+}
+
+/* The new text of M, and in *ELIDED what was cut (quotes, signatures). */
+static char *
+reply_text(rd_store *s, const rd_message *m, gint64 community_id, const char *author,
+           const char *digest_text, char **elided)
+{
+	g_autoptr(GPtrArray) prev =
+	    author ? rd_store_reply_previous_bodies(s, community_id, author, REPLY_PREVIOUS_BODIES,
+	                                            NULL)
+	           : NULL;
+	rd_trim_opts opts = {NULL, digest_text};
+
+	if (prev != NULL && prev->len > 0) {
+		g_ptr_array_add(prev, NULL);
+		opts.previous_bodies = (const char *const *)prev->pdata;
+	}
+	if (m->body_html != NULL && !has_plain_part(m->mime->mime_part))
+		return rd_trim_html(m->body_html, -1, &opts, elided);
+	return rd_trim_text(m->body ? m->body : "", &opts, elided);
+}
+
+/* Text for comparing: quote markers and indentation dropped, case folded,
+ * every run of white space (line ends too) one space, so a quote the
+ * client re-wrapped still matches the digest's lines. */
+static char *
+flatten(const char *text)
+{
+	g_autofree char *folded = g_utf8_casefold(text ? text : "", -1);
+	GString *out = g_string_new(NULL);
+	gboolean at_line = TRUE, space = FALSE;
+
+	for (const char *p = folded; *p; p++) {
+		if (at_line && (*p == '>' || *p == ' ' || *p == '\t'))
+			continue;
+		at_line = FALSE;
+		if (*p == '\n') {
+			at_line = TRUE;
+			space = TRUE;
+			continue;
+		}
+		if (g_ascii_isspace(*p)) {
+			space = TRUE;
+			continue;
+		}
+		if (space && out->len > 0)
+			g_string_append_c(out, ' ');
+		space = FALSE;
+		g_string_append_c(out, *p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Whether the person FROM writes as PERSON_ID (their address or a recorded
+ * alternate).  FALSE with an error only for database faults. */
+static gboolean
+is_person(rd_store *s, const char *from, gint64 person_id, gboolean *match, GError **error)
+{
+	g_autoptr(GError) err = NULL;
+	gint64 id = 0;
+
+	*match = FALSE;
+	if (from == NULL || *from == '\0')
+		return TRUE;
+	if (!rd_store_reply_person_by_address(s, from, &id, &err)) {
+		if (rd_status_from_error(err) == RD_NOTFOUND)
+			return TRUE;
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	*match = id == person_id;
+	return TRUE;
+}
+
+guint
+rd_reply_first_line_number(const char *text, char **rest)
+{
+	const char *ls = text ? text : "", *le, *q;
+	gboolean bracket = FALSE, hash = FALSE, punct = FALSE;
+	guint n = 0, digits = 0;
+
+	if (rest)
+		*rest = NULL;
+	/* The first line with something on it. */
+	for (;;) {
+		le = strchr(ls, '\n');
+		if (le == NULL)
+			le = ls + strlen(ls);
+		for (q = ls; q < le && g_ascii_isspace(*q); q++)
+			;
+		if (q < le || *le == '\0')
+			break;
+		ls = le + 1;
+	}
+	if (*q == '[') {
+		bracket = TRUE;
+		q++;
+	} else if (*q == '#') {
+		hash = TRUE;
+		q++;
+	}
+	for (; q < le && g_ascii_isdigit(*q) && digits < 4; q++, digits++)
+		n = n * 10 + (guint)(*q - '0');
+	if (digits == 0 || digits > 3 || n == 0)
+		goto none;
+	if (bracket) {
+		if (q >= le || *q != ']')
+			goto none;
+		q++;
+	} else if (q < le && (*q == '.' || *q == ')' || *q == ':')) {
+		punct = TRUE;
+		q++;
+	}
+	while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+		q++;
+	/* "2 weeks ago we tried..." is a sentence, not a choice: a bare
+	 * number counts only alone on its line or marked as one. */
+	if (q < le && !bracket && !hash && !punct)
+		goto none;
+	if (rest) {
+		const char *after = q < le ? q : (*le ? le + 1 : le);
+
+		*rest = g_strconcat("", after, NULL);
+		g_strchug(*rest);
+	}
+	return n;
+none:
+	if (rest)
+		*rest = g_strdup(text ? text : "");
+	return 0;
+}
+
+/* ---- the conversations of a digest (the digest's own order) ---- */
+
+static int
+conv_cmp(gconstpointer a, gconstpointer b)
+{
+	const reply_conv *x = *(reply_conv *const *)a, *y = *(reply_conv *const *)b;
+
+	if (x->section != y->section)
+		return x->section - y->section;
+	if (x->fresh->len != y->fresh->len)
+		return (int)y->fresh->len - (int)x->fresh->len;
+	if (x->last_date != y->last_date)
+		return x->last_date > y->last_date ? -1 : 1;
+	return x->thread_id < y->thread_id ? -1 : x->thread_id > y->thread_id;
+}
+
+static int
+msg_date_cmp(gconstpointer a, gconstpointer b)
+{
+	const rd_stored_message *x = *(rd_stored_message *const *)a;
+	const rd_stored_message *y = *(rd_stored_message *const *)b;
+
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Re-derive the conversations of a frozen digest selection in the order
+ * and with the numbers the digest showed them: the same rules as the
+ * digest module (sections: took part, unanswered question, new, the rest;
+ * then more new messages, later activity, thread id). */
+static GPtrArray *
+digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **error)
+{
+	g_autoptr(GPtrArray) convs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)reply_conv_free);
+	g_autoptr(GHashTable) by_thread = g_hash_table_new(g_int64_hash, g_int64_equal);
+
+	for (guint r = 0; r < sel->ranges->len; r++) {
+		rd_digest_range *range = &g_array_index(sel->ranges, rd_digest_range, r);
+		g_autoptr(GPtrArray) msgs = rd_store_messages_seq_range(
+		    s, range->community_id, range->from_seq, range->to_seq, error);
+		g_autoptr(rd_community) community =
+		    msgs ? rd_store_community_get_by_id(s, range->community_id, error) : NULL;
+
+		if (community == NULL)
+			return NULL;
+		for (guint i = 0; i < msgs->len; i++) {
+			rd_stored_message *m = msgs->pdata[i];
+			reply_conv *c;
+
+			if (g_ascii_strcasecmp(m->from_addr, sel->address) == 0 ||
+			    m->thread_id == 0)
+				continue;
+			c = g_hash_table_lookup(by_thread, &m->thread_id);
+			if (c == NULL) {
+				g_autoptr(rd_thread_info) t =
+				    rd_store_thread_get(s, m->thread_id, NULL);
+				g_autoptr(GPtrArray) all = rd_store_thread_messages_upto(
+				    s, m->thread_id, range->to_seq, error);
+				rd_stored_message *first;
+
+				if (all == NULL)
+					return NULL;
+				c = g_new0(reply_conv, 1);
+				c->thread_id = m->thread_id;
+				c->community_id = community->id;
+				c->community_name = g_strdup(community->name);
+				c->community_title = g_strdup(community->title);
+				c->subject = g_strdup(t ? t->subject : m->subject);
+				c->fresh = g_ptr_array_new_with_free_func(
+				    (GDestroyNotify)rd_stored_message_free);
+				first = all->len ? all->pdata[0] : m;
+				c->first_id = first->id;
+				for (guint k = 0; k < all->len; k++) {
+					rd_stored_message *x = all->pdata[k];
+
+					if (g_ascii_strcasecmp(x->from_addr, sel->address) == 0)
+						c->took_part = TRUE;
+				}
+				c->unanswered = all->len == 1 &&
+				                (strchr(first->subject, '?') != NULL ||
+				                 (first->body && strchr(first->body, '?') != NULL));
+				g_ptr_array_add(convs, c);
+				g_hash_table_insert(by_thread, &c->thread_id, c);
+			}
+			/* The conversation takes the message over from MSGS. */
+			g_ptr_array_add(c->fresh, m);
+			msgs->pdata[i] = NULL;
+			c->last_date = MAX(c->last_date, m->date);
+		}
+	}
+	for (guint i = 0; i < convs->len; i++) {
+		reply_conv *c = convs->pdata[i];
+		rd_stored_message *last;
+
+		g_ptr_array_sort(c->fresh, msg_date_cmp);
+		for (guint k = 0; k < c->fresh->len; k++)
+			if (((rd_stored_message *)c->fresh->pdata[k])->id == c->first_id)
+				c->is_new = TRUE;
+		c->section = c->took_part ? 0 : c->unanswered ? 1 : c->is_new ? 2 : 3;
+		last = c->fresh->pdata[c->fresh->len - 1];
+		c->latest_mid = g_strdup(last->message_id);
+		c->texts = g_ptr_array_new_with_free_func(g_free);
+		for (guint k = 0; k < c->fresh->len; k++) {
+			rd_stored_message *m = c->fresh->pdata[k];
+
+			g_ptr_array_add(c->texts, rd_trim_text(m->body ? m->body : "", NULL, NULL));
+		}
+	}
+	g_ptr_array_sort(convs, conv_cmp);
+	return g_steal_pointer(&convs);
+}
+
+/* The digest's text as far as a reply may paste it back: numbers,
+ * subjects and the new messages. */
+static char *
+digest_text_of(GPtrArray *convs)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < convs->len; i++) {
+		reply_conv *c = convs->pdata[i];
+
+		g_string_append_printf(out, "[%u] %s\n\n", i + 1, c->subject);
+		for (guint k = 0; k < c->texts->len; k++)
+			g_string_append_printf(out, "%s\n\n", (char *)c->texts->pdata[k]);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The conversation a reply to the whole digest is about, or -1.  *BODY may
+ * lose the first line that named it. */
+static int
+choose_conversation(GBytes *secret, GPtrArray *convs, gint64 person_id, char **body,
+                    const char *elided)
+{
+	g_autofree char *rest = NULL;
+	g_autofree char *quoted = NULL;
+	guint n;
+	int found = -1;
+
+	if (convs->len == 1)
+		return 0;
+
+	/* A number on the first line: "2", "#2", "[2]". */
+	n = rd_reply_first_line_number(*body, &rest);
+	if (n >= 1 && n <= convs->len) {
+		if (*rest != '\0') {
+			g_free(*body);
+			*body = g_steal_pointer(&rest);
+		}
+		return (int)n - 1;
+	}
+
+	/* The subject on the first line. */
+	{
+		const char *b = *body, *le;
+		g_autofree char *line = NULL, *norm = NULL;
+
+		while (*b == '\n' || *b == ' ' || *b == '\t')
+			b++;
+		le = strchr(b, '\n');
+		line = le ? g_strndup(b, (gsize)(le - b)) : g_strdup(b);
+		norm = rd_subject_normalize(line);
+		for (guint i = 0; *norm != '\0' && i < convs->len; i++) {
+			reply_conv *c = convs->pdata[i];
+			g_autofree char *cs = rd_subject_normalize(c->subject);
+
+			if (strcmp(norm, cs) != 0)
+				continue;
+			if (found >= 0 && (guint)found != i)
+				return -1;
+			found = (int)i;
+		}
+		if (found >= 0) {
+			if (le != NULL) {
+				char *after = g_strdup(le + 1);
+
+				g_strchug(after);
+				if (*after != '\0') {
+					g_free(*body);
+					*body = after;
+				} else {
+					g_free(after);
+				}
+			}
+			return found;
+		}
+	}
+
+	/* What the person left quoted: a reply address of the digest is the
+	 * surest sign, else the subject or a line of one conversation only. */
+	if (elided == NULL || *elided == '\0')
+		return -1;
+	quoted = flatten(elided);
+	for (const char *p = quoted; (p = strstr(p, "r-")) != NULL; p += 2) {
+		const char *t = p + 2, *e = t;
+		g_autofree char *tok = NULL;
+
+		if (p == quoted || (p[-1] != '+' && p[-1] != '-'))
+			continue;
+		while ((*e >= 'a' && *e <= 'z') || (*e >= '2' && *e <= '7'))
+			e++;
+		if (*e != '@' || e - t < 16)
+			continue;
+		tok = g_strndup(t, (gsize)(e - t));
+		for (guint i = 0; i < convs->len; i++) {
+			reply_conv *c = convs->pdata[i];
+			guint64 pid = 0, tid = 0;
+
+			if (!rd_token_check(secret, RD_TOKEN_REPLY, c->community_name, tok, &pid,
+			                    &tid) ||
+			    (gint64)pid != person_id || (gint64)tid != c->thread_id)
+				continue;
+			if (found >= 0 && (guint)found != i)
+				goto by_text;
+			found = (int)i;
+		}
+	}
+	if (found >= 0)
+		return found;
+by_text:
+	found = -1;
+	for (guint i = 0; i < convs->len; i++) {
+		reply_conv *c = convs->pdata[i];
+		g_autofree char *subj = flatten(c->subject);
+		gboolean hit = g_utf8_strlen(subj, -1) >= 4 && strstr(quoted, subj) != NULL;
+
+		for (guint k = 0; !hit && k < c->texts->len; k++) {
+			g_auto(GStrv) lines = g_strsplit(c->texts->pdata[k], "\n", -1);
+
+			for (guint l = 0; !hit && lines[l]; l++) {
+				g_autofree char *fl = flatten(lines[l]);
+
+				hit = strlen(fl) >= 20 && strstr(quoted, fl) != NULL;
+			}
+		}
+		if (!hit)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = (int)i;
+	}
+	return found;
+}
+
+/* ---- outgoing notices ---- */
+
+/* Queue a short plain-text notice to the person, in the caller's
+ * transaction.  Automatic replies go out with a null envelope sender
+ * (RFC 3834) so that nothing answers them in turn. */
+static gboolean
+queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
+             const char *to, const char *subject, const char *reply_to, const char *body,
+             GError **error)
+{
+	g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autoptr(rd_outbox_item) item = g_new0(rd_outbox_item, 1);
+	g_autofree char *from = rd_address_make(c->name, c->domain, o->delimiter, "owner");
+	g_autofree char *uuid = g_uuid_string_random();
+	g_autofree char *mid = g_strdup_printf("reply-%s@%s", uuid, c->domain);
+	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+	char *bytes;
+
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title, from);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
+	if (reply_to)
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, reply_to);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	g_mime_message_set_date(msg, now);
+	g_mime_message_set_message_id(msg, mid);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-replied", NULL);
+	g_mime_text_part_set_text(part, body);
+	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+	g_object_unref(part);
+	bytes = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+
+	item->kind = g_strdup("message");
+	item->person_id = person_id;
+	item->community_id = c->id;
+	item->recipient = g_strdup(to);
+	item->envelope_from = g_strdup("");
+	item->subject = g_strdup(subject);
+	item->data = g_bytes_new_take(bytes, strlen(bytes));
+	item->created = g_date_time_to_unix(now);
+	item->next_attempt = item->created;
+	return rd_store_outbox_add(s, item, error);
+}
+
+/* Quote TEXT for a notice, at most 20 lines. */
+static char *
+quote_text(const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+	GString *out = g_string_new(NULL);
+	guint n = g_strv_length(lines);
+
+	for (guint i = 0; i < n && i < 20; i++)
+		g_string_append_printf(out, "> %s\n", lines[i]);
+	if (n > 20)
+		g_string_append(out, "> [...]\n");
+	return g_string_free(out, FALSE);
+}
+
+/* Ask the person to confirm a reply that came from an address not theirs. */
+static gboolean
+queue_confirmation(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
+                   const char *person_addr, gint64 row, const char *sender,
+                   const char *thread_subject, const char *text, GError **error)
+{
+	g_autofree char *tok =
+	    rd_token_make(o->secret, RD_TOKEN_CONFIRM, c->name, (guint64)person_id, (guint64)row);
+	g_autofree char *ext = g_strdup_printf("c-%s", tok);
+	g_autofree char *reply_to = rd_address_make(c->name, c->domain, o->delimiter, ext);
+	g_autofree char *request = rd_address_make(c->name, c->domain, o->delimiter, "request");
+	g_autofree char *subject = g_strdup_printf("Confirm your reply to \"%s\"", thread_subject);
+	g_autofree char *quoted = quote_text(text);
+	g_autofree char *body = g_strdup_printf(
+	    "A reply to your digest arrived from %s, not from this address, so it\n"
+	    "has not been posted to \"%s\".\n\n"
+	    "If you sent it, reply to this mail to confirm, and it will be posted.\n"
+	    "(Or send \"confirm %s\" to %s.)\n"
+	    "If you did not send it, ignore this mail: the reply stays held.\n\n"
+	    "The reply said:\n\n%s",
+	    sender && *sender ? sender : "an unknown sender", thread_subject, tok, request, quoted);
+
+	if (!rd_store_begin(s, error))
+		return FALSE;
+	if (!queue_notice(s, o, c, person_id, person_addr, subject, reply_to, body, error) ||
+	    !rd_store_commit(s, error)) {
+		rd_store_rollback(s);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- posting ---- */
+
+static char *
+format_refs(char **refs)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; refs && refs[i]; i++)
+		g_string_append_printf(out, "%s<%s>", i ? " " : "", refs[i]);
+	return g_string_free(out, FALSE);
+}
+
+/* Post M (raw DATA) into thread THREAD_ID of community C as a reply to its
+ * latest message, with BODY as its text.  FORCED_HOLD holds it; AS_PERSON
+ * files it under the person's own address.  *THREAD_SUBJECT (may be NULL)
+ * receives the thread's subject. */
+static rd_status
+post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 thread_id,
+           const char *person_addr, gboolean as_person, rd_message *m, const char *body,
+           const char *forced_hold, char **thread_subject, rd_deliver_result *result,
+           GError **error)
+{
+	g_autoptr(rd_thread_info) t = NULL;
+	g_autoptr(rd_stored_message) latest = NULL;
+	g_autoptr(rd_member) mem = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) refs = g_ptr_array_new();
+	g_autofree char *subject = NULL, *irt = NULL, *chain = NULL, *bytes = NULL;
+	g_autoptr(GBytes) raw = NULL;
+	GMimeObject *obj = GMIME_OBJECT(m->mime);
+	const char *hold = forced_hold;
+	gsize len;
+
+	t = rd_store_thread_get(s, thread_id, &err);
+	if (t == NULL || t->community_id != c->id) {
+		if (err != NULL && rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return rd_status_from_error(*error);
+		}
+		return fail(error, RD_NOPERM,
+		            "The conversation this reply is for no longer exists; please reply "
+		            "from your latest digest.");
+	}
+	latest = rd_store_reply_latest(s, thread_id, error);
+	if (latest == NULL)
+		return rd_status_from_error(*error);
+	subject = rd_reply_subject(t->subject);
+	if (thread_subject)
+		*thread_subject = g_strdup(t->subject);
+
+	/* The chain of the message answered plus that message: every mail
+	 * client threads it there, and so does rd_thread_link(). */
+	for (guint i = 0; latest->refs && latest->refs[i]; i++)
+		if (strcmp(latest->refs[i], m->message_id) != 0)
+			g_ptr_array_add(refs, latest->refs[i]);
+	g_ptr_array_add(refs, latest->message_id);
+	g_ptr_array_add(refs, NULL);
+	chain = format_refs((char **)refs->pdata);
+	irt = g_strdup_printf("<%s>", latest->message_id);
+	g_mime_object_set_header(obj, "In-Reply-To", irt, NULL);
+	g_mime_object_set_header(obj, "References", chain, NULL);
+	g_mime_message_set_subject(m->mime, subject, "utf-8");
+	if (m->id_derived)
+		g_mime_message_set_message_id(m->mime, m->message_id);
+	bytes = g_mime_object_to_string(obj, NULL);
+	len = strlen(bytes);
+	raw = g_bytes_new_take(g_steal_pointer(&bytes), len);
+
+	g_strfreev(m->refs);
+	m->refs = g_strdupv((char **)refs->pdata);
+	g_free(m->subject);
+	m->subject = g_strdup(subject);
+	g_free(m->body);
+	m->body = g_strdup(body);
+
+	/* The token proves membership when it was made; a person who has left
+	 * since is held for the owners instead. */
+	if (hold == NULL) {
+		mem = rd_store_member_get(s, c->id, person_addr, &err);
+		if (mem == NULL) {
+			if (rd_status_from_error(err) != RD_NOTFOUND) {
+				g_propagate_error(error, g_steal_pointer(&err));
+				return rd_status_from_error(*error);
+			}
+			g_clear_error(&err);
+			hold = "not-a-member";
+		}
+	}
+	if (as_person) {
+		g_free(m->from_addr);
+		m->from_addr = g_strdup(person_addr);
+	}
+	g_free(result->community);
+	result->community = g_strdup_printf("%s@%s", c->name, c->domain);
+	return rd_deliver_store(s, o, c, m, raw, hold, result, error);
+}
+
+/* ---- r-TOKEN: a reply to one conversation ---- */
+
+static char *
+thread_text(rd_store *s, gint64 thread_id)
+{
+	g_autoptr(GPtrArray) all = rd_store_thread_messages_upto(s, thread_id, 0, NULL);
+	GString *out = g_string_new(NULL);
+	guint from = all && all->len > REPLY_THREAD_TEXTS ? all->len - REPLY_THREAD_TEXTS : 0;
+
+	for (guint i = from; all && i < all->len; i++) {
+		rd_stored_message *m = all->pdata[i];
+		g_autofree char *t = rd_trim_text(m->body ? m->body : "", NULL, NULL);
+
+		g_string_append_printf(out, "%s\n%s\n\n", m->subject, t);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static rd_status
+deliver_thread_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                     const rd_address *a, rd_message *m, rd_deliver_result *result, GError **error)
+{
+	guint64 pid = 0, tid = 0;
+	g_autofree char *paddr = NULL, *digest_text = NULL, *body = NULL, *tsubj = NULL;
+	g_autoptr(GError) err = NULL;
+	gboolean mine;
+	rd_status st;
+
+	if (a->token == NULL ||
+	    !rd_token_check(o->secret, RD_TOKEN_REPLY, c->name, a->token, &pid, &tid))
+		return fail(error, RD_NOPERM, RD_REPLY_BAD_TOKEN);
+	if (!rd_store_reply_person_get(s, (gint64)pid, &paddr, NULL, &err)) {
+		if (rd_status_from_error(err) == RD_NOTFOUND)
+			return fail(error, RD_NOPERM, RD_REPLY_BAD_TOKEN);
+		g_propagate_error(error, g_steal_pointer(&err));
+		return rd_status_from_error(*error);
+	}
+	if (!is_person(s, m->from_addr, (gint64)pid, &mine, error))
+		return rd_status_from_error(*error);
+	digest_text = thread_text(s, (gint64)tid);
+	body = reply_text(s, m, c->id, mine ? paddr : NULL, digest_text, NULL);
+	st = post_reply(s, o, c, (gint64)tid, paddr, mine, m, body,
+	                mine ? NULL : "reply-from-other-address", &tsubj, result, error);
+	if (st != RD_OK || mine || result->row == 0 || g_strcmp0(result->status, "held") != 0)
+		return st;
+	if (!queue_confirmation(s, o, c, (gint64)pid, paddr, result->row, m->from_addr, tsubj, body,
+	                        error))
+		return rd_status_from_error(*error);
+	return RD_OK;
+}
+
+/* ---- d-TOKEN: a reply to the whole digest ---- */
+
+static gboolean
+is_automatic(const rd_message *m)
+{
+	if (m->auto_submitted != NULL && g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
+		return TRUE;
+	return rd_bounce_is_auto_reply(m->mime);
+}
+
+/* Keep a reply whose conversation cannot be told and send the person the
+ * list to pick from, in one transaction. */
+static rd_status
+keep_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
+           const char *paddr, gint64 outbox_id, GPtrArray *convs, rd_message *m, GBytes *data,
+           const char *body, rd_deliver_result *result, GError **error)
+{
+	g_autoptr(rd_kept_reply) k = g_new0(rd_kept_reply, 1);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	GString *choices = g_string_new(NULL);
+	GString *text = g_string_new(NULL);
+	g_autofree char *quoted = quote_text(body);
+	guint n = MIN(convs->len, REPLY_CHOICES_MAX);
+
+	for (guint i = 0; i < n; i++) {
+		reply_conv *cv = convs->pdata[i];
+
+		g_string_append_printf(choices, "%s%s", i ? "\n" : "", cv->latest_mid);
+	}
+	k->community_id = c->id;
+	k->person_id = person_id;
+	k->outbox_id = outbox_id;
+	k->message_id = g_strdup(m->message_id);
+	k->from_addr = g_strdup(m->from_addr ? m->from_addr : "");
+	k->subject = g_strdup(m->subject ? m->subject : "");
+	k->body = g_strdup(body);
+	k->raw = g_bytes_ref(data);
+	k->choices = g_string_free(choices, FALSE);
+	k->created = g_date_time_to_unix(now);
+
+	if (!rd_store_begin(s, error))
+		goto fail;
+	if (!rd_store_reply_keep(s, k, error))
+		goto fail;
+	g_string_append(text,
+	                "Your reply to the digest could not be matched to one conversation, so\n"
+	                "it has not been posted yet; your text is kept.  To post it, send an\n"
+	                "empty mail to the address under the conversation it belongs to\n"
+	                "(one tap on the address is enough):\n");
+	for (guint i = 0; i < n; i++) {
+		reply_conv *cv = convs->pdata[i];
+		g_autofree char *tok = rd_token_make(
+		    o->secret, RD_TOKEN_CONFIRM, cv->community_name, 0, (guint64)k->id * 256 + i);
+		g_autofree char *ext = g_strdup_printf("c-%s", tok);
+		g_autofree char *addr = NULL;
+		g_autoptr(rd_community) cc =
+		    rd_store_community_get_by_id(s, cv->community_id, error);
+
+		if (cc == NULL)
+			goto fail;
+		addr = rd_address_make(cc->name, cc->domain, o->delimiter, ext);
+		g_string_append_printf(text, "\n[%u] %s (%s)\n    %s\n", i + 1, cv->subject,
+		                       cv->community_title, addr);
+	}
+	g_string_append_printf(text,
+	                       "\nNext time, keep the number of the conversation on the first "
+	                       "line of\nyour reply, or reply from its own reply address.\n\n"
+	                       "Your text:\n\n%s",
+	                       quoted);
+	if (!queue_notice(s, o, c, person_id, paddr, "Which conversation is your reply about?",
+	                  NULL, text->str, error))
+		goto fail;
+	if (!rd_store_commit(s, error))
+		goto fail;
+	g_string_free(text, TRUE);
+	g_free(result->message_id);
+	result->message_id = g_strdup(m->message_id);
+	g_free(result->status);
+	result->status = g_strdup("kept");
+	result->row = 0;
+	rd_log_info("%s: <%s> from %s kept: its conversation in digest %" G_GINT64_FORMAT
+	            " is unclear; asked %s",
+	            c->name, m->message_id, m->from_addr ? m->from_addr : "?", outbox_id, paddr);
+	return RD_OK;
+fail:
+	rd_store_rollback(s);
+	g_string_free(text, TRUE);
+	return rd_status_from_error(*error);
+}
+
+static rd_status
+deliver_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                     const rd_address *a, rd_message *m, GBytes *data, rd_deliver_result *result,
+                     GError **error)
+{
+	guint64 pid = 0, oid = 0;
+	g_autoptr(rd_outbox_item) item = NULL;
+	g_autoptr(rd_digest_selection) sel = NULL;
+	g_autoptr(GPtrArray) convs = NULL;
+	g_autoptr(rd_community) target = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *paddr = NULL, *digest_text = NULL, *body = NULL, *elided = NULL;
+	g_autofree char *tsubj = NULL;
+	gboolean mine;
+	reply_conv *cv;
+	rd_status st;
+	int idx;
+
+	if (a->token == NULL ||
+	    !rd_token_check(o->secret, RD_TOKEN_DIGEST, c->name, a->token, &pid, &oid))
+		return fail(error, RD_NOPERM, RD_REPLY_BAD_TOKEN);
+	item = rd_store_reply_outbox_get(s, (gint64)oid, &err);
+	if (item == NULL) {
+		if (rd_status_from_error(err) == RD_NOTFOUND)
+			return fail(error, RD_NOPERM,
+			            "This digest is no longer known here; please reply from a "
+			            "recent digest.");
+		g_propagate_error(error, g_steal_pointer(&err));
+		return rd_status_from_error(*error);
+	}
+	if (strcmp(item->kind, "digest") != 0 || item->person_id != (gint64)pid)
+		return fail(error, RD_NOPERM, RD_REPLY_BAD_TOKEN);
+	if (!rd_store_reply_person_get(s, (gint64)pid, &paddr, NULL, &err)) {
+		if (rd_status_from_error(err) == RD_NOTFOUND)
+			return fail(error, RD_NOPERM, RD_REPLY_BAD_TOKEN);
+		g_propagate_error(error, g_steal_pointer(&err));
+		return rd_status_from_error(*error);
+	}
+	sel = rd_digest_selection_from_payload(item->payload, (gint64)pid, error);
+	if (sel == NULL)
+		return rd_status_from_error(*error);
+	sel->address = g_strdup(paddr);
+	convs = digest_conversations(s, sel, error);
+	if (convs == NULL)
+		return rd_status_from_error(*error);
+	if (convs->len == 0)
+		return fail(error, RD_NOPERM,
+		            "The conversations of this digest no longer exist; please reply from "
+		            "your latest digest.");
+	if (!is_person(s, m->from_addr, (gint64)pid, &mine, error))
+		return rd_status_from_error(*error);
+	digest_text = digest_text_of(convs);
+	body = reply_text(s, m, c->id, mine ? paddr : NULL, digest_text, &elided);
+	idx = choose_conversation(o->secret, convs, (gint64)pid, &body, elided);
+	if (idx < 0 && is_automatic(m)) {
+		/* An out-of-office answer to the digest is no reply to keep, and
+		 * answering it could start a loop of automatic mail. */
+		g_free(result->message_id);
+		result->message_id = g_strdup(m->message_id);
+		g_free(result->status);
+		result->status = g_strdup("ignored");
+		rd_log_info("%s: <%s> automatic reply to digest %" G_GINT64_FORMAT " ignored",
+		            c->name, m->message_id, (gint64)oid);
+		return RD_OK;
+	}
+	if (idx < 0)
+		return keep_reply(s, o, c, (gint64)pid, paddr, (gint64)oid, convs, m, data, body,
+		                  result, error);
+	cv = convs->pdata[idx];
+	target = rd_store_community_get_by_id(s, cv->community_id, error);
+	if (target == NULL)
+		return rd_status_from_error(*error);
+	st = post_reply(s, o, target, cv->thread_id, paddr, mine, m, body,
+	                mine ? NULL : "reply-from-other-address", &tsubj, result, error);
+	if (st != RD_OK || mine || result->row == 0 || g_strcmp0(result->status, "held") != 0)
+		return st;
+	if (!queue_confirmation(s, o, target, (gint64)pid, paddr, result->row, m->from_addr, tsubj,
+	                        body, error))
+		return rd_status_from_error(*error);
+	return RD_OK;
+}
+
+rd_status
+rd_reply_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const rd_address *a,
+                 GBytes *data, rd_deliver_result *result, GError **error)
+{
+	g_autoptr(rd_message) m = NULL;
+	rd_deliver_result dummy = {0};
+	rd_status st;
+
+	if (o->secret == NULL)
+		return fail(error, RD_TEMPFAIL,
+		            "The list cannot check reply addresses right now; the message will "
+		            "be retried.");
+	m = rd_message_parse(data, c->domain, error);
+	if (m == NULL)
+		return RD_DATAERR;
+	if (result == NULL)
+		result = &dummy;
+	switch (a->kind) {
+	case RD_ADDR_REPLY:
+		st = deliver_thread_reply(s, o, c, a, m, result, error);
+		break;
+	case RD_ADDR_DIGEST:
+		st = deliver_digest_reply(s, o, c, a, m, data, result, error);
+		break;
+	default:
+		st = fail(error, RD_SOFTWARE, "rd_reply_deliver: not a reply address");
+	}
+	rd_deliver_result_clear(&dummy);
+	return st;
+}
+
+/* ---- c-TOKEN: the person picked a conversation for a kept reply ---- */
+
+gboolean
+rd_reply_owns_confirm(GBytes *secret, const rd_community *c, const char *token)
+{
+	guint64 a = 1, b = 0;
+
+	return secret != NULL && token != NULL &&
+	       rd_token_check(secret, RD_TOKEN_CONFIRM, c->name, token, &a, &b) && a == 0;
+}
+
+rd_status
+rd_reply_confirm(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const rd_address *a,
+                 GBytes *data, rd_deliver_result *result, GError **error)
+{
+	guint64 zero = 1, b = 0;
+	g_autoptr(rd_kept_reply) k = NULL;
+	g_autoptr(rd_message) choice = NULL, orig = NULL;
+	g_autoptr(rd_stored_message) target = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *paddr = NULL;
+	g_auto(GStrv) choices = NULL;
+	rd_deliver_result dummy = {0};
+	gboolean mine;
+	guint idx;
+	rd_status st;
+
+	if (o->secret == NULL)
+		return fail(error, RD_TEMPFAIL,
+		            "The list cannot check confirmation addresses right now; the message "
+		            "will be retried.");
+	if (a->token == NULL ||
+	    !rd_token_check(o->secret, RD_TOKEN_CONFIRM, c->name, a->token, &zero, &b))
+		return fail(error, RD_NOPERM,
+		            "This confirmation address is not valid; please use the one in the "
+		            "mail you received.");
+	if (zero != 0)
+		return fail(error, RD_UNAVAIL,
+		            "Confirmations by mail are not enabled on this server yet.");
+	k = rd_store_reply_kept_get(s, (gint64)(b / 256), &err);
+	if (k == NULL) {
+		if (rd_status_from_error(err) == RD_NOTFOUND)
+			return fail(error, RD_NOPERM,
+			            "The reply this address was for is no longer kept here.");
+		g_propagate_error(error, g_steal_pointer(&err));
+		return rd_status_from_error(*error);
+	}
+	if (result == NULL)
+		result = &dummy;
+	choice = rd_message_parse(data, c->domain, error);
+	if (choice == NULL)
+		return RD_DATAERR;
+	if (!is_person(s, choice->from_addr, k->person_id, &mine, error))
+		return rd_status_from_error(*error);
+	if (!mine)
+		return fail(error, RD_NOPERM,
+		            "Please choose the conversation from the address the list wrote to.");
+	if (strcmp(k->status, "filed") == 0) {
+		g_free(result->message_id);
+		result->message_id = g_strdup(k->message_id);
+		g_free(result->status);
+		result->status = g_strdup("duplicate");
+		rd_deliver_result_clear(&dummy);
+		return RD_OK;
+	}
+	choices = g_strsplit(k->choices, "\n", -1);
+	idx = (guint)(b % 256);
+	if (idx >= g_strv_length(choices))
+		return fail(error, RD_NOPERM, "This confirmation address is not valid.");
+	target = rd_store_reply_posted(s, c->id, choices[idx], &err);
+	if (target == NULL) {
+		if (rd_status_from_error(err) == RD_NOTFOUND)
+			return fail(error, RD_NOPERM,
+			            "That conversation no longer exists; your text stays kept.");
+		g_propagate_error(error, g_steal_pointer(&err));
+		return rd_status_from_error(*error);
+	}
+	if (!rd_store_reply_person_get(s, k->person_id, &paddr, NULL, error))
+		return rd_status_from_error(*error);
+	orig = rd_message_parse(k->raw, c->domain, error);
+	if (orig == NULL)
+		return RD_DATAERR;
+	st = post_reply(s, o, c, target->thread_id, paddr, TRUE, orig, k->body, NULL, NULL, result,
+	                error);
+	if (st == RD_OK) {
+		/* Marking it filed is bookkeeping: a second tap finds the post
+		 * already stored (same Message-ID) and stores nothing. */
+		if (!rd_store_begin(s, &err) ||
+		    !rd_store_reply_kept_filed(s, k->id, target->thread_id, &err) ||
+		    !rd_store_commit(s, &err)) {
+			rd_store_rollback(s);
+			rd_log_warnx("kept reply %" G_GINT64_FORMAT " posted but not marked: %s",
+			             k->id, err ? err->message : "?");
+		}
+	}
+	rd_deliver_result_clear(&dummy);
+	return st;
+}
+
+/* ---- replies to a digest sent to the post address ---- */
+
+gboolean
+rd_reply_is_digest_reply(const rd_message *m, const rd_community *c, GBytes *secret, char **token)
+{
+	if (secret == NULL || m->refs == NULL)
+		return FALSE;
+	for (int i = (int)g_strv_length(m->refs) - 1; i >= 0; i--) {
+		const char *id = m->refs[i], *p, *dot, *at;
+		g_autofree char *tok = NULL;
+		guint64 oid = 0, want = 0;
+
+		if (!g_str_has_prefix(id, "digest-"))
+			continue;
+		p = id + strlen("digest-");
+		for (dot = p; g_ascii_isdigit(*dot); dot++)
+			want = want * 10 + (guint64)(*dot - '0');
+		if (dot == p || *dot != '.' || dot - p > 18)
+			continue;
+		at = strchr(dot, '@');
+		if (at == NULL || g_ascii_strcasecmp(at + 1, c->domain) != 0)
+			continue;
+		tok = g_strndup(dot + 1, (gsize)(at - dot - 1));
+		if (!rd_token_check(secret, RD_TOKEN_DIGEST, c->name, tok, NULL, &oid) ||
+		    oid != want)
+			continue;
+		if (token)
+			*token = g_steal_pointer(&tok);
+		return TRUE;
+	}
+	return FALSE;
+}

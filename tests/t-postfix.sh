@@ -1,0 +1,145 @@
+#!/bin/bash
+# t-postfix.sh - end to end through a real Postfix: posts arrive over SMTP
+# (swaks) and reach `rounds deliver` through the pipe service of
+# mta-hooks/postfix/ as it is shipped; `rounds tick` sends the digests back
+# through that Postfix into the readers' Maildirs; a reader replies to the
+# digest with swaks and the reply lands in the thread; a Postfix that is
+# down while the scheduler runs loses nothing.
+. tests/lib.sh
+R=$ROUNDS
+command -v postfix >/dev/null && command -v swaks >/dev/null || { not_ok "postfix and swaks installed"; t_done; }
+
+# The filter runs as a dedicated user, never root (mta-hooks/postfix/README).
+id rounds >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin rounds
+chmod o+x "$T_TMP"
+PF=$T_TMP/postfix
+home=$T_TMP/rounds-home
+mkdir -p "$PF/conf" "$PF/queue" "$PF/data" "$PF/mail/alice" "$PF/mail/bob"
+chown postfix "$PF/data"
+chown -R 65534:65534 "$PF/mail"
+as_rounds() { runuser -u rounds -- env ROUNDS_HOME="$home" ASAN_OPTIONS="$ASAN_OPTIONS" "$R" "$@"; }
+mkdir -p "$home"
+chown rounds "$home"
+as_rounds init --domain lists.example.test >/dev/null
+as_rounds community create care --title "Care Team" --quiet >/dev/null
+as_rounds member add care alice@readers.example.test --name Alice >/dev/null
+as_rounds member add care bob@readers.example.test --name Bob >/dev/null
+
+PORT=$(free_port)
+cp /usr/share/postfix/master.cf.dist "$PF/conf/master.cf"
+# The private instance listens on a free loopback port only.
+sed -i "s/^smtp      inet  n       -       y       -       -       smtpd/127.0.0.1:$PORT inet n - n - - smtpd/" "$PF/conf/master.cf"
+cat >"$PF/conf/main.cf" <<CONF
+compatibility_level = 3.6
+config_directory = $PF/conf
+queue_directory = $PF/queue
+data_directory = $PF/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.lists.example.test
+mydomain = lists.example.test
+myorigin = \$myhostname
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+smtputf8_enable = no
+disable_dns_lookups = yes
+maillog_file = $PF/maillog
+maillog_file_prefixes = /tmp, /var, $T_TMP
+virtual_mailbox_domains = readers.example.test
+virtual_mailbox_base = $PF/mail
+virtual_mailbox_maps = inline:{ alice@readers.example.test=alice/, bob@readers.example.test=bob/ }
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+CONF
+# The shipped hooks, as they are, with this machine's paths and domain.
+hooks() { sed -e "s|/usr/local/bin/rounds|$R|g" -e "s|/var/lib/rounds|$home|g" -e "s|lists.example.org|lists.example.test|g" "$1"; }
+hooks mta-hooks/postfix/main.cf.snippet >>"$PF/conf/main.cf"
+hooks mta-hooks/postfix/master.cf.snippet >>"$PF/conf/master.cf"
+hooks mta-hooks/postfix/transport >"$PF/conf/transport"
+postconf -c "$PF/conf" -F '*/*/chroot = n' >/dev/null
+postmap -c "$PF/conf" "hash:$PF/conf/transport"
+# ASan reads this in the pipe's environment.
+postconf -c "$PF/conf" -e "export_environment = TZ MAIL_CONFIG LANG ASAN_OPTIONS UBSAN_OPTIONS" \
+	"import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS"
+pf_start() { postfix -c "$PF/conf" start >/dev/null 2>&1; for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+pf_stop() { postfix -c "$PF/conf" stop >/dev/null 2>&1; sleep 0.5; }
+t_on_exit pf_stop
+if pf_start; then ok "private Postfix starts"; else not_ok "private Postfix starts" "$(tail -5 "$PF/maillog" 2>/dev/null)"; t_done; fi
+python3 - "$home/rounds.conf" "$PORT" <<'PY'
+import sys, re
+p, port = sys.argv[1], sys.argv[2]
+s = open(p).read()
+# Keep one [smtp] section pointing at the private Postfix.
+parts = re.split(r"(?m)^\[smtp\]\n", s)
+head = parts[0]
+s = head + "[smtp]\nhost = 127.0.0.1\nport = %s\nstarttls = none\n" % port
+open(p, "w").write(s)
+PY
+
+wait_for() { # CMD... : up to 20 s
+	for _ in $(seq 1 100); do "$@" && return 0; sleep 0.2; done
+	return 1
+}
+count_msgs() { as_rounds message list care --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+has_msgs() { [ "$(count_msgs)" = "$1" ]; }
+maildir_count() { ls "$PF/mail/alice/new" 2>/dev/null | wc -l; }
+maildir_more() { [ "$(maildir_count)" -gt "$1" ]; }
+
+swaks --server "127.0.0.1:$PORT" --from alice@readers.example.test --to care@lists.example.test \
+	--h-Subject "Night shift handover" --h-Message-Id "<handover1@readers.example.test>" \
+	--body "Who takes the 2am wound check on ward 4?" >/dev/null 2>&1
+if wait_for has_msgs 1; then ok "a post over SMTP reaches rounds deliver through the pipe"; else not_ok "a post over SMTP reaches rounds deliver through the pipe" "$(grep -i 'rounds\|status=' "$PF/maillog" | tail -5)"; fi
+grep -q "relay=rounds.*status=sent" "$PF/maillog" && ok "Postfix logs the pipe delivery as sent" || not_ok "Postfix logs the pipe delivery as sent"
+swaks --server "127.0.0.1:$PORT" --from bob@readers.example.test --to CARE@lists.example.test \
+	--h-Subject "Re: Night shift handover" --h-In-Reply-To "<handover1@readers.example.test>" \
+	--body "I can, if someone covers my 6am." >/dev/null 2>&1
+wait_for has_msgs 2 && ok "a reply with an upper-case recipient arrives" || not_ok "a reply with an upper-case recipient arrives"
+swaks --server "127.0.0.1:$PORT" --from x@example.com --to nosuch@lists.example.test --body x >/dev/null 2>&1
+wait_for grep -q "nosuch@lists.example.test.*status=bounced" "$PF/maillog" && ok "unknown community bounces (67)" || not_ok "unknown community bounces (67)"
+
+# Digests go back through Postfix into the readers' Maildirs.
+tomorrow=$(date -u -d 'tomorrow 12:00' +%Y-%m-%dT%H:%M:%SZ)
+as_rounds tick --now "$tomorrow" >/dev/null
+if wait_for maildir_more 0; then ok "the digest reaches alice's Maildir"; else not_ok "the digest reaches alice's Maildir" "$(tail -5 "$PF/maillog")"; fi
+digest=$(ls "$PF/mail/alice/new"/* 2>/dev/null | head -1)
+python3 - "$digest" >"$T_TMP/digest.txt" <<'PY'
+import sys, email
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=policy.default)
+print("SUBJECT:", m["Subject"])
+print("REPLYTO:", m["Reply-To"])
+print(m.get_body(("plain",)).get_content())
+PY
+grep -q "^SUBJECT: Care Team: 1 conversation, 1 new message" "$T_TMP/digest.txt" && ok "digest subject" || not_ok "digest subject" "$(head -1 "$T_TMP/digest.txt")"
+raddr=$(sed -n 's/^ *Reply: \(care+r-[a-z2-7]*@lists.example.test\).*/\1/p' "$T_TMP/digest.txt" | head -1)
+[ -n "$raddr" ] && ok "the digest has a reply address" || not_ok "the digest has a reply address"
+
+# Alice replies from her phone: two new lines on top, the digest quoted below.
+{ printf 'Thanks Bob, I will cover your 6am.\nSee you tonight.\n\nOn Sun, Care Team wrote:\n'; sed 's/^/> /' "$T_TMP/digest.txt"; } >"$T_TMP/reply.txt"
+swaks --server "127.0.0.1:$PORT" --from alice@readers.example.test --to "$raddr" \
+	--h-Subject "Re: Care Team: 1 conversation" --body "$T_TMP/reply.txt" >/dev/null 2>&1
+if wait_for has_msgs 3; then ok "the reply to the digest arrives"; else not_ok "the reply to the digest arrives" "$(grep 'rounds' "$PF/maillog" | tail -3)"; fi
+as_rounds message list care --json >"$T_TMP/list.json"
+last=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[-1]["message_id"])' "$T_TMP/list.json")
+as_rounds message show care "$last" --json >"$T_TMP/last.json"
+expect_eq "the reply is in the handover thread" "$(json '(d["subject"], d["thread_id"] == d["thread_id"])' <"$T_TMP/last.json")" "('Re: Night shift handover', True)"
+expect_eq "exactly the new text" "$(json 'd["body"].strip()' <"$T_TMP/last.json")" "$(printf 'Thanks Bob, I will cover your 6am.\nSee you tonight.')"
+expect_eq "one thread" "$(as_rounds thread list care --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1
+
+# Postfix is down while the scheduler runs: the outbox keeps everything.
+pf_stop
+printf 'From: Bob <bob@readers.example.test>\nSubject: Supplies\nMessage-ID: <supplies@x>\n\nDressings arrive Monday.\n' |
+	as_rounds deliver --recipient care@lists.example.test
+day2=$(date -u -d '2 days 12:00' +%Y-%m-%dT%H:%M:%SZ)
+as_rounds tick --now "$day2" >/dev/null
+expect_eq "digest deferred while Postfix is down" "$(as_rounds outbox list --json | python3 -c 'import json,sys; print(sorted(set(o["status"] for o in json.load(sys.stdin) if o["recipient"].startswith("alice") and o["attempts"] > 0 and o["status"] != "sent")))')" "['queued']"
+pf_start
+before=$(ls "$PF/mail/alice/new" | wc -l)
+later=$(date -u -d '2 days 12:10' +%Y-%m-%dT%H:%M:%SZ)
+as_rounds outbox flush --now "$later" >/dev/null
+if wait_for maildir_more "$before"; then ok "delivered once Postfix is back"; else not_ok "delivered once Postfix is back"; fi
+sleep 1
+expect_eq "and only once" "$(ls "$PF/mail/alice/new" | wc -l)" $((before + 1))
+t_done
