@@ -8,7 +8,7 @@
 # sanitizer build would make each pass too slow to kill in the middle.
 R=${ROUNDS_PLAIN:-$TOP/build/rounds}
 t_home
-N=3000
+N=5000
 "$R" community create care --policy open >/dev/null
 "$R" community create ward --policy open >/dev/null
 seq 1 $N | sed 's/.*/p&@example.org/' >"$T_TMP/people"
@@ -23,6 +23,14 @@ for i in 1 2 3 4; do
 done
 # Five days: each day new posts, a pass killed at random points (each kill
 # lands in a pass that still has work), then a pass that completes.
+# How long an uninterrupted pass takes, measured on a copy, so that the
+# kills land inside a pass on any machine.
+cp -r "$ROUNDS_HOME" "$T_TMP/calibrate"
+t0=$(date +%s%N)
+ROUNDS_HOME="$T_TMP/calibrate" "$R" tick --no-send --quiet --now "$(date -u -d '1 days 12:00' +%Y-%m-%dT%H:%M:%SZ)"
+window=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$window" -lt 10 ] && window=10
+echo "# an uninterrupted pass takes ${window} ms"
 killed=0
 for day in 1 2 3 4 5; do
 	now=$(date -u -d "$day days 12:00" +%Y-%m-%dT%H:%M:%SZ)
@@ -31,7 +39,8 @@ for day in 1 2 3 4 5; do
 	for i in 1 2 3 4; do
 		"$R" tick --no-send --quiet --now "$now" &
 		pid=$!
-		sleep "0.$(printf '%03d' $((RANDOM % 400)))"
+		ms=$((RANDOM % window))
+		sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		# 137: the kill landed while the pass was running.
@@ -40,7 +49,7 @@ for day in 1 2 3 4 5; do
 	"$R" tick --no-send --quiet --now "$now" || not_ok "day $day: final pass"
 done
 echo "# killed $killed passes in the middle"
-[ "$killed" -ge 5 ] && ok "passes were killed mid-way ($killed)" || not_ok "passes were killed mid-way ($killed)"
+[ "$killed" -ge 3 ] && ok "passes were killed mid-way ($killed)" || not_ok "passes were killed mid-way ($killed)"
 "$R" outbox list --json >"$T_TMP/outbox.json"
 python3 - "$T_TMP/outbox.json" $N <<'PY' >"$T_TMP/verdict"
 import json, sys, collections
