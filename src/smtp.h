@@ -15,12 +15,12 @@ typedef enum { RD_SMTP_TLS_NONE, RD_SMTP_TLS_OPPORTUNISTIC, RD_SMTP_TLS_REQUIRED
 typedef struct {
 	char *host;           /* default "127.0.0.1" */
 	int port;             /* default 25 */
-	rd_smtp_tls starttls; /* default opportunistic */
+	rd_smtp_tls starttls; /* default opportunistic; required never sends in clear */
 	char *user;           /* AUTH user or NULL */
-	char *password;       /* AUTH password or NULL */
+	char *password;       /* AUTH password, needed with a user (the caller read the file) */
 	int connections;      /* parallel connections, default 4 */
 	int timeout_seconds;  /* per command, default 60 */
-	char *helo;           /* EHLO name, default the host name */
+	char *helo;           /* EHLO name, default g_get_host_name() */
 } rd_smtp_config;
 
 typedef struct {
@@ -29,16 +29,20 @@ typedef struct {
 	char *recipient;     /* the one envelope recipient */
 	GBytes *data;        /* the complete message, LF or CRLF line ends */
 	/* results, filled in by rd_smtp_send: */
-	int code;            /* the server's reply for this message; 0 = no answer */
-	char *reply;         /* the server's text, or NULL */
-	gboolean sent;       /* TRUE only when the server accepted the message */
-	gboolean permanent;  /* TRUE for a 5xx: do not try again */
+	int code;           /* the server's reply for this message; 0 = no answer */
+	char *reply;        /* the server's text, or NULL */
+	gboolean sent;      /* TRUE only when the server accepted the message */
+	gboolean permanent; /* TRUE for a 5xx (or an envelope address that can
+	                     * never be sent, code 0): do not try again */
 } rd_smtp_message;
 
-/* Send every rd_smtp_message of MESSAGES and fill in its results.  FALSE
- * only for a fault of the setup; trouble with the server is recorded per
- * message (a connection that fails leaves its messages with code 0). */
+/* Send every rd_smtp_message of MESSAGES over up to config->connections
+ * parallel connections (threads) and fill in its results.  FALSE only for a
+ * fault of the setup; trouble with the server is recorded per message (a
+ * connection that fails leaves its unsent messages with code 0). */
 gboolean rd_smtp_send(const rd_smtp_config *config, GPtrArray *messages, GError **error);
+
+/* Free a message and its results (a GDestroyNotify for GPtrArray). */
 void rd_smtp_message_free(rd_smtp_message *m);
 
 #endif
