@@ -92,8 +92,23 @@ compute_mac(GBytes *secret, rd_token_kind kind, const char *community, const gui
 	gsize digest_len = sizeof(digest);
 	gsize n;
 
-	GHmac *hmac = g_hmac_new(G_CHECKSUM_SHA256, key, key_len);
-	g_hmac_update(hmac, (const guchar *)version, sizeof(version)); /* with its NUL */
+	static GMutex lock;
+	static GBytes *base_secret;
+	static GHmac *base;
+	GHmac *hmac;
+
+	/* Keying HMAC-SHA256 costs more than hashing a token: key once per
+	 * secret and copy the keyed state (a digest renders dozens of tokens). */
+	g_mutex_lock(&lock);
+	if (base == NULL || !g_bytes_equal(base_secret, secret)) {
+		g_clear_pointer(&base, g_hmac_unref);
+		g_clear_pointer(&base_secret, g_bytes_unref);
+		base = g_hmac_new(G_CHECKSUM_SHA256, key, key_len);
+		g_hmac_update(base, (const guchar *)version, sizeof(version)); /* with its NUL */
+		base_secret = g_bytes_new(key, key_len);
+	}
+	hmac = g_hmac_copy(base);
+	g_mutex_unlock(&lock);
 	head[0] = (guint8)kind;
 	n = 1 + varint_put(head + 1, name_len);
 	g_hmac_update(hmac, head, n);
