@@ -54,8 +54,30 @@ expect_eq "each delivered once after recovery" "$(grep -h '^X-Rcpt-Args' "$T_TMP
 expect_eq "three delivered" "$(ls "$T_TMP/sink3" | wc -l)" 3
 sink_stop
 
+# A photo the caregiver posted is shown inline in the HTML part (cid:).
+day25=$(date -u -d '2 days 20:00' +%Y-%m-%dT%H:%M:%SZ)
+png=iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==
+printf 'From: Ann <ann@example.com>\nSubject: Mum in the garden\nMessage-ID: <photo@x>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nShe loved the sun today.\n--b\nContent-Type: image/png; name="garden.png"\nContent-Disposition: attachment; filename="garden.png"\nContent-Transfer-Encoding: base64\n\n%s\n--b--\n' "$png" |
+	"$R" deliver --recipient care@lists.example.test
+sink_start "$T_TMP/sink5"
+sleep_until=$(date -u -d '3 days 08:00' +%Y-%m-%dT%H:%M:%SZ)
+expect_code 0 "tick with a photo" "$R" tick --now "$sleep_until"
+sleep 0.3
+f=$(grep -l 'X-Rcpt-Args: .*a@example.org' "$T_TMP/sink5"/* 2>/dev/null | head -1)
+python3 - "${f:-/dev/null}" >"$T_TMP/photo" <<'PY'
+import sys, email
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=policy.default)
+html = m.get_body(("html",))
+cids = [p["Content-ID"] for p in m.walk() if p.get_content_type() == "image/png"]
+print("related" if any(p.get_content_type() == "multipart/related" for p in m.walk()) else "no-related")
+print("cid-ok" if cids and html and ("cid:" + cids[0].strip("<>")) in html.get_content() else "cid-missing")
+PY
+expect_eq "photo inline as multipart/related with its cid in the HTML" "$(tr '\n' ' ' <"$T_TMP/photo")" "related cid-ok "
+sink_stop
+
 # 5xx: failed, not retried.
-day3=$(date -u -d '3 days 12:00' +%Y-%m-%dT%H:%M:%SZ)
+day3=$(date -u -d '4 days 12:00' +%Y-%m-%dT%H:%M:%SZ)
 printf 'From: Sam <sam@example.com>\nSubject: Day three\nMessage-ID: <s3@x>\n\nAgain.\n' |
 	"$R" deliver --recipient care@lists.example.test
 sink_start "$T_TMP/sink4" -f rcpt
