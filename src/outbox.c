@@ -16,7 +16,7 @@ rd_outbox_policy_default(rd_outbox_policy *p)
 		p->retry[i] = waits[i];
 	p->n_retry = G_N_ELEMENTS(waits);
 	p->give_up = 5 * 86400;
-	p->batch = 200;
+	p->batch = 100;
 }
 
 gboolean
