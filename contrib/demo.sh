@@ -57,3 +57,22 @@ tomorrow=$(date -u -d 'tomorrow 09:00' +%Y-%m-%dT%H:%M:%SZ)
 "$ROUNDS" digest preview sarah.lin@clinic.example.com --now "$tomorrow"
 "$ROUNDS" digest preview sarah.lin@clinic.example.com --now "$tomorrow" --html >"$OUT/digest.html"
 say "The HTML digest is in $OUT/digest.html"
+
+say "Sarah replies to the first conversation from her phone (top-posted, digest quoted)"
+raddr=$("$ROUNDS" digest preview sarah.lin@clinic.example.com --now "$tomorrow" |
+	sed -n 's/^ *Reply: \(.*\)$/\1/p' | head -n 1)
+{
+	printf 'From: Sarah Lin <sarah.lin@clinic.example.com>\nTo: %s\n' "$raddr"
+	printf 'Subject: Re: Wound Care Peers: 2 conversations\nMessage-ID: <sarah-reply-1@clinic.example.com>\n'
+	printf 'Content-Type: text/plain; charset=UTF-8\n\n'
+	printf 'Our IG lead agreed: no camera roll, ever. I will share the leaflet Monday.\n\nSent from my iPhone\n\n'
+	printf 'On 29 Nov 2026, at 07:00, Wound Care Peers <digest@lists.example.test> wrote:\n\n'
+	"$ROUNDS" digest preview sarah.lin@clinic.example.com --now "$tomorrow" | sed 's/^/> /'
+} >"$OUT/reply.eml"
+"$ROUNDS" deliver --recipient "$raddr" --sender sarah.lin@clinic.example.com --verbose <"$OUT/reply.eml"
+thread=$("$ROUNDS" message list wound-care --json | python3 -c \
+	'import json,sys; print([m for m in json.load(sys.stdin) if m["message_id"] == "sarah-reply-1@clinic.example.com"][0]["thread_id"])')
+"$ROUNDS" thread show "$thread"
+echo
+echo "What was stored (trimmed):"
+"$ROUNDS" message show wound-care sarah-reply-1@clinic.example.com | tail -n +2
