@@ -240,21 +240,8 @@ rd_digest_enqueue_due(rd_store *s, const rd_digest_ctx *ctx, gint64 now, guint *
 
 static const char *trimmed_text(const rd_stored_message *m);
 
-typedef struct {
-	gint64 thread_id;
-	rd_community *community;
-	char *subject;
-	GPtrArray *fresh;   /* rd_stored_message*, the new ones, borrowed */
-	GPtrArray *all;     /* every posted message of the thread up to to_seq, owned */
-	gboolean took_part;
-	gboolean unanswered;
-	gboolean is_new;
-	int section;
-	gint64 last_date;
-} conversation;
-
-static void
-conversation_free(conversation *c)
+void
+rd_digest_conversation_free(rd_digest_conversation *c)
 {
 	g_free(c->subject);
 	g_ptr_array_unref(c->fresh);
@@ -273,7 +260,7 @@ static const char *const section_titles[] = {
 static int
 conversation_cmp(gconstpointer a, gconstpointer b)
 {
-	const conversation *x = *(conversation *const *)a, *y = *(conversation *const *)b;
+	const rd_digest_conversation *x = *(rd_digest_conversation *const *)a, *y = *(rd_digest_conversation *const *)b;
 
 	if (x->section != y->section)
 		return x->section - y->section;
@@ -360,7 +347,7 @@ html_text(const char *text)
 }
 
 static char *
-participants(const conversation *c, const char *self)
+participants(const rd_digest_conversation *c, const char *self)
 {
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
@@ -476,7 +463,7 @@ message_images(model_state *st, JsonBuilder *b, const rd_stored_message *m)
 }
 
 static void
-message_json(model_state *st, JsonBuilder *b, const conversation *c, const rd_stored_message *m,
+message_json(model_state *st, JsonBuilder *b, const rd_digest_conversation *c, const rd_stored_message *m,
 	     const char *get_mailto, const char *get_att_mailto)
 {
 	const char *trimmed = trimmed_text(m);
@@ -527,7 +514,7 @@ message_json(model_state *st, JsonBuilder *b, const conversation *c, const rd_st
 }
 
 static void
-conversation_json(model_state *st, JsonBuilder *b, const conversation *c, guint number)
+conversation_json(model_state *st, JsonBuilder *b, const rd_digest_conversation *c, guint number)
 {
 	const rd_digest_ctx *ctx = st->ctx;
 	g_autofree char *rtok = rd_token_make(ctx->secret, RD_TOKEN_REPLY, c->community->name,
@@ -694,13 +681,11 @@ trimmed_text(const rd_stored_message *m)
 	return t;
 }
 
-/* Gather the conversations of the selection, sorted for a busy reader.
- * The conversations borrow messages and communities from the cache. */
-static GPtrArray *
-collect(rd_store *s, const rd_digest_selection *sel, GError **error)
+GPtrArray *
+rd_digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **error)
 {
 	g_autoptr(GPtrArray) convs =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)conversation_free);
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_digest_conversation_free);
 	g_autoptr(GHashTable) by_thread = g_hash_table_new(g_int64_hash, g_int64_equal);
 
 	/* Evict before, never during: the conversations borrow from it. */
@@ -714,7 +699,7 @@ collect(rd_store *s, const rd_digest_selection *sel, GError **error)
 			return NULL;
 		for (guint i = 0; i < rd->msgs->len; i++) {
 			rd_stored_message *m = rd->msgs->pdata[i];
-			conversation *c;
+			rd_digest_conversation *c;
 
 			if (g_ascii_strcasecmp(m->from_addr, sel->address) == 0 || m->thread_id == 0)
 				continue;
@@ -722,7 +707,7 @@ collect(rd_store *s, const rd_digest_selection *sel, GError **error)
 			if (c == NULL) {
 				thread_data *t = g_hash_table_lookup(rd->threads, &m->thread_id);
 
-				c = g_new0(conversation, 1);
+				c = g_new0(rd_digest_conversation, 1);
 				c->thread_id = m->thread_id;
 				c->community = rd->community;
 				c->subject = g_strdup(t->subject);
@@ -736,12 +721,12 @@ collect(rd_store *s, const rd_digest_selection *sel, GError **error)
 		}
 	}
 	for (guint i = 0; i < convs->len; i++) {
-		conversation *c = convs->pdata[i];
+		rd_digest_conversation *c = convs->pdata[i];
 
 		g_ptr_array_sort(c->fresh, message_date_cmp);
 	}
 	for (guint i = 0; i < convs->len; i++) {
-		conversation *c = convs->pdata[i];
+		rd_digest_conversation *c = convs->pdata[i];
 		rd_stored_message *first = c->all->len ? c->all->pdata[0] : c->fresh->pdata[0];
 
 		for (guint k = 0; k < c->all->len; k++) {
@@ -851,7 +836,7 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 	const rd_community *first = single;
 
 	for (guint i = 0; i < convs->len; i++) {
-		conversation *c = convs->pdata[i];
+		rd_digest_conversation *c = convs->pdata[i];
 
 		total += c->fresh->len;
 		counts[c->section]++;
@@ -908,7 +893,7 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 		gboolean open = FALSE;
 
 		for (guint i = 0; i < convs->len; i++) {
-			conversation *c = convs->pdata[i];
+			rd_digest_conversation *c = convs->pdata[i];
 
 			if (c->section != k || shown >= (guint)ctx->max_conversations)
 				continue;
@@ -930,7 +915,7 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 	json_builder_set_member_name(b, "more");
 	json_builder_begin_array(b);
 	for (guint i = shown; i < convs->len; i++) {
-		conversation *c = convs->pdata[i];
+		rd_digest_conversation *c = convs->pdata[i];
 
 		json_builder_begin_object(b);
 		add_str(b, "community", c->community->title);
@@ -1000,7 +985,7 @@ render_all(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel
 		return FALSE;
 	}
 	tz = rd_schedule_zone(sel->timezone, ctx->default_timezone);
-	convs = collect(s, sel, error);
+	convs = rd_digest_conversations(s, sel, error);
 	if (convs == NULL)
 		goto done;
 	if (sel->ranges->len == 1)

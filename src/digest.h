@@ -73,6 +73,26 @@ gboolean rd_digest_render_bodies(rd_store *s, const rd_digest_ctx *ctx,
 				 const rd_digest_selection *sel, gint64 now, gint64 outbox_id,
 				 char **text, char **html, char **subject, GError **error);
 
+/* One conversation of a digest. */
+typedef struct {
+	gint64 thread_id;
+	rd_community *community; /* borrowed from the cache */
+	char *subject;
+	GPtrArray *fresh;        /* rd_stored_message*, the new ones by date, borrowed */
+	GPtrArray *all;          /* the thread's posted messages up to the range end */
+	gboolean took_part;      /* the reader wrote in it */
+	gboolean unanswered;     /* a question with no reply yet */
+	gboolean is_new;         /* it started within the range */
+	int section;             /* 0 took part, 1 unanswered, 2 new, 3 the rest */
+	gint64 last_date;
+} rd_digest_conversation;
+
+/* The conversations of SEL in the digest's order: the number a reader sees
+ * is the index + 1 (the first max_conversations are shown in full).  They
+ * borrow from the renderer's cache: valid until rd_digest_cache_clear(). */
+GPtrArray *rd_digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **error);
+void rd_digest_conversation_free(rd_digest_conversation *c);
+
 /* Forget what the renderer cached (loaded messages, trimmed texts,
  * compiled templates); call at the start of every pass. */
 void rd_digest_cache_clear(void);

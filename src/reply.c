@@ -30,7 +30,6 @@ typedef struct {
 	gboolean took_part;
 	gboolean unanswered;
 	gboolean is_new;
-	gint64 first_id; /* the thread's first message */
 	int section;
 	gint64 last_date;
 } reply_conv;
@@ -225,115 +224,43 @@ none:
 
 /* ---- the conversations of a digest (the digest's own order) ---- */
 
-static int
-conv_cmp(gconstpointer a, gconstpointer b)
-{
-	const reply_conv *x = *(reply_conv *const *)a, *y = *(reply_conv *const *)b;
-
-	if (x->section != y->section)
-		return x->section - y->section;
-	if (x->fresh->len != y->fresh->len)
-		return (int)y->fresh->len - (int)x->fresh->len;
-	if (x->last_date != y->last_date)
-		return x->last_date > y->last_date ? -1 : 1;
-	return x->thread_id < y->thread_id ? -1 : x->thread_id > y->thread_id;
-}
-
-static int
-msg_date_cmp(gconstpointer a, gconstpointer b)
-{
-	const rd_stored_message *x = *(rd_stored_message *const *)a;
-	const rd_stored_message *y = *(rd_stored_message *const *)b;
-
-	if (x->date != y->date)
-		return x->date < y->date ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Re-derive the conversations of a frozen digest selection in the order
- * and with the numbers the digest showed them: the same rules as the
- * digest module (sections: took part, unanswered question, new, the rest;
- * then more new messages, later activity, thread id). */
+/* The digest's conversations, in the digest's own order (the numbers its
+ * reader saw), from the module that rendered it. */
 static GPtrArray *
 digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **error)
 {
 	g_autoptr(GPtrArray) convs =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)reply_conv_free);
-	g_autoptr(GHashTable) by_thread = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autoptr(GPtrArray) dconvs = rd_digest_conversations(s, sel, error);
 
-	for (guint r = 0; r < sel->ranges->len; r++) {
-		rd_digest_range *range = &g_array_index(sel->ranges, rd_digest_range, r);
-		g_autoptr(GPtrArray) msgs = rd_store_messages_seq_range(
-		    s, range->community_id, range->from_seq, range->to_seq, error);
-		g_autoptr(rd_community) community =
-		    msgs ? rd_store_community_get_by_id(s, range->community_id, error) : NULL;
+	if (dconvs == NULL)
+		return NULL;
+	for (guint i = 0; i < dconvs->len; i++) {
+		rd_digest_conversation *d = dconvs->pdata[i];
+		reply_conv *c = g_new0(reply_conv, 1);
+		rd_stored_message *last = d->fresh->pdata[d->fresh->len - 1];
 
-		if (community == NULL)
-			return NULL;
-		for (guint i = 0; i < msgs->len; i++) {
-			rd_stored_message *m = msgs->pdata[i];
-			reply_conv *c;
-
-			if (g_ascii_strcasecmp(m->from_addr, sel->address) == 0 ||
-			    m->thread_id == 0)
-				continue;
-			c = g_hash_table_lookup(by_thread, &m->thread_id);
-			if (c == NULL) {
-				g_autoptr(rd_thread_info) t =
-				    rd_store_thread_get(s, m->thread_id, NULL);
-				g_autoptr(GPtrArray) all = rd_store_thread_messages_upto(
-				    s, m->thread_id, range->to_seq, error);
-				rd_stored_message *first;
-
-				if (all == NULL)
-					return NULL;
-				c = g_new0(reply_conv, 1);
-				c->thread_id = m->thread_id;
-				c->community_id = community->id;
-				c->community_name = g_strdup(community->name);
-				c->community_title = g_strdup(community->title);
-				c->subject = g_strdup(t ? t->subject : m->subject);
-				c->fresh = g_ptr_array_new_with_free_func(
-				    (GDestroyNotify)rd_stored_message_free);
-				first = all->len ? all->pdata[0] : m;
-				c->first_id = first->id;
-				for (guint k = 0; k < all->len; k++) {
-					rd_stored_message *x = all->pdata[k];
-
-					if (g_ascii_strcasecmp(x->from_addr, sel->address) == 0)
-						c->took_part = TRUE;
-				}
-				c->unanswered = all->len == 1 &&
-				                (strchr(first->subject, '?') != NULL ||
-				                 (first->body && strchr(first->body, '?') != NULL));
-				g_ptr_array_add(convs, c);
-				g_hash_table_insert(by_thread, &c->thread_id, c);
-			}
-			/* The conversation takes the message over from MSGS. */
-			g_ptr_array_add(c->fresh, m);
-			msgs->pdata[i] = NULL;
-			c->last_date = MAX(c->last_date, m->date);
-		}
-	}
-	for (guint i = 0; i < convs->len; i++) {
-		reply_conv *c = convs->pdata[i];
-		rd_stored_message *last;
-
-		g_ptr_array_sort(c->fresh, msg_date_cmp);
-		for (guint k = 0; k < c->fresh->len; k++)
-			if (((rd_stored_message *)c->fresh->pdata[k])->id == c->first_id)
-				c->is_new = TRUE;
-		c->section = c->took_part ? 0 : c->unanswered ? 1 : c->is_new ? 2 : 3;
-		last = c->fresh->pdata[c->fresh->len - 1];
+		c->thread_id = d->thread_id;
+		c->community_id = d->community->id;
+		c->community_name = g_strdup(d->community->name);
+		c->community_title = g_strdup(d->community->title);
+		c->subject = g_strdup(d->subject);
 		c->latest_mid = g_strdup(last->message_id);
+		/* The messages stay the digest module's; only the list is ours. */
+		c->fresh = g_ptr_array_ref(d->fresh);
 		c->texts = g_ptr_array_new_with_free_func(g_free);
-		for (guint k = 0; k < c->fresh->len; k++) {
-			rd_stored_message *m = c->fresh->pdata[k];
+		for (guint k = 0; k < d->fresh->len; k++) {
+			rd_stored_message *m = d->fresh->pdata[k];
 
 			g_ptr_array_add(c->texts, rd_trim_text(m->body ? m->body : "", NULL, NULL));
 		}
+		c->took_part = d->took_part;
+		c->unanswered = d->unanswered;
+		c->is_new = d->is_new;
+		c->section = d->section;
+		c->last_date = d->last_date;
+		g_ptr_array_add(convs, c);
 	}
-	g_ptr_array_sort(convs, conv_cmp);
 	return g_steal_pointer(&convs);
 }
 
