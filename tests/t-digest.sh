@@ -114,5 +114,9 @@ for g in txt html; do
 		not_ok "golden $g digest" "$(head -20 "$T_TMP/diff")"
 	fi
 done
+# A community may override any template under $ROUNDS_HOME/templates/NAME/.
+mkdir -p "$ROUNDS_HOME/templates/care"
+printf 'Our own layout for {{title}}: {{conversation_count}} conversations\n' >"$ROUNDS_HOME/templates/care/digest.txt.mustache"
+expect_eq "per-community template override" "$("$R" digest preview nurse@example.org --now "$tomorrow" | head -1)" "Our own layout for Care Team: 2 conversations"
 xmllint --html --noout tests/digest/golden.html 2>/dev/null && ok "golden HTML parses" || not_ok "golden HTML parses"
 t_done
