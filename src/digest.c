@@ -408,23 +408,52 @@ add_bool(JsonBuilder *b, const char *name, gboolean value)
 	json_builder_add_boolean_value(b, value);
 }
 
-/* Inline images of one message for the HTML part, within the limits. */
+/* An inline image of a message, kept for the pass. */
+typedef struct {
+	char *cid;
+	char *content_type;
+	char *filename;
+	GBytes *data;
+} inline_image;
+
 static void
-message_images(model_state *st, JsonBuilder *b, const rd_stored_message *m)
+inline_image_free(inline_image *im)
+{
+	g_free(im->cid);
+	g_free(im->content_type);
+	g_free(im->filename);
+	g_bytes_unref(im->data);
+	g_free(im);
+}
+
+static GHashTable *image_cache; /* message row -> GPtrArray of inline_image* */
+static GHashTable *node_cache;  /* "row/zone/images" -> JsonNode* */
+
+/* The images of M small enough to show inline (each up to max_image),
+ * decoded once per pass.  Their Content-IDs are fixed per message, so a
+ * cached message node can name them. */
+static GPtrArray *
+message_images(model_state *st, const rd_stored_message *m)
 {
 	g_autoptr(rd_stored_message) full = NULL;
 	g_autoptr(rd_message) parsed = NULL;
+	GPtrArray *images;
 	gboolean any = FALSE;
 
+	if (image_cache == NULL)
+		image_cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+						    (GDestroyNotify)g_ptr_array_unref);
+	images = g_hash_table_lookup(image_cache, &m->id);
+	if (images != NULL)
+		return images;
+	images = g_ptr_array_new_with_free_func((GDestroyNotify)inline_image_free);
+	g_hash_table_insert(image_cache, g_memdup2(&m->id, sizeof(gint64)), images);
 	for (guint i = 0; i < m->attachments->len; i++) {
 		rd_attachment *a = m->attachments->pdata[i];
 
-		if (g_str_has_prefix(a->content_type, "image/") && a->size <= st->ctx->max_image &&
-		    st->images_total + a->size <= st->ctx->max_images_total)
+		if (g_str_has_prefix(a->content_type, "image/") && a->size <= st->ctx->max_image)
 			any = TRUE;
 	}
-	json_builder_set_member_name(b, "images");
-	json_builder_begin_array(b);
 	if (any)
 		full = rd_store_message_get(st->store, m->community_id, m->message_id, TRUE, NULL);
 	if (full)
@@ -432,67 +461,106 @@ message_images(model_state *st, JsonBuilder *b, const rd_stored_message *m)
 	for (guint i = 0; parsed && i < m->attachments->len && i < parsed->attachment_data->len;
 	     i++) {
 		rd_attachment *a = m->attachments->pdata[i];
-		GBytes *data = parsed->attachment_data->pdata[i];
-		g_autofree char *cid = NULL;
-		GMimePart *part;
-		g_autoptr(GMimeStream) stream = NULL;
-		g_autoptr(GMimeDataWrapper) wrapper = NULL;
+		inline_image *im;
 
-		if (!g_str_has_prefix(a->content_type, "image/") || a->size > st->ctx->max_image ||
-		    st->images_total + a->size > st->ctx->max_images_total)
+		if (!g_str_has_prefix(a->content_type, "image/") || a->size > st->ctx->max_image)
 			continue;
-		st->images_total += a->size;
-		cid = g_strdup_printf("img%u.%" G_GINT64_FORMAT "@rounds", st->images->len, m->id);
-		part = g_mime_part_new_with_type("image", strchr(a->content_type, '/') + 1);
-		stream = g_mime_stream_mem_new_with_buffer(g_bytes_get_data(data, NULL),
-							   g_bytes_get_size(data));
-		wrapper = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
-		g_mime_part_set_content(part, wrapper);
-		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
-		g_mime_object_set_content_id(GMIME_OBJECT(part), cid);
-		g_mime_object_set_disposition(GMIME_OBJECT(part), "inline");
-		if (a->filename)
-			g_mime_part_set_filename(part, a->filename);
-		g_ptr_array_add(st->images, part);
-		json_builder_begin_object(b);
-		add_str(b, "cid", cid);
-		add_str(b, "name", a->filename ? a->filename : "image");
-		json_builder_end_object(b);
+		im = g_new0(inline_image, 1);
+		im->cid = g_strdup_printf("img%u.%" G_GINT64_FORMAT "@rounds", i, m->id);
+		im->content_type = g_strdup(a->content_type);
+		im->filename = g_strdup(a->filename);
+		im->data = g_bytes_ref(parsed->attachment_data->pdata[i]);
+		g_ptr_array_add(images, im);
 	}
-	json_builder_end_array(b);
+	return images;
 }
 
-static void
-message_json(model_state *st, JsonBuilder *b, const rd_digest_conversation *c, const rd_stored_message *m,
-	     const char *get_mailto, const char *get_att_mailto)
+static gint64
+images_size(GPtrArray *images)
 {
-	const char *trimmed = trimmed_text(m);
+	gint64 n = 0;
+
+	for (guint i = 0; i < images->len; i++)
+		n += (gint64)g_bytes_get_size(((inline_image *)images->pdata[i])->data);
+	return n;
+}
+
+/* The MIME parts of a message's images, for this digest's HTML. */
+static void
+attach_images(model_state *st, GPtrArray *images)
+{
+	for (guint i = 0; i < images->len; i++) {
+		inline_image *im = images->pdata[i];
+		GMimePart *part =
+		    g_mime_part_new_with_type("image", strchr(im->content_type, '/') + 1);
+		g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(
+		    g_bytes_get_data(im->data, NULL), g_bytes_get_size(im->data));
+		g_autoptr(GMimeDataWrapper) wrapper =
+		    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+
+		g_mime_part_set_content(part, wrapper);
+		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+		g_mime_object_set_content_id(GMIME_OBJECT(part), im->cid);
+		g_mime_object_set_disposition(GMIME_OBJECT(part), "inline");
+		if (im->filename)
+			g_mime_part_set_filename(part, im->filename);
+		g_ptr_array_add(st->images, part);
+	}
+}
+
+/* One message as the templates see it.  Nothing in it depends on the
+ * reader but the time zone (the reader's links live on the conversation,
+ * where Mustache finds them from inside the message), so the node is built
+ * once per pass and shared by every digest that shows the message. */
+static JsonNode *
+message_node(model_state *st, const rd_stored_message *m, GPtrArray *images)
+{
+	g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT "/%s/%d", m->id,
+					       g_time_zone_get_identifier(st->tz), images != NULL);
+	JsonNode *node;
+	const char *trimmed;
 	g_auto(GStrv) lines = NULL;
-	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(m->date);
-	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, st->tz);
-	g_autofree char *when = g_date_time_format(local, "%a %d %b %H:%M");
-	GString *shown = g_string_new(NULL);
+	g_autoptr(GDateTime) utc = NULL;
+	g_autoptr(GDateTime) local = NULL;
+	g_autofree char *when = NULL;
+	g_autofree char *html = NULL;
+	g_autoptr(JsonBuilder) b = NULL;
+	GString *shown;
 	guint n, keep;
 
+	if (node_cache == NULL)
+		node_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						   (GDestroyNotify)json_node_unref);
+	node = g_hash_table_lookup(node_cache, key);
+	if (node != NULL)
+		return json_node_ref(node);
+	if (g_hash_table_size(node_cache) >= 8192)
+		g_hash_table_remove_all(node_cache);
+
+	trimmed = trimmed_text(m);
+	utc = g_date_time_new_from_unix_utc(m->date);
+	local = g_date_time_to_timezone(utc, st->tz);
+	when = g_date_time_format(local, "%a %d %b %H:%M");
 	lines = g_strsplit(trimmed, "\n", -1);
 	n = g_strv_length(lines);
 	keep = st->ctx->max_lines > 0 && n > (guint)st->ctx->max_lines ? (guint)st->ctx->max_lines
 									 : n;
+	shown = g_string_new(NULL);
 	for (guint i = 0; i < keep; i++) {
 		g_string_append(shown, lines[i]);
 		if (i + 1 < keep)
 			g_string_append_c(shown, '\n');
 	}
+	html = html_text(shown->str);
+	b = json_builder_new_immutable();
 	json_builder_begin_object(b);
 	add_str(b, "author", m->from_name ? m->from_name : m->from_addr);
 	add_str(b, "address", m->from_addr);
 	add_str(b, "time", when);
 	add_str(b, "text", shown->str);
-	g_autofree char *html = html_text(shown->str);
 	add_str(b, "text_html", html);
 	add_bool(b, "cut", keep < n);
 	add_int(b, "more_lines", n - keep);
-	add_str(b, "get_mailto", get_mailto);
 	json_builder_set_member_name(b, "attachments");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < m->attachments->len; i++) {
@@ -502,15 +570,42 @@ message_json(model_state *st, JsonBuilder *b, const rd_digest_conversation *c, c
 		json_builder_begin_object(b);
 		add_str(b, "name", a->filename ? a->filename : a->content_type);
 		add_str(b, "size", size);
-		add_str(b, "mailto", get_att_mailto);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
 	add_bool(b, "has_attachments", m->attachments->len > 0);
-	message_images(st, b, m);
+	json_builder_set_member_name(b, "images");
+	json_builder_begin_array(b);
+	for (guint i = 0; images && i < images->len; i++) {
+		inline_image *im = images->pdata[i];
+
+		json_builder_begin_object(b);
+		add_str(b, "cid", im->cid);
+		add_str(b, "name", im->filename ? im->filename : "image");
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
 	json_builder_end_object(b);
 	g_string_free(shown, TRUE);
-	(void)c;
+	node = json_builder_get_root(b);
+	g_hash_table_insert(node_cache, g_steal_pointer(&key), json_node_ref(node));
+	return node;
+}
+
+/* Add message M to the conversation being built, with its images when the
+ * digest still has room for them. */
+static void
+message_json(model_state *st, JsonBuilder *b, const rd_stored_message *m)
+{
+	GPtrArray *images = message_images(st, m);
+	gint64 size = images_size(images);
+	gboolean with_images = images->len > 0 && st->images_total + size <= st->ctx->max_images_total;
+
+	if (with_images) {
+		st->images_total += size;
+		attach_images(st, images);
+	}
+	json_builder_add_value(b, message_node(st, m, with_images ? images : NULL));
 }
 
 static void
@@ -546,10 +641,13 @@ conversation_json(model_state *st, JsonBuilder *b, const rd_digest_conversation 
 	add_str(b, "reply_address", raddr);
 	add_str(b, "reply_mailto", reply);
 	add_str(b, "mute_mailto", mute);
+	/* Found from inside each message by Mustache's context lookup. */
+	add_str(b, "get_mailto", get);
+	add_str(b, "attachments_mailto", get_att);
 	json_builder_set_member_name(b, "messages");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < c->fresh->len; i++)
-		message_json(st, b, c, c->fresh->pdata[i], get, get_att);
+		message_json(st, b, c->fresh->pdata[i]);
 	json_builder_end_array(b);
 	json_builder_end_object(b);
 }
@@ -612,6 +710,8 @@ range_data_free(range_data *r)
 void
 rd_digest_cache_clear(void)
 {
+	g_clear_pointer(&node_cache, g_hash_table_destroy);
+	g_clear_pointer(&image_cache, g_hash_table_destroy);
 	g_clear_pointer(&range_cache, g_hash_table_destroy);
 	g_clear_pointer(&trim_cache, g_hash_table_destroy);
 	g_clear_pointer(&tmpl_cache, g_hash_table_destroy);
