@@ -133,6 +133,18 @@ auth_interact(auth_client_request_t request, char **result, int fields, void *ar
 	return 1;
 }
 
+static gboolean
+has_8bit(GBytes *data)
+{
+	gsize len;
+	const guint8 *p = g_bytes_get_data(data, &len);
+
+	for (gsize i = 0; i < len; i++)
+		if (p[i] >= 0x80)
+			return TRUE;
+	return FALSE;
+}
+
 /* libesmtp gives no access to its socket, and with Nagle's algorithm on
  * every message waits ~40 ms for the delayed ACK of its final dot (fan-out
  * to 2,000 members: 23 s with it, 1.6 s without).  On connect, turn Nagle
@@ -361,6 +373,10 @@ send_group(group *g)
 		j->msg = smtp_add_message(session);
 		smtp_set_reverse_path(j->msg, j->m->envelope_from ? j->m->envelope_from : "");
 		smtp_set_messagecb(j->msg, message_cb, j);
+		/* 8-bit bodies (UTF-8 digests in 8bit, or mail passed through
+		 * as it came) are declared as such (RFC 6152). */
+		if (has_8bit(j->m->data))
+			smtp_8bitmime_set_body(j->msg, E8bitmime_8BITMIME);
 		j->rcpt = smtp_add_recipient(j->msg, j->m->recipient);
 		queued++;
 	}
