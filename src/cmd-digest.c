@@ -132,6 +132,7 @@ sched_env_load(const char *verb, rd_config *c, sched_env *e)
 		return EX_CONFIG;
 	}
 	e->policy.give_up = conf_int(kf, "outbox", "give-up", e->policy.give_up);
+	e->policy.batch = (guint)CLAMP(conf_int(kf, "outbox", "batch", e->policy.batch), 1, 10000);
 	return 0;
 }
 

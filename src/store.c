@@ -419,6 +419,13 @@ rd_store_close(rd_store *s)
 }
 
 gboolean
+rd_store_set_durable(rd_store *s, gboolean full, GError **error)
+{
+	return store_exec(s, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+			  error);
+}
+
+gboolean
 rd_store_begin(rd_store *s, GError **error)
 {
 	return store_done(s, store_prepare(s, error, "BEGIN IMMEDIATE", ""), error);

@@ -85,6 +85,10 @@ rd_store *rd_store_open(const char *path, int busy_timeout_ms, GError **error);
 void rd_store_close(rd_store *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_store, rd_store_close)
 
+/* FULL (the default) makes every commit durable before it returns; NORMAL
+ * (WAL) may lose the last commits on a power failure, never on a crash. */
+gboolean rd_store_set_durable(rd_store *s, gboolean full, GError **error);
+
 /* Transactions: begin takes the write lock at once (BEGIN IMMEDIATE). */
 gboolean rd_store_begin(rd_store *s, GError **error);
 gboolean rd_store_commit(rd_store *s, GError **error);
