@@ -142,4 +142,19 @@ as_rounds outbox flush --now "$later" >/dev/null
 if wait_for maildir_more "$before"; then ok "delivered once Postfix is back"; else not_ok "delivered once Postfix is back"; fi
 sleep 1
 expect_eq "and only once" "$(ls "$PF/mail/alice/new" | wc -l)" $((before + 1))
+
+# A 550 for one recipient: that one is failed, the others are sent.
+as_rounds member add care carol@readers.example.test --name Carol >/dev/null
+postconf -c "$PF/conf" -e "smtpd_recipient_restrictions = check_recipient_access inline:{ {carol@readers.example.test = 550 5.1.1 No such mailbox here} }, permit_mynetworks, reject_unauth_destination"
+postfix -c "$PF/conf" reload >/dev/null 2>&1
+sleep 1
+printf 'From: Bob <bob@readers.example.test>\nSubject: Fridge temperature log\nMessage-ID: <fridge@x>\n\nPlease sign the log daily.\n' |
+	as_rounds deliver --recipient care@lists.example.test
+day3=$(date -u -d '3 days 12:00' +%Y-%m-%dT%H:%M:%SZ)
+before=$(maildir_count)
+as_rounds tick --now "$day3" >/dev/null
+as_rounds outbox list --json >"$T_TMP/ob.json"
+expect_eq "550 for carol: failed" "$(python3 -c 'import json,sys; print(sorted(set((o["status"], o["last_code"]) for o in json.load(open(sys.argv[1])) if o["recipient"].startswith("carol"))))' "$T_TMP/ob.json")" "[('failed', 550)]"
+expect_eq "alice's digest of that day was sent" "$(python3 -c 'import json,sys,collections; print(collections.Counter(o["status"] for o in json.load(open(sys.argv[1])) if o["recipient"].startswith("alice"))["failed"])' "$T_TMP/ob.json")" 0
+wait_for maildir_more "$before" && ok "alice got hers" || not_ok "alice got hers"
 t_done
