@@ -853,3 +853,46 @@ fail:
 	rd_store_rollback(s);
 	return rd_status_from_error(*error);
 }
+
+gboolean
+rd_fanout_record_failure(rd_store *s, GBytes *secret, char delimiter, gint64 community_id,
+			 gint64 person_id, gboolean permanent, const char *diagnostic, gint64 now,
+			 GError **error)
+{
+	const rd_fanout_bounce_policy *policy = rd_fanout_bounce_policy_default();
+	g_autoptr(rd_community) c = rd_store_community_get_by_id(s, community_id, error);
+	g_autoptr(rd_fanout_bounce_state) b = NULL;
+	g_autoptr(GError) err = NULL;
+	rd_deliver_opts o = {0};
+	gboolean disable;
+
+	if (c == NULL)
+		return rd_status_from_error(*error) == RD_NOTFOUND;
+	b = rd_store_bounce_state(s, community_id, person_id, &err);
+	if (b == NULL) {
+		/* Not a member any more: nothing to score. */
+		if (rd_status_from_error(err) == RD_NOTFOUND)
+			return TRUE;
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	if (!rd_store_bounce_event(s, community_id, person_id, now,
+				   permanent ? "smtp-permanent" : "smtp-temporary", diagnostic, error))
+		return FALSE;
+	if (g_strcmp0(b->status, "active") != 0)
+		return TRUE;
+	disable = rd_fanout_score(b, permanent ? 1.0 : 0.5, now, policy);
+	if (disable) {
+		g_free(b->status);
+		b->status = g_strdup("disabled");
+		g_free(b->reason);
+		b->reason = g_strdup("bounces");
+	}
+	if (!rd_store_bounce_state_save(s, community_id, b, error))
+		return FALSE;
+	o.secret = secret;
+	o.delimiter = delimiter;
+	return !disable ||
+	       (rd_store_bounce_event(s, community_id, person_id, now, "disabled", NULL, error) &&
+		disable_notices(s, &o, c, b, diagnostic, now, now, error));
+}

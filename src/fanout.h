@@ -68,4 +68,10 @@ gboolean rd_fanout_score(rd_fanout_bounce_state *b, double points, gint64 now,
 /* "Now" for bounce scoring: $ROUNDS_NOW (ISO 8601, for tests) or the clock. */
 gint64 rd_fanout_now(void);
 
+/* The smarthost refused a message for PERSON_ID of COMMUNITY_ID (5xx when
+ * PERMANENT): score it like a bounce.  Runs in the caller's transaction. */
+gboolean rd_fanout_record_failure(rd_store *s, GBytes *secret, char delimiter,
+				  gint64 community_id, gint64 person_id, gboolean permanent,
+				  const char *diagnostic, gint64 now, GError **error);
+
 #endif

@@ -168,6 +168,16 @@ outbox_flush(rd_store *s, const rd_smtp_config *smtp, const rd_digest_ctx *dctx,
 			} else if (m->permanent || now - item->created >= policy->give_up) {
 				status = "failed";
 				counts->failed++;
+				/* A 5xx from the smarthost for a member's copy counts
+				 * like a bounce of that member. */
+				if (m->permanent && m->code >= 500 && item->person_id &&
+				    item->community_id &&
+				    (strcmp(item->kind, "digest") == 0 ||
+				     strcmp(item->kind, "post") == 0) &&
+				    !rd_fanout_record_failure(s, dctx->secret, dctx->delimiter,
+							      item->community_id, item->person_id,
+							      TRUE, m->reply, now, error))
+					goto fail;
 				rd_log_warnx("outbox %" G_GINT64_FORMAT " to %s failed: %d %s",
 					     item->id, item->recipient, m->code,
 					     m->reply ? m->reply : "no answer");

@@ -157,4 +157,5 @@ as_rounds outbox list --json >"$T_TMP/ob.json"
 expect_eq "550 for carol: failed" "$(python3 -c 'import json,sys; print(sorted(set((o["status"], o["last_code"]) for o in json.load(open(sys.argv[1])) if o["recipient"].startswith("carol"))))' "$T_TMP/ob.json")" "[('failed', 550)]"
 expect_eq "alice's digest of that day was sent" "$(python3 -c 'import json,sys,collections; print(collections.Counter(o["status"] for o in json.load(open(sys.argv[1])) if o["recipient"].startswith("alice"))["failed"])' "$T_TMP/ob.json")" 0
 wait_for maildir_more "$before" && ok "alice got hers" || not_ok "alice got hers"
+expect_eq "the 550 counts against carol like a bounce" "$(as_rounds member list care --json | python3 -c 'import json,sys; print([m["bounce_score"] for m in json.load(sys.stdin) if m["address"].startswith("carol")])')" "[1.0]"
 t_done
