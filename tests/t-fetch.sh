@@ -125,4 +125,17 @@ for proto in imaps pop3s; do
 		"$(json 'str(len([m for m in d if m["message_id"].startswith("kill'$proto'.")]))+" "+str(len(d)-len(set(m["message_id"] for m in d)))' <"$T_TMP/all")" "$N 0"
 	expect_eq "$proto: mailbox empty" "$(dovecot_count)" 0
 done
+
+# rounds run empties the mailboxes named in [fetch] sections every pass.
+printf 'From: Maria <maria.gonzalez@stlukes-clinic.example.org>\nTo: wound-care@lists.example.test\nSubject: Friday audit\nMessage-ID: <run-fetch-1@x>\n\nAudit moved to 3pm.\n' >"$T_TMP/runfetch.eml"
+dovecot_put "$T_TMP/runfetch.eml"
+printf '\n[fetch clinic]\nurl = %s\ncommunity = wound-care\npassword-file = %s\nca-file = %s\n' \
+	"$IMAPS" "$PW" "$DOVECOT_CA" >>"$ROUNDS_HOME/rounds.conf"
+"$ROUNDS" run --interval 1 >/dev/null 2>&1 &
+runpid=$!
+for _ in $(seq 1 50); do [ "$(status_of run-fetch-1@x)" = posted ] && break; sleep 0.2; done
+kill -TERM $runpid
+wait $runpid
+expect_eq "rounds run fetches the [fetch] mailbox" "$(status_of run-fetch-1@x)" posted
+expect_eq "and empties it" "$(dovecot_count)" 0
 t_done
