@@ -17,13 +17,58 @@
 /* Mail to the request, subscribe, unsubscribe, help, owner and confirm
  * addresses of C. */
 rd_status rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-			     const rd_address *a, GBytes *data, rd_deliver_result *result,
-			     GError **error);
+                             const rd_address *a, GBytes *data, rd_deliver_result *result,
+                             GError **error);
 
 /* A post of C was just stored as held (row ROW, reason REASON): tell the
  * owners and moderators, and the sender once.  Runs inside the caller's
  * transaction. */
 gboolean rd_command_held_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-				gint64 row, const char *reason, GError **error);
+                                gint64 row, const char *reason, GError **error);
+
+/* The command lines of a mail: the subject when it is a command, then the
+ * body's lines (quotes skipped) up to "end", a signature delimiter, the
+ * first non-command after a command, or 20 lines.  Never NULL. */
+GPtrArray *rd_command_extract(const char *subject, const char *body);
+
+/* TRUE when LINE starts with a command word this module knows. */
+gboolean rd_command_is_command(const char *line);
+
+/* FALSE when an automatic reply to this mail could cause backscatter or a
+ * mail loop: null or MAILER-DAEMON envelope SENDER (NULL: not known),
+ * Auto-Submitted other than "no", Precedence bulk|junk|list, any List-Id,
+ * or an auto-reply by its looks. */
+gboolean rd_command_may_reply(const rd_message *m, const char *sender);
+
+/* TRUE when MSG has an Authentication-Results header from AUTHSERV_ID
+ * (the topmost one from that server) with dmarc=pass for the domain of
+ * FROM, or dkim=pass with a d= aligned with it. */
+gboolean rd_command_auth_trusted(GMimeMessage *msg, const char *authserv_id, const char *from);
+
+/* Whether PERSON_ID muted THREAD_ID (for digests: skip the conversation). */
+gboolean rd_command_is_muted(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
+                             GError **error);
+
+/* A digest reply by PERSON_ID (written from their own address) about
+ * THREAD_ID (0: none) whose trimmed TEXT is one command - mute, follow,
+ * unsubscribe/leave/stop, pause [until DATE], nomail, resume, daily,
+ * weekly, each, digest ... - is carried out for that person instead of
+ * being posted, and a short confirmation queued: *HANDLED says whether it
+ * was.  Runs its own transaction (for the reply module, issue 5 item 4). */
+rd_status rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                                  gint64 person_id, gint64 thread_id, const rd_message *m,
+                                  const char *text, gboolean *handled, GError **error);
+
+/* TRUE in *PRIVATE when C has "replies owners": digest replies then go
+ * only to its owners and posters (rd_command_forward_reply). */
+gboolean rd_command_replies_private(rd_store *s, const rd_community *c, gboolean *private_,
+                                    GError **error);
+
+/* Send the digest reply TEXT of PERSON_ID about THREAD_ID privately to the
+ * owners and posters of C, with Reply-To the person so that they can
+ * answer by email.  Runs inside the caller's transaction. */
+gboolean rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                                  gint64 person_id, gint64 thread_id, const char *text,
+                                  GError **error);
 
 #endif

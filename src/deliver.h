@@ -14,6 +14,12 @@ typedef struct {
 	int subject_window_days; /* subject fallback window of threading */
 	gboolean bypass_policy;  /* archive import: post whatever the policy */
 	GBytes *secret;          /* installation secret, for token addresses */
+	/* Commands by email (command.c); zero/NULL means the default. */
+	const char *trusted_authserv_id; /* [commands] trusted-authserv-id, or NULL */
+	int token_days;                  /* [commands] token-days (7) */
+	int reply_limit;                 /* [commands] reply-limit per address per 24 h (5) */
+	const char *template_dir;        /* installed templates (NULL: ./templates) */
+	const char *home;                /* per-community overrides in HOME/templates/NAME/ */
 } rd_deliver_opts;
 
 typedef struct {

@@ -169,6 +169,41 @@ static const char *const migrations[] = {
     /* 5: digests look memberships up by person; without this index every
      * person's lookup scanned all memberships (quadratic in people). */
     "CREATE INDEX memberships_person ON memberships(person_id, community_id);",
+    /* 6: commands by email (command.c).  Pending actions wait for a
+     * confirmation from their address (single use, expiring); auto_replies
+     * logs every automatic reply so that forged mail cannot make us a
+     * backscatter source; mutes hide conversations from a person's digest;
+     * moderation records who decided a held post first; "replies" says
+     * whether digest replies reach the whole community or only its owners. */
+    "CREATE TABLE pending_actions ("
+    " id INTEGER PRIMARY KEY,"
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL,"
+    " address TEXT NOT NULL COLLATE NOCASE,"
+    " person_id INTEGER,"
+    " payload TEXT,"
+    " nonce INTEGER NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL,"
+    " used INTEGER);"
+    "CREATE TABLE auto_replies ("
+    " address TEXT NOT NULL COLLATE NOCASE,"
+    " at INTEGER NOT NULL);"
+    "CREATE INDEX auto_replies_address ON auto_replies(address, at);"
+    "CREATE TABLE mutes ("
+    " person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+    " thread_id INTEGER NOT NULL,"
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " created INTEGER NOT NULL,"
+    " PRIMARY KEY (person_id, thread_id));"
+    "CREATE TABLE moderation ("
+    " message INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,"
+    " decision TEXT NOT NULL,"
+    " decided_by TEXT,"
+    " reason TEXT,"
+    " at INTEGER NOT NULL);"
+    "ALTER TABLE communities ADD COLUMN replies TEXT NOT NULL DEFAULT 'list'"
+    " CHECK (replies IN ('list','owners'));",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
@@ -2030,4 +2065,240 @@ rd_store_reply_kept_list(rd_store *s, gint64 community_id, GError **error)
 	while ((r = store_row(s, st, error)) > 0)
 		g_ptr_array_add(out, kept_from_row(st));
 	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+/* ---- commands (command.c) ---- */
+
+void
+rd_pending_action_free(rd_pending_action *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->kind);
+	g_free(p->address);
+	g_free(p->payload);
+	g_free(p);
+}
+
+gboolean
+rd_store_pending_add(rd_store *s, rd_pending_action *p, GError **error)
+{
+	if (!store_done(s,
+			store_prepare(s, error,
+				      "INSERT INTO pending_actions (community_id, kind, address, "
+				      "person_id, payload, nonce, created, expires) VALUES "
+				      "(?,?,?,?,?,?,?,?)",
+				      "itti" "tiii", p->community_id, p->kind, p->address,
+				      p->person_id, p->payload, p->nonce, p->created, p->expires),
+			error))
+		return FALSE;
+	p->id = sqlite3_last_insert_rowid(s->db);
+	return TRUE;
+}
+
+rd_pending_action *
+rd_store_pending_get(rd_store *s, gint64 id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "SELECT id, community_id, kind, address, coalesce(person_id, 0), payload, nonce, "
+	    "created, expires, coalesce(used, 0) FROM pending_actions WHERE id = ?",
+	    "i", id);
+	rd_pending_action *p;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return NULL;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no pending action %" G_GINT64_FORMAT, id);
+		return NULL;
+	}
+	p = g_new0(rd_pending_action, 1);
+	p->id = sqlite3_column_int64(st, 0);
+	p->community_id = sqlite3_column_int64(st, 1);
+	p->kind = col_text(st, 2);
+	p->address = col_text(st, 3);
+	p->person_id = sqlite3_column_int64(st, 4);
+	p->payload = col_text(st, 5);
+	p->nonce = sqlite3_column_int64(st, 6);
+	p->created = sqlite3_column_int64(st, 7);
+	p->expires = sqlite3_column_int64(st, 8);
+	p->used = sqlite3_column_int64(st, 9);
+	sqlite3_reset(st);
+	return p;
+}
+
+gboolean
+rd_store_pending_use(rd_store *s, gint64 id, gint64 now, gboolean *won, GError **error)
+{
+	if (!store_done(s,
+			store_prepare(s, error,
+				      "UPDATE pending_actions SET used = ? WHERE id = ? AND used IS "
+				      "NULL",
+				      "ii", now, id),
+			error))
+		return FALSE;
+	*won = sqlite3_changes(s->db) > 0;
+	return TRUE;
+}
+
+gboolean
+rd_store_autoreply_take(rd_store *s, const char *address, gint64 now, int limit,
+			gboolean *allowed, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT count(*) FROM auto_replies WHERE address = ? AND at > ?", "ti",
+	    address, now - 86400);
+	gint64 n;
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	*allowed = n < limit;
+	if (!*allowed)
+		return TRUE;
+	/* Old rows are of no further use: forget them as we go. */
+	return store_done(s,
+			  store_prepare(s, error, "DELETE FROM auto_replies WHERE at <= ?", "i",
+					now - 2 * 86400),
+			  error) &&
+	       store_done(s,
+			  store_prepare(s, error,
+					"INSERT INTO auto_replies (address, at) VALUES (?,?)", "ti",
+					address, now),
+			  error);
+}
+
+gboolean
+rd_store_mute_set(rd_store *s, gint64 person_id, gint64 community_id, gint64 thread_id,
+		  gboolean mute, gint64 now, GError **error)
+{
+	if (mute)
+		return store_done(s,
+				  store_prepare(s, error,
+						"INSERT INTO mutes (person_id, thread_id, "
+						"community_id, created) VALUES (?,?,?,?) ON "
+						"CONFLICT DO NOTHING",
+						"iiii", person_id, thread_id, community_id, now),
+				  error);
+	return store_done(s,
+			  store_prepare(s, error,
+					"DELETE FROM mutes WHERE person_id = ? AND thread_id = ?",
+					"ii", person_id, thread_id),
+			  error);
+}
+
+gboolean
+rd_store_mute_check(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
+		    GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT 1 FROM mutes WHERE person_id = ? AND thread_id = ?", "ii",
+	    person_id, thread_id);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	*muted = r > 0;
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_command_paused(rd_store *s, gint64 person_id, char **until, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error, "SELECT paused_until FROM people WHERE id = ?",
+					 "i", person_id);
+	int r;
+
+	*until = NULL;
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	if (r > 0)
+		*until = col_text(st, 0);
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_command_set_paused(rd_store *s, gint64 person_id, const char *until, GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error, "UPDATE people SET paused_until = ? WHERE id = ?",
+					"ti", until, person_id),
+			  error);
+}
+
+gboolean
+rd_store_command_decide(rd_store *s, gint64 community_id, gint64 row, gboolean approve,
+			const char *by, const char *reason, gint64 now, gboolean *won,
+			GError **error)
+{
+	const char *sql =
+	    approve ? "UPDATE messages SET status = 'posted', hold_reason = NULL, posted_seq = "
+		      "(SELECT coalesce(max(posted_seq), 0) + 1 FROM messages) WHERE id = ? AND "
+		      "community_id = ? AND status = 'held'"
+		    : "UPDATE messages SET status = 'rejected' WHERE id = ? AND community_id = ? "
+		      "AND status = 'held'";
+
+	if (!store_done(s, store_prepare(s, error, sql, "ii", row, community_id), error))
+		return FALSE;
+	*won = sqlite3_changes(s->db) > 0;
+	if (!*won)
+		return TRUE;
+	return store_done(s,
+			  store_prepare(s, error,
+					"INSERT OR REPLACE INTO moderation (message, decision, "
+					"decided_by, reason, at) VALUES (?,?,?,?,?)",
+					"ittti", row, approve ? "approved" : "rejected", by, reason,
+					now),
+			  error);
+}
+
+gboolean
+rd_store_command_decision(rd_store *s, gint64 row, char **decision, char **by, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT decision, decided_by FROM moderation WHERE message = ?", "i", row);
+	int r;
+
+	*decision = NULL;
+	if (by)
+		*by = NULL;
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	if (r > 0) {
+		*decision = col_text(st, 0);
+		if (by)
+			*by = col_text(st, 1);
+	}
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_command_replies(rd_store *s, gint64 community_id, char **mode, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error, "SELECT replies FROM communities WHERE id = ?",
+					 "i", community_id);
+	int r;
+
+	*mode = NULL;
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	*mode = r > 0 ? col_text(st, 0) : g_strdup("list");
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+gboolean
+rd_store_command_set_replies(rd_store *s, gint64 community_id, const char *mode,
+			     GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error, "UPDATE communities SET replies = ? WHERE id = ?",
+					"ti", mode, community_id),
+			  error);
 }

@@ -375,4 +375,58 @@ gboolean rd_store_reply_kept_filed(rd_store *s, gint64 id, gint64 thread_id, GEr
 /* Every kept reply of a community, oldest first (without raw). */
 GPtrArray *rd_store_reply_kept_list(rd_store *s, gint64 community_id, GError **error);
 
+/* ---- commands (command.c) ---- */
+
+/* An action that waits for a confirmation from ADDRESS through a
+ * COMMUNITY+c-TOKEN@ reply (token: RD_TOKEN_PENDING, id, nonce). */
+typedef struct {
+	gint64 id;
+	gint64 community_id;
+	char *kind;       /* subscribe, unsubscribe, invite, owner, approve, reject */
+	char *address;    /* who must confirm */
+	gint64 person_id; /* 0 when none */
+	char *payload;    /* kind-specific text */
+	gint64 nonce;
+	gint64 created;
+	gint64 expires;   /* unix time */
+	gint64 used;      /* unix time of use, 0 while unused */
+} rd_pending_action;
+void rd_pending_action_free(rd_pending_action *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_pending_action, rd_pending_action_free)
+
+/* Store P (fills p->id). */
+gboolean rd_store_pending_add(rd_store *s, rd_pending_action *p, GError **error);
+/* NULL with RD_NOTFOUND when there is no such action. */
+rd_pending_action *rd_store_pending_get(rd_store *s, gint64 id, GError **error);
+/* Mark action ID used at NOW; *WON is FALSE when it already was. */
+gboolean rd_store_pending_use(rd_store *s, gint64 id, gint64 now, gboolean *won, GError **error);
+/* Log one automatic reply to ADDRESS at NOW unless LIMIT were sent in the
+ * last 24 hours (*ALLOWED tells which). */
+gboolean rd_store_autoreply_take(rd_store *s, const char *address, gint64 now, int limit,
+				 gboolean *allowed, GError **error);
+/* Mute (or follow again) a conversation for a person. */
+gboolean rd_store_mute_set(rd_store *s, gint64 person_id, gint64 community_id, gint64 thread_id,
+			   gboolean mute, gint64 now, GError **error);
+/* Whether PERSON_ID muted THREAD_ID: digests skip such conversations. */
+gboolean rd_store_mute_check(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
+			     GError **error);
+/* A person's paused_until (NULL when not paused), and setting it. */
+gboolean rd_store_command_paused(rd_store *s, gint64 person_id, char **until, GError **error);
+gboolean rd_store_command_set_paused(rd_store *s, gint64 person_id, const char *until,
+				     GError **error);
+/* Decide the held message ROW of a community: approving posts it with a
+ * fresh posted_seq (the caller threads it and queues its fan-out in the
+ * same transaction); *WON is FALSE when it was no longer held. */
+gboolean rd_store_command_decide(rd_store *s, gint64 community_id, gint64 row, gboolean approve,
+				 const char *by, const char *reason, gint64 now, gboolean *won,
+				 GError **error);
+/* The recorded decision on ROW ("approved", "rejected") and who made it,
+ * NULL when none. */
+gboolean rd_store_command_decision(rd_store *s, gint64 row, char **decision, char **by,
+				   GError **error);
+/* Where digest replies go in a community: "list" or "owners". */
+gboolean rd_store_command_replies(rd_store *s, gint64 community_id, char **mode, GError **error);
+gboolean rd_store_command_set_replies(rd_store *s, gint64 community_id, const char *mode,
+				      GError **error);
+
 #endif

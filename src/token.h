@@ -16,6 +16,8 @@ typedef enum {
 	RD_TOKEN_BOUNCE = 'b',
 	RD_TOKEN_DIGEST = 'd',
 	RD_TOKEN_COMMAND = 'm',
+	/* A pending action of the commands module: a = action id, b = nonce. */
+	RD_TOKEN_PENDING = 'p',
 } rd_token_kind;
 
 /* Size in bytes of the secret rd_token_new_secret() makes. */
