@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "digest.h"
+#include "fanout.h"
 #include "message.h"
 #include "mustache.h"
 #include "schedule.h"
@@ -42,7 +43,7 @@ selection_new(const rd_digest_person *p, gint64 slot)
 
 gboolean
 rd_digest_decide(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p, gint64 now,
-		 gboolean *due, GPtrArray *selections, GArray *advance, GError **error)
+                 gboolean *due, GPtrArray *selections, GArray *advance, GError **error)
 {
 	g_autoptr(GTimeZone) tz = rd_schedule_zone(p->timezone, ctx->default_timezone);
 	g_autoptr(GPtrArray) ms = NULL;
@@ -70,8 +71,8 @@ rd_digest_decide(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *
 		if (r.from_seq < 0 &&
 		    !rd_store_max_seq_before(s, m->community_id, m->joined, &r.from_seq, error))
 			return FALSE;
-		if (!rd_store_count_new(s, m->community_id, r.from_seq, p->address, &count, &r.to_seq,
-					error))
+		if (!rd_store_count_new(s, m->community_id, r.from_seq, p->address, &count,
+		                        &r.to_seq, error))
 			return FALSE;
 		g_array_append_val(advance, r);
 		if (count == 0 || paused > now)
@@ -101,10 +102,9 @@ rd_digest_selection_to_payload(const rd_digest_selection *sel)
 	for (guint i = 0; i < sel->ranges->len; i++) {
 		rd_digest_range *r = &g_array_index(sel->ranges, rd_digest_range, i);
 
-		g_string_append_printf(s,
-				       "%s[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
-				       ",%" G_GINT64_FORMAT "]",
-				       i ? "," : "", r->community_id, r->from_seq, r->to_seq);
+		g_string_append_printf(
+		    s, "%s[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT "]",
+		    i ? "," : "", r->community_id, r->from_seq, r->to_seq);
 	}
 	g_string_append(s, "]}");
 	return g_string_free(s, FALSE);
@@ -142,20 +142,9 @@ rd_digest_selection_from_payload(const char *payload, gint64 person_id, GError *
 	return g_steal_pointer(&sel);
 }
 
-/* The VERP return path: bounces name the member they are for. */
-static char *
-bounce_address(const rd_digest_ctx *ctx, const rd_community *c, gint64 person_id)
-{
-	g_autofree char *token =
-	    rd_token_make(ctx->secret, RD_TOKEN_BOUNCE, c->name, (guint64)person_id, (guint64)c->id);
-	g_autofree char *ext = g_strdup_printf("b-%s", token);
-
-	return g_strdup_printf("%s%c%s@%s", c->name, ctx->delimiter, ext, c->domain);
-}
-
 static gboolean
 enqueue_person(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p, gint64 now,
-	       guint *queued, GError **error)
+               guint *queued, GError **error)
 {
 	g_autoptr(GPtrArray) sels =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_digest_selection_free);
@@ -170,7 +159,8 @@ enqueue_person(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p,
 	for (guint i = 0; i < sels->len; i++) {
 		rd_digest_selection *sel = sels->pdata[i];
 		rd_digest_range *first = &g_array_index(sel->ranges, rd_digest_range, 0);
-		g_autoptr(rd_community) c = rd_store_community_get_by_id(s, first->community_id, error);
+		g_autoptr(rd_community) c =
+		    rd_store_community_get_by_id(s, first->community_id, error);
 		g_autoptr(rd_outbox_item) item = g_new0(rd_outbox_item, 1);
 
 		if (c == NULL)
@@ -180,7 +170,8 @@ enqueue_person(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p,
 		item->person_id = p->person_id;
 		item->community_id = c->id;
 		item->recipient = g_strdup(p->address);
-		item->envelope_from = bounce_address(ctx, c, p->person_id);
+		item->envelope_from =
+		    rd_fanout_bounce_address(ctx->secret, c, ctx->delimiter, p->person_id);
 		item->payload = rd_digest_selection_to_payload(sel);
 		item->next_attempt = now;
 		item->created = now;
@@ -208,7 +199,7 @@ enqueue_person(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p,
 
 gboolean
 rd_digest_enqueue_due(rd_store *s, const rd_digest_ctx *ctx, gint64 now, guint *queued,
-		      guint *people, GError **error)
+                      guint *people, GError **error)
 {
 	g_autoptr(GPtrArray) all = rd_store_digest_people(s, error);
 	guint in_batch = 0;
@@ -260,7 +251,8 @@ static const char *const section_titles[] = {
 static int
 conversation_cmp(gconstpointer a, gconstpointer b)
 {
-	const rd_digest_conversation *x = *(rd_digest_conversation *const *)a, *y = *(rd_digest_conversation *const *)b;
+	const rd_digest_conversation *x = *(rd_digest_conversation *const *)a,
+	                             *y = *(rd_digest_conversation *const *)b;
 
 	if (x->section != y->section)
 		return x->section - y->section;
@@ -322,7 +314,7 @@ html_text(const char *text)
 			e--;
 		g_autofree char *url = g_markup_escape_text(l, (gssize)(e - l));
 		g_string_append_printf(out, "<a href=\"%s\" style=\"color:#1a5fb4\">%s</a>", url,
-				       url);
+		                       url);
 		p = e;
 	}
 	/* Newlines to <br> after escaping, so no markup is ever injected.  A
@@ -382,7 +374,7 @@ typedef struct {
 	rd_store *store;
 	const rd_digest_selection *sel;
 	GTimeZone *tz;
-	GPtrArray *images;   /* inline images: GMimePart* for the HTML */
+	GPtrArray *images; /* inline images: GMimePart* for the HTML */
 	gint64 images_total;
 	char *person_address;
 } model_state;
@@ -442,7 +434,7 @@ message_images(model_state *st, const rd_stored_message *m)
 
 	if (image_cache == NULL)
 		image_cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-						    (GDestroyNotify)g_ptr_array_unref);
+		                                    (GDestroyNotify)g_ptr_array_unref);
 	images = g_hash_table_lookup(image_cache, &m->id);
 	if (images != NULL)
 		return images;
@@ -516,7 +508,7 @@ static JsonNode *
 message_node(model_state *st, const rd_stored_message *m, GPtrArray *images)
 {
 	g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT "/%s/%d", m->id,
-					       g_time_zone_get_identifier(st->tz), images != NULL);
+	                                       g_time_zone_get_identifier(st->tz), images != NULL);
 	JsonNode *node;
 	const char *trimmed;
 	g_auto(GStrv) lines = NULL;
@@ -530,7 +522,7 @@ message_node(model_state *st, const rd_stored_message *m, GPtrArray *images)
 
 	if (node_cache == NULL)
 		node_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-						   (GDestroyNotify)json_node_unref);
+		                                   (GDestroyNotify)json_node_unref);
 	node = g_hash_table_lookup(node_cache, key);
 	if (node != NULL)
 		return json_node_ref(node);
@@ -543,8 +535,8 @@ message_node(model_state *st, const rd_stored_message *m, GPtrArray *images)
 	when = g_date_time_format(local, "%a %d %b %H:%M");
 	lines = g_strsplit(trimmed, "\n", -1);
 	n = g_strv_length(lines);
-	keep = st->ctx->max_lines > 0 && n > (guint)st->ctx->max_lines ? (guint)st->ctx->max_lines
-									 : n;
+	keep =
+	    st->ctx->max_lines > 0 && n > (guint)st->ctx->max_lines ? (guint)st->ctx->max_lines : n;
 	shown = g_string_new(NULL);
 	for (guint i = 0; i < keep; i++) {
 		g_string_append(shown, lines[i]);
@@ -599,7 +591,8 @@ message_json(model_state *st, JsonBuilder *b, const rd_stored_message *m)
 {
 	GPtrArray *images = message_images(st, m);
 	gint64 size = images_size(images);
-	gboolean with_images = images->len > 0 && st->images_total + size <= st->ctx->max_images_total;
+	gboolean with_images =
+	    images->len > 0 && st->images_total + size <= st->ctx->max_images_total;
 
 	if (with_images) {
 		st->images_total += size;
@@ -613,14 +606,14 @@ conversation_json(model_state *st, JsonBuilder *b, const rd_digest_conversation 
 {
 	const rd_digest_ctx *ctx = st->ctx;
 	g_autofree char *rtok = rd_token_make(ctx->secret, RD_TOKEN_REPLY, c->community->name,
-					      (guint64)st->sel->person_id, (guint64)c->thread_id);
+	                                      (guint64)st->sel->person_id, (guint64)c->thread_id);
 	g_autofree char *ctok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, c->community->name,
-					      (guint64)st->sel->person_id, (guint64)c->thread_id);
+	                                      (guint64)st->sel->person_id, (guint64)c->thread_id);
 	g_autofree char *rext = g_strdup_printf("r-%s", rtok);
 	g_autofree char *raddr = g_strdup_printf("%s%c%s@%s", c->community->name, ctx->delimiter,
-						 rext, c->community->domain);
-	g_autofree char *req = g_strdup_printf("%s%crequest@%s", c->community->name,
-					       ctx->delimiter, c->community->domain);
+	                                         rext, c->community->domain);
+	g_autofree char *req = g_strdup_printf("%s%crequest@%s", c->community->name, ctx->delimiter,
+	                                       c->community->domain);
 	g_autofree char *resubj = g_strdup_printf("Re: %s", c->subject);
 	g_autofree char *reply = mailto(raddr, resubj);
 	g_autofree char *get_subj = g_strdup_printf("get %s", ctok);
@@ -672,13 +665,13 @@ message_date_cmp(gconstpointer a, gconstpointer b)
 
 typedef struct {
 	rd_community *community;
-	GPtrArray *msgs;       /* rd_stored_message*, posted in the range */
-	GHashTable *threads;   /* thread id -> thread_data* */
+	GPtrArray *msgs;     /* rd_stored_message*, posted in the range */
+	GHashTable *threads; /* thread id -> thread_data* */
 } range_data;
 
 typedef struct {
 	char *subject;
-	GPtrArray *all;        /* posted messages of the thread up to the range end */
+	GPtrArray *all; /* posted messages of the thread up to the range end */
 } thread_data;
 
 #define CACHE_MAX 64
@@ -720,24 +713,24 @@ rd_digest_cache_clear(void)
 static range_data *
 range_load(rd_store *s, const rd_digest_range *range, GError **error)
 {
-	g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
-					       ":%" G_GINT64_FORMAT,
-					       range->community_id, range->from_seq, range->to_seq);
+	g_autofree char *key =
+	    g_strdup_printf("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+	                    range->community_id, range->from_seq, range->to_seq);
 	range_data *r;
 
 	if (range_cache == NULL)
 		range_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-						    (GDestroyNotify)range_data_free);
+		                                    (GDestroyNotify)range_data_free);
 	r = g_hash_table_lookup(range_cache, key);
 	if (r != NULL)
 		return r;
 	r = g_new0(range_data, 1);
 	r->threads = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-					   (GDestroyNotify)thread_data_free);
+	                                   (GDestroyNotify)thread_data_free);
 	r->community = rd_store_community_get_by_id(s, range->community_id, error);
 	if (r->community == NULL ||
 	    (r->msgs = rd_store_messages_seq_range(s, range->community_id, range->from_seq,
-						   range->to_seq, error)) == NULL) {
+	                                           range->to_seq, error)) == NULL) {
 		range_data_free(r);
 		return NULL;
 	}
@@ -801,7 +794,8 @@ rd_digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **er
 			rd_stored_message *m = rd->msgs->pdata[i];
 			rd_digest_conversation *c;
 
-			if (g_ascii_strcasecmp(m->from_addr, sel->address) == 0 || m->thread_id == 0)
+			if (g_ascii_strcasecmp(m->from_addr, sel->address) == 0 ||
+			    m->thread_id == 0)
 				continue;
 			c = g_hash_table_lookup(by_thread, &m->thread_id);
 			if (c == NULL) {
@@ -924,7 +918,7 @@ wrap72(const char *text)
 
 static JsonNode *
 build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, char **subject,
-	    const rd_community *single)
+            const rd_community *single)
 {
 	const rd_digest_ctx *ctx = st->ctx;
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -943,14 +937,14 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 		if (first == NULL)
 			first = c->community;
 	}
-	*subject = g_strdup_printf("%s: %u conversation%s, %u new message%s \u2014 %s", title,
-				   convs->len, convs->len == 1 ? "" : "s", total,
-				   total == 1 ? "" : "s", day);
+	*subject =
+	    g_strdup_printf("%s: %u conversation%s, %u new message%s \u2014 %s", title, convs->len,
+	                    convs->len == 1 ? "" : "s", total, total == 1 ? "" : "s", day);
 
 	g_autofree char *dtok = rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name,
-					      (guint64)st->sel->person_id, (guint64)outbox_id);
+	                                      (guint64)st->sel->person_id, (guint64)outbox_id);
 	g_autofree char *utok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name,
-					      (guint64)st->sel->person_id, 0);
+	                                      (guint64)st->sel->person_id, 0);
 	g_autofree char *dext = g_strdup_printf("d-%s", dtok);
 	g_autofree char *daddr =
 	    g_strdup_printf("%s%c%s@%s", first->name, ctx->delimiter, dext, first->domain);
@@ -1031,8 +1025,8 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 }
 
 static char *
-render_template(const rd_digest_ctx *ctx, const char *community, const char *name,
-		JsonNode *model, rd_mustache_escape esc, GError **error)
+render_template(const rd_digest_ctx *ctx, const char *community, const char *name, JsonNode *model,
+                rd_mustache_escape esc, GError **error)
 {
 	g_autofree char *key = g_strdup_printf("%s/%s", community ? community : "", name);
 	partial_ctx pc = {ctx, community};
@@ -1042,14 +1036,14 @@ render_template(const rd_digest_ctx *ctx, const char *community, const char *nam
 	/* Compiled once per pass (and per community override). */
 	if (tmpl_cache == NULL)
 		tmpl_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-						   (GDestroyNotify)rd_mustache_free);
+		                                   (GDestroyNotify)rd_mustache_free);
 	t = g_hash_table_lookup(tmpl_cache, key);
 	if (t == NULL) {
 		g_autofree char *src = load_template(ctx, community, name);
 
 		if (src == NULL) {
 			g_set_error(error, RD_ERROR, RD_CONFIG, "template %s not found in %s", name,
-				    ctx->template_dir);
+			            ctx->template_dir);
 			return NULL;
 		}
 		t = rd_mustache_compile(src, error);
@@ -1067,8 +1061,8 @@ render_template(const rd_digest_ctx *ctx, const char *community, const char *nam
 
 static gboolean
 render_all(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel, gint64 now,
-	   gint64 outbox_id, char **text, char **html, char **subject, GPtrArray *images,
-	   rd_community **single_out, GError **error)
+           gint64 outbox_id, char **text, char **html, char **subject, GPtrArray *images,
+           rd_community **single_out, GError **error)
 {
 	g_autoptr(GPtrArray) convs = NULL;
 	g_autoptr(JsonNode) model = NULL;
@@ -1105,12 +1099,12 @@ render_all(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel
 	st.person_address = sel->address;
 	model = build_model(&st, convs, now, outbox_id, subject, single);
 	raw_text = render_template(ctx, single ? single->name : NULL, "digest.txt.mustache", model,
-				   RD_MUSTACHE_TEXT, error);
+	                           RD_MUSTACHE_TEXT, error);
 	if (raw_text == NULL)
 		goto done;
 	*text = wrap72(raw_text);
 	*html = render_template(ctx, single ? single->name : NULL, "digest.html.mustache", model,
-				RD_MUSTACHE_HTML, error);
+	                        RD_MUSTACHE_HTML, error);
 	if (*html == NULL)
 		goto done;
 	ok = TRUE;
@@ -1125,8 +1119,8 @@ done:
 
 gboolean
 rd_digest_render_bodies(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel,
-			gint64 now, gint64 outbox_id, char **text, char **html, char **subject,
-			GError **error)
+                        gint64 now, gint64 outbox_id, char **text, char **html, char **subject,
+                        GError **error)
 {
 	g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func(g_object_unref);
 
@@ -1196,8 +1190,8 @@ set_raw_header(GMimeObject *obj, const char *name, const char *value)
 }
 
 GBytes *
-rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel,
-		 gint64 now, gint64 outbox_id, char **subject_out, GError **error)
+rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel, gint64 now,
+                 gint64 outbox_id, char **subject_out, GError **error)
 {
 	g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func(g_object_unref);
 	g_autofree char *text = NULL, *html = NULL, *subject = NULL;
@@ -1211,7 +1205,7 @@ rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selectio
 	gint64 first_id;
 
 	if (!render_all(s, ctx, sel, now, outbox_id, &text, &html, &subject, images, &single,
-			error))
+	                error))
 		return NULL;
 	first_id = g_array_index(sel->ranges, rd_digest_range, 0).community_id;
 	g_autoptr(rd_community) first_c =
@@ -1222,22 +1216,23 @@ rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selectio
 
 	msg = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, single ? single->title : "Rounds",
-				   ctx->from_address);
+	                           ctx->from_address);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sel->name, sel->address);
 	g_autofree char *dtok = rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name,
-					      (guint64)sel->person_id, (guint64)outbox_id);
-	g_autofree char *daddr = g_strdup_printf("%s%cd-%s@%s", first->name, ctx->delimiter, dtok,
-						 first->domain);
+	                                      (guint64)sel->person_id, (guint64)outbox_id);
+	g_autofree char *daddr =
+	    g_strdup_printf("%s%cd-%s@%s", first->name, ctx->delimiter, dtok, first->domain);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, daddr);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	g_mime_message_set_date(msg, date);
-	g_autofree char *mid = g_strdup_printf("digest-%" G_GINT64_FORMAT ".%s@%s", outbox_id,
-					       dtok, first->domain);
+	g_autofree char *mid =
+	    g_strdup_printf("digest-%" G_GINT64_FORMAT ".%s@%s", outbox_id, dtok, first->domain);
 	g_mime_message_set_message_id(msg, mid);
-	g_autofree char *utok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name,
-					      (guint64)sel->person_id, 0);
-	g_autofree char *unsub = g_strdup_printf("<mailto:%s%crequest@%s?subject=unsubscribe%%20%s>",
-						 first->name, ctx->delimiter, first->domain, utok);
+	g_autofree char *utok =
+	    rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name, (guint64)sel->person_id, 0);
+	g_autofree char *unsub =
+	    g_strdup_printf("<mailto:%s%crequest@%s?subject=unsubscribe%%20%s>", first->name,
+	                    ctx->delimiter, first->domain, utok);
 	set_raw_header(GMIME_OBJECT(msg), "List-Unsubscribe", unsub);
 	if (single) {
 		g_autofree char *lid =

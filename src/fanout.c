@@ -386,8 +386,8 @@ rd_fanout_copy_free(rd_fanout_copy *copy)
 
 /* ---- queueing and rendering ---- */
 
-static char *
-bounce_address(GBytes *secret, const rd_community *c, char delimiter, gint64 person_id)
+char *
+rd_fanout_bounce_address(GBytes *secret, const rd_community *c, char delimiter, gint64 person_id)
 {
 	g_autofree char *token =
 	    rd_token_make(secret, RD_TOKEN_BOUNCE, c->name, (guint64)person_id, (guint64)c->id);
@@ -428,7 +428,8 @@ rd_fanout_enqueue(rd_store *s, const rd_deliver_opts *o, const rd_community *c, 
 		item.person_id = g_array_index(ids, gint64, i);
 		item.community_id = c->id;
 		item.recipient = addrs->pdata[i];
-		item.envelope_from = bounce_address(o->secret, c, o->delimiter, item.person_id);
+		item.envelope_from =
+		    rd_fanout_bounce_address(o->secret, c, o->delimiter, item.person_id);
 		item.subject = m->subject;
 		item.payload = payload;
 		item.next_attempt = now;
@@ -663,7 +664,7 @@ disable_notices(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
                 const rd_fanout_bounce_state *b, const char *diagnostic, gint64 now, gint64 send_at,
                 GError **error)
 {
-	g_autofree char *verp = bounce_address(o->secret, c, o->delimiter, b->person_id);
+	g_autofree char *verp = rd_fanout_bounce_address(o->secret, c, o->delimiter, b->person_id);
 	g_autofree char *owner = rd_address_make(c->name, c->domain, o->delimiter, "owner");
 	g_autofree char *from = mailbox_text(c->title, owner);
 	g_autofree char *subject = g_strdup_printf("Your mail from %s is paused", c->title);
@@ -700,7 +701,7 @@ disable_notices(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 		    "The last report said: %s\n",
 		    b->address, c->title, c->name, c->domain, b->score,
 		    diagnostic ? diagnostic : "(no details)");
-		overp = bounce_address(o->secret, c, o->delimiter, m->person_id);
+		overp = rd_fanout_bounce_address(o->secret, c, o->delimiter, m->person_id);
 		notice =
 		    auto_message(c, from, m->address, NULL, osubj, "auto-generated", obody, now);
 		if (!queue_message(s, c, m->person_id, m->address, overp, osubj, notice, send_at,
@@ -856,8 +857,8 @@ fail:
 
 gboolean
 rd_fanout_record_failure(rd_store *s, GBytes *secret, char delimiter, gint64 community_id,
-			 gint64 person_id, gboolean permanent, const char *diagnostic, gint64 now,
-			 GError **error)
+                         gint64 person_id, gboolean permanent, const char *diagnostic, gint64 now,
+                         GError **error)
 {
 	const rd_fanout_bounce_policy *policy = rd_fanout_bounce_policy_default();
 	g_autoptr(rd_community) c = rd_store_community_get_by_id(s, community_id, error);
@@ -877,7 +878,8 @@ rd_fanout_record_failure(rd_store *s, GBytes *secret, char delimiter, gint64 com
 		return FALSE;
 	}
 	if (!rd_store_bounce_event(s, community_id, person_id, now,
-				   permanent ? "smtp-permanent" : "smtp-temporary", diagnostic, error))
+	                           permanent ? "smtp-permanent" : "smtp-temporary", diagnostic,
+	                           error))
 		return FALSE;
 	if (g_strcmp0(b->status, "active") != 0)
 		return TRUE;
@@ -894,5 +896,5 @@ rd_fanout_record_failure(rd_store *s, GBytes *secret, char delimiter, gint64 com
 	o.delimiter = delimiter;
 	return !disable ||
 	       (rd_store_bounce_event(s, community_id, person_id, now, "disabled", NULL, error) &&
-		disable_notices(s, &o, c, b, diagnostic, now, now, error));
+	        disable_notices(s, &o, c, b, diagnostic, now, now, error));
 }

@@ -14,6 +14,11 @@
 
 struct _rd_address;
 
+/* The VERP return path COMMUNITY+b-TOKEN@DOMAIN naming PERSON_ID, used by
+ * every copy a member is sent (posts and digests). */
+char *rd_fanout_bounce_address(GBytes *secret, const rd_community *c, char delimiter,
+                               gint64 person_id);
+
 /* Queue the posted message ROW of community C for every "each" member
  * (not the author).  Runs inside the caller's transaction. */
 gboolean rd_fanout_enqueue(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 row,
@@ -70,8 +75,8 @@ gint64 rd_fanout_now(void);
 
 /* The smarthost refused a message for PERSON_ID of COMMUNITY_ID (5xx when
  * PERMANENT): score it like a bounce.  Runs in the caller's transaction. */
-gboolean rd_fanout_record_failure(rd_store *s, GBytes *secret, char delimiter,
-				  gint64 community_id, gint64 person_id, gboolean permanent,
-				  const char *diagnostic, gint64 now, GError **error);
+gboolean rd_fanout_record_failure(rd_store *s, GBytes *secret, char delimiter, gint64 community_id,
+                                  gint64 person_id, gboolean permanent, const char *diagnostic,
+                                  gint64 now, GError **error);
 
 #endif
