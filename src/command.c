@@ -2008,6 +2008,13 @@ rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 		set_result(result, m, "loop");
 		return RD_OK;
 	}
+	if (a->kind == RD_ADDR_OWNER && m->mime != NULL && rd_bounce_is_auto_reply(m->mime)) {
+		/* Out-of-office replies reach nobody, owners included. */
+		rd_log_info("%s@%s: <%s> is an auto-reply to the owner address; dropped", c->name,
+		            c->domain, m->message_id);
+		set_result(result, m, "ignored");
+		return RD_OK;
+	}
 	if (a->kind == RD_ADDR_OWNER) {
 		st = forward_to_owners(s, o, c, data, rd_fanout_now(), error);
 		if (st == RD_OK)

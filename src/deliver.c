@@ -82,9 +82,13 @@ policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **
 	return NULL;
 }
 
-rd_status
-rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
-		 GBytes *data, const char *forced_hold, rd_deliver_result *result, GError **error)
+/* The one transaction behind rd_deliver_store() and
+ * rd_deliver_store_private(): PRIVATE_PID > 0 files M as "private" (never
+ * threaded, fanned out or digested) and forwards it to the owners. */
+static rd_status
+store_message(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+	      GBytes *data, const char *forced_hold, gint64 private_pid, gint64 private_tid,
+	      rd_deliver_result *result, GError **error)
 {
 	g_autoptr(rd_stored_message) sm = g_new0(rd_stored_message, 1);
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -104,7 +108,7 @@ rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, r
 		return RD_OK;
 	}
 	hold = forced_hold;
-	if (hold == NULL && !o->bypass_policy)
+	if (hold == NULL && private_pid == 0 && !o->bypass_policy)
 		hold = policy_decide(s, c, m, &err);
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
@@ -122,7 +126,7 @@ rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, r
 	sm->date = g_date_time_to_unix(m->date);
 	sm->date_text = g_date_time_format(m->date, "%Y-%m-%dT%H:%M:%S%:z");
 	sm->arrived = g_date_time_to_unix(now);
-	sm->status = g_strdup(hold ? "held" : "posted");
+	sm->status = g_strdup(hold ? "held" : private_pid ? "private" : "posted");
 	sm->hold_reason = g_strdup(hold);
 	sm->body = g_strdup(m->body);
 	sm->raw = g_bytes_ref(data);
@@ -130,12 +134,17 @@ rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, r
 	sm->attachments = g_ptr_array_ref(m->attachments);
 	if (!rd_store_message_insert(s, sm, error))
 		goto fail;
-	if (hold == NULL && !rd_thread_link(s, sm, o->subject_window_days, error))
+	if (private_pid > 0 && !rd_command_forward_reply(s, o, c, private_pid, private_tid,
+							  m->body, error))
+		goto fail;
+	if (hold == NULL && private_pid == 0 &&
+	    !rd_thread_link(s, sm, o->subject_window_days, error))
 		goto fail;
 	/* Every-message members are queued in the same transaction: a post
 	 * is either stored and queued for everyone, or neither.  Imports
 	 * send nothing. */
-	if (hold == NULL && !o->bypass_policy && !rd_fanout_enqueue(s, o, c, sm->id, error))
+	if (hold == NULL && private_pid == 0 && !o->bypass_policy &&
+	    !rd_fanout_enqueue(s, o, c, sm->id, error))
 		goto fail;
 	/* A held post tells the moderators in the same transaction. */
 	if (hold != NULL && !rd_command_held_notice(s, o, c, sm->id, hold, error))
@@ -151,6 +160,22 @@ rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, r
 fail:
 	rd_store_rollback(s);
 	return rd_status_from_error(*error);
+}
+
+rd_status
+rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+		 GBytes *data, const char *forced_hold, rd_deliver_result *result, GError **error)
+{
+	return store_message(s, o, c, m, data, forced_hold, 0, 0, result, error);
+}
+
+rd_status
+rd_deliver_store_private(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+			 rd_message *m, GBytes *data, gint64 person_id, gint64 thread_id,
+			 rd_deliver_result *result, GError **error)
+{
+	g_return_val_if_fail(person_id > 0, RD_SOFTWARE);
+	return store_message(s, o, c, m, data, NULL, person_id, thread_id, result, error);
 }
 
 static rd_status

@@ -25,7 +25,9 @@ typedef struct {
 typedef struct {
 	char *community;   /* NAME@DOMAIN */
 	char *message_id;
-	char *status;      /* "posted", "held", "duplicate", "loop" */
+	/* "posted", "held", "private", "duplicate", "loop", "command",
+	 * "kept", "ignored", ... */
+	char *status;
 	gint64 thread_id;
 	gint64 row;        /* the stored message's row, 0 when none */
 } rd_deliver_result;
@@ -44,5 +46,12 @@ struct _rd_message;
 rd_status rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 			   struct _rd_message *m, GBytes *data, const char *forced_hold,
 			   rd_deliver_result *result, GError **error);
+
+/* The same for a digest reply of PERSON_ID about THREAD_ID (0: none) in
+ * a community with "replies owners": M is filed as "private" and its
+ * text sent to the owners and posters only (rd_command_forward_reply). */
+rd_status rd_deliver_store_private(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+				   struct _rd_message *m, GBytes *data, gint64 person_id,
+				   gint64 thread_id, rd_deliver_result *result, GError **error);
 
 #endif

@@ -71,7 +71,7 @@ rd_digest_decide(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *
 		if (r.from_seq < 0 &&
 		    !rd_store_max_seq_before(s, m->community_id, m->joined, &r.from_seq, error))
 			return FALSE;
-		if (!rd_store_count_new(s, m->community_id, r.from_seq, p->address, &count,
+		if (!rd_store_count_new(s, m->community_id, r.from_seq, p->person_id, p->address, &count,
 		                        &r.to_seq, error))
 			return FALSE;
 		g_array_append_val(advance, r);
@@ -780,7 +780,12 @@ rd_digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **er
 	g_autoptr(GPtrArray) convs =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_digest_conversation_free);
 	g_autoptr(GHashTable) by_thread = g_hash_table_new(g_int64_hash, g_int64_equal);
+	/* Muted now, not when the digest was decided: a mute sent in between
+	 * is what the person wants. */
+	g_autoptr(GHashTable) muted = rd_store_mute_threads(s, sel->person_id, error);
 
+	if (muted == NULL)
+		return NULL;
 	/* Evict before, never during: the conversations borrow from it. */
 	if (range_cache && g_hash_table_size(range_cache) + sel->ranges->len > CACHE_MAX)
 		g_hash_table_remove_all(range_cache);
@@ -795,7 +800,7 @@ rd_digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **er
 			rd_digest_conversation *c;
 
 			if (g_ascii_strcasecmp(m->from_addr, sel->address) == 0 ||
-			    m->thread_id == 0)
+			    m->thread_id == 0 || g_hash_table_contains(muted, &m->thread_id))
 				continue;
 			c = g_hash_table_lookup(by_thread, &m->thread_id);
 			if (c == NULL) {

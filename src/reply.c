@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "bounce.h"
+#include "command.h"
+#include "deliver.h"
 #include "digest.h"
 #include "log.h"
 #include "reply.h"
@@ -501,6 +503,24 @@ format_refs(char **refs)
 	return g_string_free(out, FALSE);
 }
 
+/* Record what became of a message in RESULT. */
+static void
+set_result(rd_deliver_result *result, const char *message_id, const char *status)
+{
+	g_free(result->message_id);
+	result->message_id = g_strdup(message_id);
+	g_free(result->status);
+	result->status = g_strdup(status);
+}
+
+static gboolean
+is_automatic(const rd_message *m)
+{
+	if (m->auto_submitted != NULL && g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
+		return TRUE;
+	return rd_bounce_is_auto_reply(m->mime);
+}
+
 /* Post M (raw DATA) into thread THREAD_ID of community C as a reply to its
  * latest message, with BODY as its text.  FORCED_HOLD holds it; AS_PERSON
  * files it under the person's own address.  *THREAD_SUBJECT (may be NULL)
@@ -583,7 +603,43 @@ post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 	}
 	g_free(result->community);
 	result->community = g_strdup_printf("%s@%s", c->name, c->domain);
+	/* "replies owners" (caregiver communities): a member's reply reaches
+	 * the owners and posters only; theirs still go to everyone. */
+	if (hold == NULL && mem != NULL && strcmp(mem->role, "member") == 0 && !is_automatic(m)) {
+		gboolean private_ = FALSE;
+
+		if (!rd_command_replies_private(s, c, &private_, error))
+			return rd_status_from_error(*error);
+		if (private_)
+			return rd_deliver_store_private(s, o, c, m, raw, mem->person_id, thread_id,
+			                                result, error);
+	}
 	return rd_deliver_store(s, o, c, m, raw, hold, result, error);
+}
+
+/* A reply that is one command ("mute", "stop", "weekly") is carried out
+ * instead of posted (command.c); RESULT->status is then "command". */
+static rd_status
+command_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
+              gint64 thread_id, const rd_message *m, const char *body, gboolean *handled,
+              rd_deliver_result *result, GError **error)
+{
+	rd_status st;
+
+	*handled = FALSE;
+	st = rd_command_digest_reply(s, o, c, person_id, thread_id, m, body, handled, error);
+	if (st != RD_OK || !*handled)
+		return st;
+	g_free(result->message_id);
+	result->message_id = g_strdup(m->message_id);
+	g_free(result->community);
+	result->community = g_strdup_printf("%s@%s", c->name, c->domain);
+	g_free(result->status);
+	result->status = g_strdup("command");
+	result->row = 0;
+	rd_log_info("%s: <%s> from %s is a command, not a post", c->name, m->message_id,
+	            m->from_addr ? m->from_addr : "?");
+	return RD_OK;
 }
 
 /* ---- r-TOKEN: a reply to one conversation ---- */
@@ -627,6 +683,14 @@ deliver_thread_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 		return rd_status_from_error(*error);
 	digest_text = thread_text(s, (gint64)tid);
 	body = reply_text(s, m, c->id, mine ? paddr : NULL, digest_text, NULL);
+	if (mine) {
+		gboolean handled;
+
+		st = command_reply(s, o, c, (gint64)pid, (gint64)tid, m, body, &handled, result,
+		                   error);
+		if (st != RD_OK || handled)
+			return st;
+	}
 	st = post_reply(s, o, c, (gint64)tid, paddr, mine, m, body,
 	                mine ? NULL : "reply-from-other-address", &tsubj, result, error);
 	if (st != RD_OK || mine || result->row == 0 || g_strcmp0(result->status, "held") != 0)
@@ -638,14 +702,6 @@ deliver_thread_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 }
 
 /* ---- d-TOKEN: a reply to the whole digest ---- */
-
-static gboolean
-is_automatic(const rd_message *m)
-{
-	if (m->auto_submitted != NULL && g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
-		return TRUE;
-	return rd_bounce_is_auto_reply(m->mime);
-}
 
 /* Keep a reply whose conversation cannot be told and send the person the
  * list to pick from, in one transaction. */
@@ -712,10 +768,7 @@ keep_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 	if (!rd_store_commit(s, error))
 		goto fail;
 	g_string_free(text, TRUE);
-	g_free(result->message_id);
-	result->message_id = g_strdup(m->message_id);
-	g_free(result->status);
-	result->status = g_strdup("kept");
+	set_result(result, m->message_id, "kept");
 	result->row = 0;
 	rd_log_info("%s: <%s> from %s kept: its conversation in digest %" G_GINT64_FORMAT
 	            " is unclear; asked %s",
@@ -781,16 +834,22 @@ deliver_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 	digest_text = digest_text_of(convs);
 	body = reply_text(s, m, c->id, mine ? paddr : NULL, digest_text, &elided);
 	idx = choose_conversation(o->secret, convs, (gint64)pid, &body, elided);
-	if (idx < 0 && is_automatic(m)) {
-		/* An out-of-office answer to the digest is no reply to keep, and
-		 * answering it could start a loop of automatic mail. */
-		g_free(result->message_id);
-		result->message_id = g_strdup(m->message_id);
-		g_free(result->status);
-		result->status = g_strdup("ignored");
-		rd_log_info("%s: <%s> automatic reply to digest %" G_GINT64_FORMAT " ignored",
-		            c->name, m->message_id, (gint64)oid);
-		return RD_OK;
+	if (mine) {
+		/* "stop" or "weekly" alone is a command for this person, whether or
+		 * not the conversation could be told; "mute" needs one. */
+		if (idx >= 0) {
+			cv = convs->pdata[idx];
+			target = rd_store_community_get_by_id(s, cv->community_id, error);
+			if (target == NULL)
+				return rd_status_from_error(*error);
+		}
+		gboolean handled;
+
+		st = command_reply(s, o, target ? target : c, (gint64)pid,
+		                   idx >= 0 ? cv->thread_id : 0, m, body, &handled, result, error);
+		if (st != RD_OK || handled)
+			return st;
+		g_clear_pointer(&target, rd_community_free);
 	}
 	if (idx < 0)
 		return keep_reply(s, o, c, (gint64)pid, paddr, (gint64)oid, convs, m, data, body,
@@ -826,6 +885,15 @@ rd_reply_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c, c
 		return RD_DATAERR;
 	if (result == NULL)
 		result = &dummy;
+	if (is_automatic(m)) {
+		/* An out-of-office answer to a digest is no reply to post, keep or
+		 * hold for the moderators, and answering it could start a loop. */
+		set_result(result, m->message_id, "ignored");
+		rd_log_info("%s: <%s> automatic reply to a digest address ignored", c->name,
+		            m->message_id);
+		rd_deliver_result_clear(&dummy);
+		return RD_OK;
+	}
 	switch (a->kind) {
 	case RD_ADDR_REPLY:
 		st = deliver_thread_reply(s, o, c, a, m, result, error);
@@ -892,16 +960,19 @@ rd_reply_confirm(rd_store *s, const rd_deliver_opts *o, const rd_community *c, c
 	choice = rd_message_parse(data, c->domain, error);
 	if (choice == NULL)
 		return RD_DATAERR;
+	if (is_automatic(choice)) {
+		/* A vacation reply must not pick a conversation for anyone. */
+		set_result(result, choice->message_id, "ignored");
+		rd_deliver_result_clear(&dummy);
+		return RD_OK;
+	}
 	if (!is_person(s, choice->from_addr, k->person_id, &mine, error))
 		return rd_status_from_error(*error);
 	if (!mine)
 		return fail(error, RD_NOPERM,
 		            "Please choose the conversation from the address the list wrote to.");
 	if (strcmp(k->status, "filed") == 0) {
-		g_free(result->message_id);
-		result->message_id = g_strdup(k->message_id);
-		g_free(result->status);
-		result->status = g_strdup("duplicate");
+		set_result(result, k->message_id, "duplicate");
 		rd_deliver_result_clear(&dummy);
 		return RD_OK;
 	}

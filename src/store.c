@@ -1379,14 +1379,15 @@ rd_store_max_seq_before(rd_store *s, gint64 community_id, gint64 before, gint64 
 }
 
 gboolean
-rd_store_count_new(rd_store *s, gint64 community_id, gint64 from_seq, const char *exclude_addr,
-		   gint64 *count, gint64 *max_seq, GError **error)
+rd_store_count_new(rd_store *s, gint64 community_id, gint64 from_seq, gint64 person_id,
+		   const char *exclude_addr, gint64 *count, gint64 *max_seq, GError **error)
 {
 	sqlite3_stmt *st = store_prepare(
 	    s, error,
-	    "SELECT count(*) FILTER (WHERE from_addr <> ?3 COLLATE NOCASE), coalesce(max(posted_seq), "
-	    "?2) FROM messages WHERE community_id = ?1 AND posted_seq > ?2",
-	    "iit", community_id, from_seq, exclude_addr ? exclude_addr : "");
+	    "SELECT count(*) FILTER (WHERE from_addr <> ?3 COLLATE NOCASE AND NOT EXISTS (SELECT 1 "
+	    "FROM mutes WHERE person_id = ?4 AND thread_id = messages.thread_id)), "
+	    "coalesce(max(posted_seq), ?2) FROM messages WHERE community_id = ?1 AND posted_seq > ?2",
+	    "iiti", community_id, from_seq, exclude_addr ? exclude_addr : "", person_id);
 	int r;
 
 	if (st == NULL || (r = store_row(s, st, error)) < 0)
@@ -2204,6 +2205,30 @@ rd_store_mute_check(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *m
 	*muted = r > 0;
 	sqlite3_reset(st);
 	return TRUE;
+}
+
+GHashTable *
+rd_store_mute_threads(rd_store *s, gint64 person_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error, "SELECT thread_id FROM mutes WHERE person_id = ?",
+					 "i", person_id);
+	GHashTable *set;
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	while ((r = store_row(s, st, error)) > 0) {
+		gint64 id = sqlite3_column_int64(st, 0);
+
+		g_hash_table_add(set, g_memdup2(&id, sizeof id));
+	}
+	sqlite3_reset(st);
+	if (r < 0) {
+		g_hash_table_destroy(set);
+		return NULL;
+	}
+	return set;
 }
 
 gboolean

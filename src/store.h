@@ -208,10 +208,11 @@ GPtrArray *rd_store_digest_memberships(rd_store *s, gint64 person_id, GError **e
 gboolean rd_store_max_seq_before(rd_store *s, gint64 community_id, gint64 before, gint64 *seq,
 				 GError **error);
 /* Count and highest seq of posted messages after FROM_SEQ not written by
- * EXCLUDE_ADDR; *max_seq is the highest seq overall (own messages too). */
+ * EXCLUDE_ADDR nor in a thread PERSON_ID muted; *max_seq is the highest
+ * seq overall (own and muted messages too). */
 gboolean rd_store_count_new(rd_store *s, gint64 community_id, gint64 from_seq,
-			    const char *exclude_addr, gint64 *count, gint64 *max_seq,
-			    GError **error);
+			    gint64 person_id, const char *exclude_addr, gint64 *count,
+			    gint64 *max_seq, GError **error);
 gboolean rd_store_digest_advance(rd_store *s, gint64 person_id, gint64 community_id,
 				 gint64 last_seq, GError **error);
 gboolean rd_store_person_set_last_slot(rd_store *s, gint64 person_id, gint64 slot,
@@ -410,6 +411,8 @@ gboolean rd_store_mute_set(rd_store *s, gint64 person_id, gint64 community_id, g
 /* Whether PERSON_ID muted THREAD_ID: digests skip such conversations. */
 gboolean rd_store_mute_check(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
 			     GError **error);
+/* The set of thread ids (gint64*) PERSON_ID muted. */
+GHashTable *rd_store_mute_threads(rd_store *s, gint64 person_id, GError **error);
 /* A person's paused_until (NULL when not paused), and setting it. */
 gboolean rd_store_command_paused(rd_store *s, gint64 person_id, char **until, GError **error);
 gboolean rd_store_command_set_paused(rd_store *s, gint64 person_id, const char *until,

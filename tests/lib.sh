@@ -54,6 +54,23 @@ deliver() {
 # jq-free JSON queries: python3 is on every machine of this kind.
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
+# outbox_last ADDR: headers (Subject, Reply-To, Auto-Submitted) and decoded
+# text of the latest outbox message to ADDR, "(none)" when there is none.
+outbox_last() {
+	local db="$ROUNDS_HOME/rounds.db"
+	sqlite3 "$db" "select id from outbox where recipient = '$1' order by id desc limit 1" >"$T_TMP/id"
+	[ -s "$T_TMP/id" ] || { echo "(none)"; return; }
+	sqlite3 "$db" "select writefile('$T_TMP/msg.eml', data) from outbox where id = $(cat "$T_TMP/id")" >/dev/null
+	python3 - "$T_TMP/msg.eml" <<'PY'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+for h in ("Subject", "Reply-To", "Auto-Submitted"):
+    if m[h]: print(f"{h}: {m[h]}")
+print()
+print(m.get_content() if not m.is_multipart() else m.get_body(("plain",)).get_content())
+PY
+}
+
 t_done() { exit $((T_FAILED > 0)); }
 
 # free_port: an unused TCP port on 127.0.0.1.

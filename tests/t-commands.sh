@@ -37,20 +37,8 @@ cmd() {
 }
 req() { cmd "$1" "care+request@$D" "$2" "$3" "${4:-}" "${5-$1}"; }
 count() { sqlite3 "$DB" "select count(*) from outbox where recipient = '$1'"; }
-# body ADDR: the decoded text of the latest outbox message to ADDR.
-last() {
-	sqlite3 "$DB" "select id from outbox where recipient = '$1' order by id desc limit 1" >"$T_TMP/id"
-	[ -s "$T_TMP/id" ] || { echo "(none)"; return; }
-	sqlite3 "$DB" "select writefile('$T_TMP/msg.eml', data) from outbox where id = $(cat "$T_TMP/id")" >/dev/null
-	python3 - "$T_TMP/msg.eml" <<'PY'
-import email, email.policy, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
-for h in ("Subject", "Reply-To", "Auto-Submitted"):
-    if m[h]: print(f"{h}: {m[h]}")
-print()
-print(m.get_content() if not m.is_multipart() else m.get_body(("plain",)).get_content())
-PY
-}
+# last ADDR: the latest outbox message to ADDR (tests/lib.sh).
+last() { outbox_last "$1"; }
 token() { grep -o 'confirm [a-z2-7]\{20,\}' | head -1 | cut -d' ' -f2; }
 has() { if grep -qi -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1" "no \"$3\" in:" "$(head -c 900 <<<"$2")"; fi; }
 hasnt() { if grep -qi -- "$3" <<<"$2"; then not_ok "$1" "unexpected \"$3\" in:" "$(head -c 900 <<<"$2")"; else ok "$1"; fi; }
