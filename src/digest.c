@@ -879,44 +879,57 @@ load_partial(const char *name, gpointer data)
 	return load_template(pc->ctx, pc->community, file);
 }
 
-/* Wrap plain text at 72 columns on spaces; long words (links) stay whole. */
+/* Append one line of N bytes wrapped at 72 columns on spaces; long words
+ * (links) stay whole, and so does the indentation. */
+static void
+wrap_line(GString *out, const char *line, gsize n)
+{
+	const char *end = line + n;
+
+	/* At most 72 bytes is at most 72 columns: most lines stop here. */
+	while ((gsize)(end - line) > 72) {
+		const char *p = line, *cut = NULL, *stop;
+		glong col = 0;
+
+		while (p < end && *p == ' ') {
+			p++;
+			col++;
+		}
+		for (; p < end && col <= 72; col++) {
+			if (*p == ' ')
+				cut = p;
+			p = (*p & 0x80) ? g_utf8_next_char(p) : p + 1;
+		}
+		if (p >= end && col <= 72)
+			break; /* the rest fits */
+		if (cut == NULL || cut == line)
+			break;
+		stop = cut;
+		while (stop > line && stop[-1] == ' ')
+			stop--;
+		g_string_append_len(out, line, stop - line);
+		g_string_append_c(out, '\n');
+		line = cut + 1;
+	}
+	g_string_append_len(out, line, end - line);
+}
+
+/* Wrap plain text at 72 columns (one pass: this runs on every digest). */
 static char *
 wrap72(const char *text)
 {
-	GString *out = g_string_new(NULL);
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	gsize len = strlen(text);
+	GString *out = g_string_sized_new(len + len / 16);
+	const char *p = text, *end = text + len;
 
-	for (guint i = 0; lines[i]; i++) {
-		const char *line = lines[i];
-		glong len = g_utf8_strlen(line, -1);
+	for (;;) {
+		const char *nl = memchr(p, '\n', end - p);
 
-		if (i > 0)
-			g_string_append_c(out, '\n');
-		while (len > 72) {
-			const char *cut = NULL, *p = line;
-			glong col = 0;
-
-			/* Never break inside the indentation: a long link stays on
-			 * its indented line. */
-			while (*p == ' ') {
-				p++;
-				col++;
-			}
-			for (; *p && col <= 72; p = g_utf8_next_char(p), col++)
-				if (*p == ' ')
-					cut = p;
-			if (cut == NULL || cut == line)
-				break;
-			const char *end = cut;
-
-			while (end > line && end[-1] == ' ')
-				end--;
-			g_string_append_len(out, line, end - line);
-			g_string_append_c(out, '\n');
-			line = cut + 1;
-			len = g_utf8_strlen(line, -1);
-		}
-		g_string_append(out, line);
+		wrap_line(out, p, nl ? (gsize)(nl - p) : (gsize)(end - p));
+		if (nl == NULL)
+			break;
+		g_string_append_c(out, '\n');
+		p = nl + 1;
 	}
 	return g_string_free(out, FALSE);
 }

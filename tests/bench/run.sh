@@ -25,8 +25,9 @@ setup() { # HOME PEOPLE
 			for m in $(seq 1 4); do
 				[ $((t * 4 + m)) -gt 34 ] && continue # 30 messages in 8 threads
 				irt=""
-				[ "$m" -gt 1 ] && irt="In-Reply-To: <$c.$t.$((m - 1))@bench>"
-				printf 'From: Author %s <author%s@example.net>\nSubject: Thread %s in %s\nMessage-ID: <%s.%s.%s@bench>\n%s\nContent-Type: text/plain\n\nMessage %s of thread %s. %s\n' \
+				[ "$m" -gt 1 ] && irt="In-Reply-To: <$c.$t.$((m - 1))@bench>
+"
+				printf 'From: Author %s <author%s@example.net>\nSubject: Thread %s in %s\nMessage-ID: <%s.%s.%s@bench>\n%sContent-Type: text/plain\n\nMessage %s of thread %s. %s\n' \
 					"$m" "$m" "$t" "$c" "$c" "$t" "$m" "$irt" "$m" "$t" \
 					"$(printf 'Some clinical discussion text, a typical line of a reply. %.0s' $(seq 1 6))" |
 					"$R" deliver --recipient $c@lists.example.test
