@@ -609,19 +609,18 @@ conversation_json(model_state *st, JsonBuilder *b, const rd_digest_conversation 
 	                                      (guint64)st->sel->person_id, (guint64)c->thread_id);
 	g_autofree char *ctok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, c->community->name,
 	                                      (guint64)st->sel->person_id, (guint64)c->thread_id);
-	g_autofree char *rext = g_strdup_printf("r-%s", rtok);
-	g_autofree char *raddr = g_strdup_printf("%s%c%s@%s", c->community->name, ctx->delimiter,
-	                                         rext, c->community->domain);
-	g_autofree char *req = g_strdup_printf("%s%crequest@%s", c->community->name, ctx->delimiter,
-	                                       c->community->domain);
-	g_autofree char *resubj = g_strdup_printf("Re: %s", c->subject);
-	g_autofree char *reply = mailto(raddr, resubj);
-	g_autofree char *get_subj = g_strdup_printf("get %s", ctok);
-	g_autofree char *get = mailto(req, get_subj);
-	g_autofree char *att_subj = g_strdup_printf("get %s attachments", ctok);
-	g_autofree char *get_att = mailto(req, att_subj);
-	g_autofree char *mute_subj = g_strdup_printf("mute %s", ctok);
-	g_autofree char *mute = mailto(req, mute_subj);
+	const char delim[2] = {ctx->delimiter, '\0'};
+	/* Tokens are lower-case base32 and need no escaping; the escaped
+	 * subject is the thread's, made once per pass: this runs for every
+	 * conversation of every digest. */
+	g_autofree char *raddr = g_strconcat(c->community->name, delim, "r-", rtok, "@",
+	                                     c->community->domain, NULL);
+	g_autofree char *req = g_strconcat("mailto:", c->community->name, delim, "request@",
+	                                   c->community->domain, "?subject=", NULL);
+	g_autofree char *reply = g_strconcat("mailto:", raddr, "?subject=", c->reply_subject, NULL);
+	g_autofree char *get = g_strconcat(req, "get%20", ctok, NULL);
+	g_autofree char *get_att = g_strconcat(req, "get%20", ctok, "%20attachments", NULL);
+	g_autofree char *mute = g_strconcat(req, "mute%20", ctok, NULL);
 	g_autofree char *who = participants(c, st->person_address);
 
 	json_builder_begin_object(b);
@@ -671,7 +670,8 @@ typedef struct {
 
 typedef struct {
 	char *subject;
-	GPtrArray *all; /* posted messages of the thread up to the range end */
+	char *reply_subject; /* "Re: SUBJECT", URI-escaped for mailto links */
+	GPtrArray *all;      /* posted messages of the thread up to the range end */
 } thread_data;
 
 #define CACHE_MAX 64
@@ -684,6 +684,7 @@ static void
 thread_data_free(thread_data *t)
 {
 	g_free(t->subject);
+	g_free(t->reply_subject);
 	if (t->all)
 		g_ptr_array_unref(t->all);
 	g_free(t);
@@ -743,6 +744,8 @@ range_load(rd_store *s, const rd_digest_range *range, GError **error)
 		g_autoptr(rd_thread_info) info = rd_store_thread_get(s, m->thread_id, NULL);
 		t = g_new0(thread_data, 1);
 		t->subject = g_strdup(info ? info->subject : m->subject);
+		g_autofree char *re = g_strconcat("Re: ", t->subject, NULL);
+		t->reply_subject = g_uri_escape_string(re, NULL, FALSE);
 		t->all = rd_store_thread_messages_upto(s, m->thread_id, range->to_seq, error);
 		if (t->all == NULL) {
 			thread_data_free(t);
@@ -810,6 +813,7 @@ rd_digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **er
 				c->thread_id = m->thread_id;
 				c->community = rd->community;
 				c->subject = g_strdup(t->subject);
+				c->reply_subject = t->reply_subject;
 				c->fresh = g_ptr_array_new();
 				c->all = g_ptr_array_ref(t->all);
 				g_ptr_array_add(convs, c);
@@ -1182,13 +1186,17 @@ static GMimePart *
 text_part(const char *subtype, const char *text)
 {
 	GMimePart *p = g_mime_part_new_with_type("text", subtype);
+	GMimeContentEncoding enc = body_encoding(text);
 	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
-	g_autoptr(GMimeDataWrapper) content =
-	    g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+	/* 7bit and 8bit content is already in its encoded form: saying so
+	 * lets GMime copy it instead of running it through an encoder. */
+	g_autoptr(GMimeDataWrapper) content = g_mime_data_wrapper_new_with_stream(
+	    stream, enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ? GMIME_CONTENT_ENCODING_DEFAULT
+	                                                          : enc);
 
 	g_mime_object_set_content_type_parameter(GMIME_OBJECT(p), "charset", "utf-8");
 	g_mime_part_set_content(p, content);
-	g_mime_part_set_content_encoding(p, body_encoding(text));
+	g_mime_part_set_content_encoding(p, enc);
 	return p;
 }
 

@@ -78,6 +78,7 @@ typedef struct {
 	gint64 thread_id;
 	rd_community *community; /* borrowed from the cache */
 	char *subject;
+	const char *reply_subject; /* "Re: SUBJECT" URI-escaped, borrowed from the cache */
 	GPtrArray *fresh;        /* rd_stored_message*, the new ones by date, borrowed */
 	GPtrArray *all;          /* the thread's posted messages up to the range end */
 	gboolean took_part;      /* the reader wrote in it */
