@@ -100,101 +100,193 @@ rd_outbox_flush(rd_store *s, const rd_smtp_config *smtp, const rd_digest_ctx *dc
 	return ok;
 }
 
+/* One round: up to [outbox] batch items, rendered, sent, then recorded. */
+typedef struct {
+	GPtrArray *due;   /* rd_outbox_item*, owned */
+	GPtrArray *batch; /* rd_smtp_message*, parallel to items */
+	GPtrArray *items; /* rd_outbox_item*, borrowed from due */
+	GArray *dead;     /* ids of items with nothing left to send */
+	const rd_smtp_config *smtp;
+	GThread *thread;
+	gboolean sent_ok;
+	GError *send_error;
+} round;
+
+static void
+round_free(round *r)
+{
+	if (r == NULL)
+		return;
+	if (r->thread)
+		g_thread_join(r->thread);
+	g_ptr_array_unref(r->batch);
+	g_ptr_array_unref(r->items);
+	if (r->due)
+		g_ptr_array_unref(r->due);
+	g_array_unref(r->dead);
+	g_clear_error(&r->send_error);
+	g_free(r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(round, round_free)
+
+/* Take the next due items, skipping those of the round in flight (still
+ * queued until it is recorded), and render them. */
+static round *
+round_prepare(rd_store *s, const rd_digest_ctx *dctx, const rd_smtp_config *smtp,
+	      const rd_outbox_policy *policy, gint64 now, const round *inflight, GError **error)
+{
+	g_autoptr(round) r = g_new0(round, 1);
+	g_autoptr(GHashTable) busy = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autoptr(GPtrArray) due = NULL;
+	guint skip = inflight ? inflight->due->len : 0;
+
+	r->smtp = smtp;
+	r->batch = g_ptr_array_new_with_free_func((GDestroyNotify)rd_smtp_message_free);
+	r->items = g_ptr_array_new();
+	r->dead = g_array_new(FALSE, FALSE, sizeof(gint64));
+	for (guint i = 0; i < skip; i++)
+		g_hash_table_add(busy, &((rd_outbox_item *)inflight->due->pdata[i])->id);
+	due = rd_store_outbox_due(s, now, policy->batch + skip, error);
+	if (due == NULL)
+		return NULL;
+	r->due = g_ptr_array_new_with_free_func((GDestroyNotify)rd_outbox_item_free);
+	for (guint i = 0; i < due->len && r->due->len < policy->batch; i++) {
+		rd_outbox_item *item = due->pdata[i];
+
+		if (g_hash_table_contains(busy, &item->id))
+			continue;
+		g_ptr_array_add(r->due, item);
+		due->pdata[i] = NULL;
+	}
+	g_ptr_array_set_free_func(due, NULL);
+	for (guint i = 0; i < due->len; i++)
+		rd_outbox_item_free(due->pdata[i]);
+	for (guint i = 0; i < r->due->len; i++) {
+		rd_outbox_item *item = r->due->pdata[i];
+		g_autoptr(GError) rerr = NULL;
+		GBytes *data = outbox_render(s, dctx, item, now, &rerr);
+		rd_smtp_message *m;
+
+		if (data == NULL) {
+			/* Nothing left to send is final; a fault is not. */
+			if (rd_status_from_error(rerr) != RD_NOTFOUND) {
+				g_propagate_error(error, g_steal_pointer(&rerr));
+				return NULL;
+			}
+			g_array_append_val(r->dead, item->id);
+			continue;
+		}
+		m = g_new0(rd_smtp_message, 1);
+		m->id = (guint64)item->id;
+		m->envelope_from = g_strdup(item->envelope_from);
+		m->recipient = g_strdup(item->recipient);
+		m->data = data;
+		g_ptr_array_add(r->batch, m);
+		g_ptr_array_add(r->items, item);
+	}
+	return g_steal_pointer(&r);
+}
+
+static gpointer
+round_send(gpointer data)
+{
+	round *r = data;
+
+	r->sent_ok = rd_smtp_send(r->smtp, r->batch, &r->send_error);
+	return NULL;
+}
+
+/* Wait for R to be sent and record every result in one transaction. */
+static gboolean
+round_record(rd_store *s, const rd_digest_ctx *dctx, const rd_outbox_policy *policy, gint64 now,
+	     round *r, rd_outbox_counts *counts, GError **error)
+{
+	if (r->thread) {
+		g_thread_join(r->thread);
+		r->thread = NULL;
+		if (!r->sent_ok) {
+			g_propagate_error(error, g_steal_pointer(&r->send_error));
+			return FALSE;
+		}
+	}
+	if (!rd_store_begin(s, error))
+		return FALSE;
+	for (guint i = 0; i < r->dead->len; i++) {
+		if (!rd_store_outbox_update(s, g_array_index(r->dead, gint64, i), "failed", 0, now, 0,
+					    0, "nothing left to send", error))
+			goto fail;
+		counts->failed++;
+	}
+	for (guint i = 0; i < r->batch->len; i++) {
+		rd_smtp_message *m = r->batch->pdata[i];
+		rd_outbox_item *item = r->items->pdata[i];
+		gint64 attempts = item->attempts + 1;
+		const char *status = "queued";
+		gint64 next = now + rd_outbox_backoff(policy, attempts);
+
+		if (m->sent) {
+			status = "sent";
+			counts->sent++;
+		} else if (m->permanent || now - item->created >= policy->give_up) {
+			status = "failed";
+			counts->failed++;
+			/* A 5xx from the smarthost for a member's copy counts
+			 * like a bounce of that member. */
+			if (m->permanent && m->code >= 500 && item->person_id && item->community_id &&
+			    (strcmp(item->kind, "digest") == 0 || strcmp(item->kind, "post") == 0) &&
+			    !rd_fanout_record_failure(s, dctx->secret, dctx->delimiter,
+						      item->community_id, item->person_id, TRUE,
+						      m->reply, now, error))
+				goto fail;
+			rd_log_warnx("outbox %" G_GINT64_FORMAT " to %s failed: %d %s", item->id,
+				     item->recipient, m->code, m->reply ? m->reply : "no answer");
+		} else {
+			counts->deferred++;
+		}
+		if (!rd_store_outbox_update(s, item->id, status, attempts, next, m->sent ? now : 0,
+					    m->code, m->reply, error))
+			goto fail;
+	}
+	if (!rd_store_commit(s, error))
+		goto fail;
+	return TRUE;
+fail:
+	rd_store_rollback(s);
+	return FALSE;
+}
+
+/* Rounds overlap: while one round is on the wire, the next is taken from
+ * the outbox and rendered (rendering is CPU, sending mostly waiting).  A
+ * round starts sending only after the one before it is recorded, so at
+ * most one round is ever sent but not yet recorded. */
 static gboolean
 outbox_flush(rd_store *s, const rd_smtp_config *smtp, const rd_digest_ctx *dctx,
 	     const rd_outbox_policy *policy, gint64 now, rd_outbox_counts *counts, GError **error)
 {
+	g_autoptr(round) inflight = NULL;
+
 	memset(counts, 0, sizeof *counts);
 	rd_digest_cache_clear();
 	for (;;) {
-		g_autoptr(GPtrArray) due = rd_store_outbox_due(s, now, policy->batch, error);
-		g_autoptr(GPtrArray) batch =
-		    g_ptr_array_new_with_free_func((GDestroyNotify)rd_smtp_message_free);
-		g_autoptr(GPtrArray) items = g_ptr_array_new();
-		g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func(g_free);
-		g_autoptr(GError) err = NULL;
+		g_autoptr(GError) perr = NULL;
+		g_autoptr(round) next =
+		    round_prepare(s, dctx, smtp, policy, now, inflight, &perr);
 
-		if (due == NULL)
+		if (inflight != NULL) {
+			gboolean ok = round_record(s, dctx, policy, now, inflight, counts, error);
+
+			g_clear_pointer(&inflight, round_free);
+			if (!ok)
+				return FALSE;
+		}
+		if (next == NULL) {
+			g_propagate_error(error, g_steal_pointer(&perr));
 			return FALSE;
-		if (due->len == 0)
+		}
+		if (next->due->len == 0)
 			return TRUE;
-		for (guint i = 0; i < due->len; i++) {
-			rd_outbox_item *item = due->pdata[i];
-			g_autoptr(GError) rerr = NULL;
-			GBytes *data = outbox_render(s, dctx, item, now, &rerr);
-			rd_smtp_message *m;
-
-			if (data == NULL) {
-				/* Nothing left to send is final; a fault is not. */
-				if (rd_status_from_error(rerr) != RD_NOTFOUND) {
-					g_propagate_error(error, g_steal_pointer(&rerr));
-					return FALSE;
-				}
-				g_ptr_array_add(dead, g_strdup_printf("%" G_GINT64_FORMAT, item->id));
-				continue;
-			}
-			m = g_new0(rd_smtp_message, 1);
-			m->id = (guint64)item->id;
-			m->envelope_from = g_strdup(item->envelope_from);
-			m->recipient = g_strdup(item->recipient);
-			m->data = data;
-			g_ptr_array_add(batch, m);
-			g_ptr_array_add(items, item);
-		}
-		if (batch->len > 0 && !rd_smtp_send(smtp, batch, &err)) {
-			g_propagate_error(error, g_steal_pointer(&err));
-			return FALSE;
-		}
-		if (!rd_store_begin(s, error))
-			return FALSE;
-		for (guint i = 0; i < dead->len; i++) {
-			gint64 id = g_ascii_strtoll(dead->pdata[i], NULL, 10);
-
-			if (!rd_store_outbox_update(s, id, "failed", 0, now, 0, 0,
-						    "nothing left to send", error))
-				goto fail;
-			counts->failed++;
-		}
-		for (guint i = 0; i < batch->len; i++) {
-			rd_smtp_message *m = batch->pdata[i];
-			rd_outbox_item *item = items->pdata[i];
-			gint64 attempts = item->attempts + 1;
-			const char *status = "queued";
-			gint64 next = now + rd_outbox_backoff(policy, attempts);
-
-			if (m->sent) {
-				status = "sent";
-				counts->sent++;
-			} else if (m->permanent || now - item->created >= policy->give_up) {
-				status = "failed";
-				counts->failed++;
-				/* A 5xx from the smarthost for a member's copy counts
-				 * like a bounce of that member. */
-				if (m->permanent && m->code >= 500 && item->person_id &&
-				    item->community_id &&
-				    (strcmp(item->kind, "digest") == 0 ||
-				     strcmp(item->kind, "post") == 0) &&
-				    !rd_fanout_record_failure(s, dctx->secret, dctx->delimiter,
-							      item->community_id, item->person_id,
-							      TRUE, m->reply, now, error))
-					goto fail;
-				rd_log_warnx("outbox %" G_GINT64_FORMAT " to %s failed: %d %s",
-					     item->id, item->recipient, m->code,
-					     m->reply ? m->reply : "no answer");
-			} else {
-				counts->deferred++;
-			}
-			if (!rd_store_outbox_update(s, item->id, status, attempts, next,
-						    m->sent ? now : 0, m->code, m->reply, error))
-				goto fail;
-		}
-		if (!rd_store_commit(s, error))
-			goto fail;
-		/* Items deferred in this round have a later next_attempt; the
-		 * loop ends when nothing due is left. */
-		continue;
-	fail:
-		rd_store_rollback(s);
-		return FALSE;
+		if (next->batch->len > 0)
+			next->thread = g_thread_new("rounds-outbox", round_send, next);
+		inflight = g_steal_pointer(&next);
 	}
 }

@@ -34,9 +34,10 @@ secs() { python3 -c "import sys; print(f'{float(sys.argv[1]):.2f}')" "$1"; }
 rate() { python3 -c "import sys; print(f'{int(sys.argv[1]) / max(float(sys.argv[2]), 0.001):.0f}')" "$1" "$2"; }
 
 echo "== smtp-source: $N messages of $SIZE bytes over $CONN connections"
-/usr/bin/time -f '%e' -o "$W/t.source" /usr/sbin/smtp-source -d -s "$CONN" -l "$SIZE" -m "$N" \
+/usr/bin/time -f '%e' -o "$W/t.source" ${SOURCE_WRAP:-} /usr/sbin/smtp-source -d -s "$CONN" -l "$SIZE" -m "$N" \
 	-f bench@example.org -t member@example.org "127.0.0.1:$port"
 src_secs=$(cat "$W/t.source")
+[ -n "${SINK_CPU:-}" ] && echo "sink cpu after source: $(awk '{print $14+$15}' /proc/$SINK_PID/stat)"
 src_rate=$(rate "$N" "$src_secs")
 echo "smtp-source: $(secs "$src_secs")s = $src_rate messages/s"
 
@@ -55,6 +56,7 @@ if "starttls" not in s:
     s = s.replace("[smtp]\n", "[smtp]\nstarttls = none\n")
 open(p, "w").write(s)
 PY
+[ -n "${BENCH_BATCH:-}" ] && printf "\n[outbox]\nbatch = %s\n" "$BENCH_BATCH" >>"$ROUNDS_HOME/rounds.conf"
 "$R" community create care --title "Care Team" --policy open >/dev/null
 seq 1 "$N" | sed 's/.*/member&@example.org/' >"$W/members"
 "$R" member add care --file "$W/members" --delivery each >/dev/null
@@ -83,8 +85,9 @@ PY
 /usr/bin/time -f '%e' -o "$W/t.queue" "$R" deliver --recipient care@lists.example.test \
 	--sender amara.okafor@hospital.example <"$W/post.eml"
 echo "deliver and queue for $N members: $(secs "$(cat "$W/t.queue")")s"
-/usr/bin/time -f '%e %M' -o "$W/t.flush" "$R" outbox flush
+/usr/bin/time -f '%e %M' -o "$W/t.flush" ${FLUSH_WRAP:-} "$R" outbox flush
 read -r r_secs r_kb <"$W/t.flush"
+[ -n "${SINK_CPU:-}" ] && echo "sink cpu after flush: $(awk '{print $14+$15}' /proc/$SINK_PID/stat)"
 r_rate=$(rate "$N" "$r_secs")
 sent=$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM outbox WHERE status = 'sent'")
 echo "rounds outbox flush: $sent sent in $(secs "$r_secs")s = $r_rate messages/s (peak $((r_kb / 1024)) MB)"
