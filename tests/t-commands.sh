@@ -311,4 +311,130 @@ cmd "Sam Reader <sam.reader@example.com>" "care+owner@$D" "Question for the owne
 expect_eq "+owner reaches the owners" "$(count olu.owner@example.org)" $((o0 + 1))
 expect_code 0 "unknown command still exits 0" "$R" deliver --recipient "care+request@$D" --sender jo.nurse@example.org <"$T_TMP/in.eml"
 
+
+# ---- get CODE attachments: the conversation with its attachments ----
+# attmail FILE SUBJECT DATE MID PARENT NAME:TYPE:SOURCE...: a multipart/mixed
+# post by the owner (a reply to PARENT unless empty) carrying the files as
+# base64 attachments.
+attmail() {
+	python3 - "$@" <<'PY'
+import sys
+from email.message import EmailMessage
+out, subject, date, mid, parent, *files = sys.argv[1:]
+m = EmailMessage()
+m["From"] = "Olu Owner <olu.owner@example.org>"
+m["To"] = "care@lists.example.test"
+m["Subject"] = subject
+m["Date"] = date
+m["Message-ID"] = mid
+if parent:
+    m["In-Reply-To"] = m["References"] = parent
+m.set_content("Photos and the report from today's round are attached.\n")
+for f in files:
+    name, ctype, src = f.split(":")
+    maintype, subtype = ctype.split("/")
+    m.add_attachment(open(src, "rb").read(), maintype=maintype, subtype=subtype, filename=name)
+open(out, "wb").write(bytes(m))
+PY
+}
+# get_mail ADDR: the latest conversation mail to ADDR (not the command
+# reply, which is queued after it) into $T_TMP/get.eml.
+get_mail() {
+	sqlite3 "$DB" "select writefile('$T_TMP/get.eml', data) from outbox where recipient = '$1' and subject like '%(the whole conversation%' order by id desc limit 1" >/dev/null
+}
+# get_check ATTACHED LEFT-OUT: "fine" when the conversation mail is
+# multipart/mixed and auto-replied, its text part (first) has the
+# conversation, its attachments are exactly ATTACHED (NAME:SOURCE, comma
+# separated) byte for byte, and its text names each of LEFT-OUT as left out.
+get_check() {
+	python3 - "$T_TMP/get.eml" "$1" "$2" <<'PY'
+import email, email.policy, hashlib, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+want = dict(x.split(":") for x in sys.argv[2].split(",") if x)
+left = [x for x in sys.argv[3].split(",") if x]
+problems = []
+if m.get_content_type() != "multipart/mixed":
+    problems.append("type " + m.get_content_type())
+if m["Auto-Submitted"] != "auto-replied":
+    problems.append("Auto-Submitted: %s" % m["Auto-Submitted"])
+parts = list(m.iter_parts()) if m.is_multipart() else [m]
+text = parts[0].get_content() if parts[0].get_content_type() == "text/plain" else ""
+if "Wound photos" not in text or "report from today" not in text:
+    problems.append("text part without the conversation: %r" % text[:200])
+got = {}
+for p in parts[1:]:
+    if p.get_content_disposition() != "attachment" or p["Content-Transfer-Encoding"] != "base64":
+        problems.append("%s: %s, %s" % (p.get_filename(), p.get_content_disposition(), p["Content-Transfer-Encoding"]))
+    got[p.get_filename()] = (p.get_content_type(), hashlib.sha256(p.get_payload(decode=True)).hexdigest())
+types = {"report.pdf": "application/pdf", "wound.png": "image/png", "scan.pdf": "application/pdf"}
+for name, src in want.items():
+    h = hashlib.sha256(open(src, "rb").read()).hexdigest()
+    if got.get(name) != (types[name], h):
+        problems.append("%s: got %s" % (name, got.get(name)))
+if set(got) != set(want):
+    problems.append("attachments %s, wanted %s" % (sorted(got), sorted(want)))
+for name in left:
+    if not any(name in l and "left out" in l for l in text.splitlines()):
+        problems.append(name + " not said to be left out")
+print("; ".join(problems) or "fine")
+PY
+}
+# digest_links ADDR: the mailto subjects of ADDR's next digest ("get%20TOKEN", ...).
+digest_links() {
+	"$R" digest preview "$1" --html --now "$(date -u -d '+1 day' +%Y-%m-%dT12:00:00Z)" 2>/dev/null |
+		tr -d '=\n' | grep -o "?subject\(3D\)\?[a-z]*%20[a-z2-7]*\(%20[a-z]*\)\?" | sed 's/^?subject\(3D\)\?//'
+}
+head -c 3000 /dev/urandom | { printf '%%PDF-1.4\n'; cat; printf '\n%%%%EOF\n'; } >"$T_TMP/report.pdf"
+{ printf '\211PNG\r\n\032\n'; head -c 2000 /dev/urandom; } >"$T_TMP/wound.png"
+head -c 80000 /dev/urandom >"$T_TMP/scan.pdf"
+attmail "$T_TMP/att1.eml" "Wound photos" "Tue, 24 Nov 2026 11:00:00 +0000" "<att1@mail.example.org>" "" \
+	"report.pdf:application/pdf:$T_TMP/report.pdf" "wound.png:image/png:$T_TMP/wound.png"
+deliver "care@$D" "$T_TMP/att1.eml" olu.owner@example.org >/dev/null 2>&1
+expect_eq "post with attachments stored" "$(sqlite3 "$DB" "select count(*) from attachments a join messages m on m.id = a.message where m.message_id = 'att1@mail.example.org'")" 2
+# The get link with "attachments" sits only under messages that have some.
+gtok=$(digest_links jo.nurse@example.org | sed -n 's/^get%20\([a-z2-7]*\)%20attachments$/\1/p' | head -1)
+expect_eq "digest carries a get-attachments token" "${gtok:+yes}" yes
+newday
+req jo.nurse@example.org "get $gtok attachments" ""
+get_mail jo.nurse@example.org
+expect_eq "get attachments: text first, both attached byte for byte, auto-replied" \
+	"$(get_check "report.pdf:$T_TMP/report.pdf,wound.png:$T_TMP/wound.png" "")" fine
+has "get attachments: the reply says so" "$(last jo.nurse@example.org)" "and its 2 attachments were sent to jo.nurse@example.org"
+expect_eq "get attachments: only to the person the code names" "$(sqlite3 "$DB" "select count(*) from outbox where subject like 'Wound photos (the whole%' and recipient != 'jo.nurse@example.org'")" 0
+
+# Past the size limit (here max-message-size, below 10 MB) an attachment
+# is left out, and the mail says which.
+attmail "$T_TMP/att2.eml" "Re: Wound photos" "Tue, 24 Nov 2026 11:05:00 +0000" "<att2@mail.example.org>" "<att1@mail.example.org>" \
+	"scan.pdf:application/pdf:$T_TMP/scan.pdf"
+deliver "care@$D" "$T_TMP/att2.eml" olu.owner@example.org >/dev/null 2>&1
+cp "$ROUNDS_HOME/rounds.conf" "$T_TMP/rounds.conf.saved"
+sed -i 's/^max-message-size = .*/max-message-size = 60000/' "$ROUNDS_HOME/rounds.conf"
+newday
+req jo.nurse@example.org "get $gtok attachments" ""
+cp "$T_TMP/rounds.conf.saved" "$ROUNDS_HOME/rounds.conf"
+get_mail jo.nurse@example.org
+expect_eq "get attachments: the one past the limit left out, the rest attached" \
+	"$(get_check "report.pdf:$T_TMP/report.pdf,wound.png:$T_TMP/wound.png" "scan.pdf")" fine
+has "get attachments: the reply counts what fitted" "$(last jo.nurse@example.org)" "with 2 of its 3 attachments"
+newday
+req jo.nurse@example.org "get $gtok attachments" ""
+get_mail jo.nurse@example.org
+expect_eq "get attachments: all three within the default limit" \
+	"$(get_check "report.pdf:$T_TMP/report.pdf,wound.png:$T_TMP/wound.png,scan.pdf:$T_TMP/scan.pdf" "")" fine
+
+# A conversation without attachments: its text comes anyway, and both
+# mails say there are none.
+ntok=$(digest_links jo.nurse@example.org | sed -n 's/^mute%20//p' | grep -vx "$gtok" | head -1)
+newday
+req jo.nurse@example.org "get $ntok attachments" ""
+has "get attachments, none: the reply says so" "$(last jo.nurse@example.org)" "has no attachments; the whole conversation"
+get_mail jo.nurse@example.org
+out=$(python3 -c 'import email,email.policy,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default); print(m.get_content_type()); print(m.get_content())' "$T_TMP/get.eml")
+has "get attachments, none: text only" "$out" "^text/plain"
+has "get attachments, none: the mail says so" "$out" "have no attachments"
+newday
+req jo.nurse@example.org "get $gtok" ""
+get_mail jo.nurse@example.org
+expect_eq "plain get: text only" "$(python3 -c 'import email,sys; print(email.message_from_binary_file(open(sys.argv[1],"rb")).get_content_type())' "$T_TMP/get.eml")" "text/plain"
+
 t_done
