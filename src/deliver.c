@@ -39,21 +39,6 @@ is_own_loop(const rd_message *m, const rd_community *c)
 	return FALSE;
 }
 
-static gboolean
-is_automatic(const rd_message *m)
-{
-	if (m->auto_submitted != NULL && g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
-		return TRUE;
-	if (m->precedence != NULL) {
-		const char *p = m->precedence;
-
-		if (g_ascii_strcasecmp(p, "bulk") == 0 || g_ascii_strcasecmp(p, "junk") == 0 ||
-		    g_ascii_strcasecmp(p, "auto_reply") == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
 /* Decide posted or held; returns the hold reason or NULL to post. */
 static const char *
 policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **error)
@@ -63,7 +48,8 @@ policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **
 
 	/* Out-of-office replies often lack Auto-Submitted: the bounce module
 	 * also knows their subjects and other headers. */
-	if ((is_automatic(m) || rd_bounce_is_auto_reply(m->mime)) && !c->accept_auto)
+	if (rd_message_is_automatic(m, RD_AUTO_SUBMITTED | RD_AUTO_BULK | RD_AUTO_REPLY) &&
+	    !c->accept_auto)
 		return "automatic";
 	if (strcmp(c->policy, "open") == 0)
 		return NULL;

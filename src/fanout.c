@@ -721,16 +721,6 @@ from_member(const rd_message *m, const rd_deliver_opts *o, const char *address)
 	return o->sender != NULL && g_ascii_strcasecmp(o->sender, address) == 0;
 }
 
-static gboolean
-is_automatic(const rd_message *m)
-{
-	if (m->auto_submitted != NULL && g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
-		return TRUE;
-	return m->precedence != NULL && (g_ascii_strcasecmp(m->precedence, "bulk") == 0 ||
-	                                 g_ascii_strcasecmp(m->precedence, "junk") == 0 ||
-	                                 g_ascii_strcasecmp(m->precedence, "list") == 0);
-}
-
 rd_status
 rd_fanout_bounce(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
                  const struct _rd_address *a, GBytes *data, rd_deliver_result *result,
@@ -803,7 +793,8 @@ rd_fanout_bounce(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 			points = 0.5;
 		kind = points >= 1.0 ? "permanent" : points > 0 ? "temporary" : "delayed";
 		outcome = "bounce";
-	} else if (!is_automatic(m) && from_member(m, o, b->address) &&
+	} else if (!rd_message_is_automatic(m, RD_AUTO_SUBMITTED | RD_AUTO_BULK | RD_AUTO_LIST) &&
+	           from_member(m, o, b->address) &&
 	           g_strcmp0(b->status, "disabled") == 0 && g_strcmp0(b->reason, "bounces") == 0) {
 		kind = "re-enabled";
 		outcome = "re-enabled";

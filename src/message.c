@@ -1,6 +1,7 @@
 /* message.c - inbound message parsing with GMime. */
 #include <string.h>
 
+#include "bounce.h"
 #include "html.h"
 #include "message.h"
 #include "store.h"
@@ -558,4 +559,20 @@ rd_message_free(rd_message *m)
 	g_free(m->x_loop);
 	g_free(m->list_id);
 	g_free(m);
+}
+
+gboolean
+rd_message_is_automatic(const rd_message *m, guint kinds)
+{
+	const char *p = m->precedence;
+
+	if ((kinds & RD_AUTO_SUBMITTED) && m->auto_submitted != NULL &&
+	    g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
+		return TRUE;
+	if ((kinds & RD_AUTO_BULK) && p != NULL &&
+	    (g_ascii_strcasecmp(p, "bulk") == 0 || g_ascii_strcasecmp(p, "junk") == 0))
+		return TRUE;
+	if ((kinds & RD_AUTO_LIST) && p != NULL && g_ascii_strcasecmp(p, "list") == 0)
+		return TRUE;
+	return (kinds & RD_AUTO_REPLY) && m->mime != NULL && rd_bounce_is_auto_reply(m->mime);
 }

@@ -36,6 +36,20 @@ rd_message *rd_message_parse_full(GBytes *data, const char *domain, gboolean wit
 void rd_message_free(rd_message *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_message, rd_message_free)
 
+/* What makes mail automatic; each module asks for the kinds its policy
+ * needs (rd_message_is_automatic). */
+typedef enum {
+	RD_AUTO_SUBMITTED = 1 << 0, /* Auto-Submitted other than "no" (RFC 3834) */
+	RD_AUTO_BULK = 1 << 1,      /* Precedence: bulk or junk */
+	RD_AUTO_LIST = 1 << 2,      /* Precedence: list */
+	RD_AUTO_REPLY = 1 << 3,     /* an auto-reply by its headers or subject
+				     * (rd_bounce_is_auto_reply: X-Autoreply,
+				     * Precedence: auto_reply, "Out of Office") */
+} rd_auto_kind;
+
+/* TRUE when M is automatic mail of one of KINDS (rd_auto_kind bits). */
+gboolean rd_message_is_automatic(const rd_message *m, guint kinds);
+
 /* Decode BYTES in CHARSET (may be NULL) to valid UTF-8: trusts a label that
  * converts cleanly, prefers UTF-8 for mislabelled UTF-8 text, and falls back
  * to Windows-1252 for unlabelled 8-bit. */

@@ -513,12 +513,11 @@ set_result(rd_deliver_result *result, const char *message_id, const char *status
 	result->status = g_strdup(status);
 }
 
+/* Out-of-office answers to digests: RFC 3834 headers or their looks. */
 static gboolean
 is_automatic(const rd_message *m)
 {
-	if (m->auto_submitted != NULL && g_ascii_strncasecmp(m->auto_submitted, "no", 2) != 0)
-		return TRUE;
-	return rd_bounce_is_auto_reply(m->mime);
+	return rd_message_is_automatic(m, RD_AUTO_SUBMITTED | RD_AUTO_REPLY);
 }
 
 /* Post M (raw DATA) into thread THREAD_ID of community C as a reply to its

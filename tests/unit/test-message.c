@@ -138,6 +138,40 @@ test_unparseable(void)
 	g_assert_error(err, RD_ERROR, RD_DATAERR);
 }
 
+/* Each module's policy asks for different kinds of automatic mail. */
+static void
+test_automatic(void)
+{
+	static const struct {
+		const char *headers;
+		guint kinds;
+		gboolean want;
+	} cases[] = {
+	    {"Auto-Submitted: auto-replied\n", RD_AUTO_SUBMITTED, TRUE},
+	    {"Auto-Submitted: no\n", RD_AUTO_SUBMITTED | RD_AUTO_REPLY, FALSE},
+	    {"Auto-Submitted: auto-generated\n", RD_AUTO_BULK, FALSE},
+	    {"Precedence: bulk\n", RD_AUTO_BULK, TRUE},
+	    {"Precedence: JUNK\n", RD_AUTO_BULK, TRUE},
+	    {"Precedence: list\n", RD_AUTO_BULK, FALSE},
+	    {"Precedence: list\n", RD_AUTO_LIST, TRUE},
+	    {"Precedence: auto_reply\n", RD_AUTO_REPLY, TRUE},
+	    {"X-Autoreply: yes\n", RD_AUTO_REPLY, TRUE},
+	    {"X-Autoreply: yes\n", RD_AUTO_SUBMITTED | RD_AUTO_BULK, FALSE},
+	    {"Subject: Out of Office: Re: wound care\n", RD_AUTO_REPLY, TRUE},
+	    {"Subject: Re: wound care\n", ~0u, FALSE},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = g_strdup_printf(
+		    "From: a@example.org\nMessage-ID: <auto%zu@example.org>\n%s\nText.\n", i,
+		    cases[i].headers);
+		g_autoptr(rd_message) m = parse(text);
+
+		if (rd_message_is_automatic(m, cases[i].kinds) != cases[i].want)
+			g_error("case %zu (%s): want %d", i, cases[i].headers, cases[i].want);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -149,5 +183,6 @@ main(int argc, char **argv)
 	g_test_add_func("/message/html-only", test_html_only);
 	g_test_add_func("/message/alternative-attachments", test_alternative_and_attachments);
 	g_test_add_func("/message/unparseable", test_unparseable);
+	g_test_add_func("/message/automatic", test_automatic);
 	return g_test_run();
 }
