@@ -16,7 +16,10 @@ CONN=${BENCH_CONNECTIONS:-4}
 W=$(mktemp -d /tmp/rounds-bench-fanout.XXXXXX)
 SINK_PID=
 cleanup() {
-	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
+	if [ -n "$SINK_PID" ]; then
+		kill "$SINK_PID" 2>/dev/null
+		wait "$SINK_PID" 2>/dev/null || true
+	fi
 	rm -rf "$W"
 }
 trap cleanup EXIT
