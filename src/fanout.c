@@ -12,6 +12,7 @@
 #include "address.h"
 #include "bounce.h"
 #include "fanout.h"
+#include "smtp.h"
 #include "log.h"
 #include "message.h"
 #include "schedule.h"
@@ -21,9 +22,10 @@ struct _rd_fanout_copy {
 	char *community; /* name, for tokens */
 	gint64 community_id;
 	char *request; /* COMMUNITY+request@DOMAIN */
-	char *eol;     /* the line end the original uses */
+	char *eol;     /* "\r\n": copies are kept as SMTP sends them */
 	GBytes *head;  /* header fields up to List-Unsubscribe */
 	GBytes *tail;  /* the remaining header fields, the blank line, the body */
+	gboolean eight_bit; /* head or tail has bytes >= 0x80 */
 };
 
 /* Headers the list replaces or that must not leak to members (RFC 2369 and
@@ -345,8 +347,18 @@ rd_fanout_copy_new(GBytes *raw, const rd_community *c, const rd_fanout_settings 
 	g_string_append(tail, eol);
 	g_string_append_len(tail, data + body_off, (gssize)(len - body_off));
 
-	copy->head = g_string_free_to_bytes(g_steal_pointer(&head));
-	copy->tail = g_string_free_to_bytes(g_steal_pointer(&tail));
+	/* In CRLF once, as SMTP sends it: no member's copy is converted
+	 * again (rd_smtp_to_crlf() passes CRLF data through). */
+	g_autoptr(GBytes) h = g_string_free_to_bytes(g_steal_pointer(&head));
+	g_autoptr(GBytes) t = g_string_free_to_bytes(g_steal_pointer(&tail));
+
+	gboolean head_bits, tail_bits;
+
+	copy->head = rd_smtp_to_crlf(h, &head_bits);
+	copy->tail = rd_smtp_to_crlf(t, &tail_bits);
+	copy->eight_bit = head_bits || tail_bits;
+	g_free(copy->eol);
+	copy->eol = g_strdup("\r\n");
 	return g_steal_pointer(&copy);
 }
 
@@ -507,7 +519,7 @@ copy_for_row(rd_store *s, gint64 row, char delimiter, GError **error)
 
 GBytes *
 rd_fanout_render(rd_store *s, const rd_outbox_item *item, GBytes *secret, char delimiter,
-                 GError **error)
+                 rd_smtp_form *form, GError **error)
 {
 	const char *p = item->payload ? strstr(item->payload, "\"row\"") : NULL;
 	const rd_fanout_copy *copy;
@@ -536,6 +548,8 @@ rd_fanout_render(rd_store *s, const rd_outbox_item *item, GBytes *secret, char d
 		            item->recipient);
 		return NULL;
 	}
+	if (form != NULL)
+		*form = copy->eight_bit ? RD_SMTP_FORM_CRLF_8BIT : RD_SMTP_FORM_CRLF_7BIT;
 	return rd_fanout_copy_render(copy, secret, item->person_id);
 }
 

@@ -10,6 +10,7 @@
 
 #include "deliver.h"
 #include "rounds.h"
+#include "smtp.h"
 #include "store.h"
 
 struct _rd_address;
@@ -25,9 +26,10 @@ gboolean rd_fanout_enqueue(rd_store *s, const rd_deliver_opts *o, const rd_commu
                            GError **error);
 
 /* The complete message for an outbox item of kind "post" (NULL with
- * RD_NOTFOUND when there is nothing to send any more). */
+ * RD_NOTFOUND when there is nothing to send any more), in CRLF; *FORM
+ * (may be NULL) says so for rd_smtp_send. */
 GBytes *rd_fanout_render(rd_store *s, const rd_outbox_item *item, GBytes *secret, char delimiter,
-                         GError **error);
+                         rd_smtp_form *form, GError **error);
 
 /* Mail to COMMUNITY+b-TOKEN@ (RD_ADDR_BOUNCE). */
 rd_status rd_fanout_bounce(rd_store *s, const rd_deliver_opts *o, const rd_community *c,

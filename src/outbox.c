@@ -53,7 +53,7 @@ rd_outbox_backoff(const rd_outbox_policy *p, gint64 attempts)
  * send any more (the person left, nothing remains). */
 static GBytes *
 outbox_render(rd_store *s, const rd_digest_ctx *dctx, rd_outbox_item *item, gint64 now,
-	      GError **error)
+	      rd_smtp_form *form, GError **error)
 {
 	g_autoptr(rd_digest_selection) sel = NULL;
 	g_autoptr(rd_digest_person) p = NULL;
@@ -61,7 +61,7 @@ outbox_render(rd_store *s, const rd_digest_ctx *dctx, rd_outbox_item *item, gint
 	if (item->data != NULL && strcmp(item->kind, "digest") != 0)
 		return g_bytes_ref(item->data);
 	if (strcmp(item->kind, "post") == 0)
-		return rd_fanout_render(s, item, dctx->secret, dctx->delimiter, error);
+		return rd_fanout_render(s, item, dctx->secret, dctx->delimiter, form, error);
 	if (strcmp(item->kind, "digest") != 0) {
 		g_set_error(error, RD_ERROR, RD_SOFTWARE, "outbox item %" G_GINT64_FORMAT
 			    " has no content", item->id);
@@ -164,7 +164,8 @@ round_prepare(rd_store *s, const rd_digest_ctx *dctx, const rd_smtp_config *smtp
 	for (guint i = 0; i < r->due->len; i++) {
 		rd_outbox_item *item = r->due->pdata[i];
 		g_autoptr(GError) rerr = NULL;
-		GBytes *data = outbox_render(s, dctx, item, now, &rerr);
+		rd_smtp_form form = RD_SMTP_FORM_UNKNOWN;
+		GBytes *data = outbox_render(s, dctx, item, now, &form, &rerr);
 		rd_smtp_message *m;
 
 		if (data == NULL) {
@@ -181,6 +182,7 @@ round_prepare(rd_store *s, const rd_digest_ctx *dctx, const rd_smtp_config *smtp
 		m->envelope_from = g_strdup(item->envelope_from);
 		m->recipient = g_strdup(item->recipient);
 		m->data = data;
+		m->form = form;
 		g_ptr_array_add(r->batch, m);
 		g_ptr_array_add(r->items, item);
 	}

@@ -90,33 +90,46 @@ any_8bit(const char *p, gsize n)
 	return FALSE;
 }
 
-/* The message with CRLF line ends, as SMTP wants it; bare CR and existing
- * CRLF pairs are left alone.  The last line gets its CRLF so that the
- * terminating dot stands on a line of its own.  *EIGHT_BIT says whether
- * the message has 8-bit bytes (found in the same pass). */
-static GBytes *
-to_crlf(GBytes *data, gboolean *eight_bit)
+GBytes *
+rd_smtp_to_crlf(GBytes *data, gboolean *eight_bit)
 {
 	gsize len;
 	const char *p = g_bytes_get_data(data, &len);
 	const char *end = p + len;
-	GByteArray *out = g_byte_array_sized_new((guint)(len + len / 40 + 2));
+	GByteArray *out = NULL;
+	gboolean bits = FALSE;
 
-	*eight_bit = FALSE;
-	/* Line by line: a byte-wise copy was the biggest cost of sending. */
+	/* Line by line, and no copy at all for a message already in CRLF
+	 * (fan-out copies are made so once): a byte-wise copy was the
+	 * biggest cost of sending. */
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = nl ? nl : end;
 		gsize n = (gsize)(stop - p);
+		gboolean crlf = nl != NULL && n > 0 && stop[-1] == '\r';
 
-		if (n > 0 && stop[-1] == '\r')
+		if (crlf)
 			n--;
-		if (!*eight_bit)
-			*eight_bit = any_8bit(p, n);
-		g_byte_array_append(out, (const guint8 *)p, (guint)n);
-		g_byte_array_append(out, (const guint8 *)"\r\n", 2);
+		if (!bits)
+			bits = any_8bit(p, n);
+		if (out == NULL && !crlf) {
+			const char *start = g_bytes_get_data(data, NULL);
+
+			out = g_byte_array_sized_new((guint)(len + len / 40 + 2));
+			g_byte_array_append(out, (const guint8 *)start, (guint)(p - start));
+		}
+		if (out != NULL) {
+			g_byte_array_append(out, (const guint8 *)p, (guint)n);
+			g_byte_array_append(out, (const guint8 *)"\r\n", 2);
+		}
 		p = nl ? nl + 1 : end;
 	}
+	if (eight_bit)
+		*eight_bit = bits;
+	if (out == NULL && len > 0)
+		return g_bytes_ref(data);
+	if (out == NULL)
+		out = g_byte_array_new();
 	if (out->len == 0)
 		g_byte_array_append(out, (const guint8 *)"\r\n", 2);
 	return g_byte_array_free_to_bytes(out);
@@ -513,7 +526,12 @@ send_group(group *g)
 		gboolean eight_bit;
 
 		j->fd = &g->fd;
-		j->crlf = to_crlf(j->m->data, &eight_bit);
+		if (j->m->form == RD_SMTP_FORM_UNKNOWN) {
+			j->crlf = rd_smtp_to_crlf(j->m->data, &eight_bit);
+		} else {
+			j->crlf = g_bytes_ref(j->m->data);
+			eight_bit = j->m->form == RD_SMTP_FORM_CRLF_8BIT;
+		}
 		j->msg = smtp_add_message(session);
 		smtp_set_reverse_path(j->msg, j->m->envelope_from ? j->m->envelope_from : "");
 		smtp_set_messagecb(j->msg, message_cb, j);

@@ -23,11 +23,19 @@ typedef struct {
 	char *helo;           /* EHLO name, default g_get_host_name() */
 } rd_smtp_config;
 
+/* What the caller knows of DATA's form, so that sending need not scan it. */
+typedef enum {
+	RD_SMTP_FORM_UNKNOWN = 0, /* LF or CRLF, 7- or 8-bit: rd_smtp_send looks */
+	RD_SMTP_FORM_CRLF_7BIT,   /* every line ends in CRLF, no byte >= 0x80 */
+	RD_SMTP_FORM_CRLF_8BIT,   /* every line ends in CRLF, 8-bit bytes */
+} rd_smtp_form;
+
 typedef struct {
 	guint64 id;          /* the caller's, opaque */
 	char *envelope_from; /* VERP return path, or "" for the null sender */
 	char *recipient;     /* the one envelope recipient */
 	GBytes *data;        /* the complete message, LF or CRLF line ends */
+	rd_smtp_form form;   /* what is known of DATA (default: nothing) */
 	/* results, filled in by rd_smtp_send: */
 	int code;           /* the server's reply for this message; 0 = no answer */
 	char *reply;        /* the server's text, or NULL */
@@ -44,5 +52,12 @@ gboolean rd_smtp_send(const rd_smtp_config *config, GPtrArray *messages, GError 
 
 /* Free a message and its results (a GDestroyNotify for GPtrArray). */
 void rd_smtp_message_free(rd_smtp_message *m);
+
+/* DATA with CRLF line ends, as SMTP wants it: bare CR and existing CRLF
+ * pairs are left alone, and the last line gets its CRLF so that the
+ * terminating dot stands on a line of its own.  DATA itself (a new
+ * reference) when it is already so.  *EIGHT_BIT (may be NULL) says whether
+ * it has bytes >= 0x80. */
+GBytes *rd_smtp_to_crlf(GBytes *data, gboolean *eight_bit);
 
 #endif

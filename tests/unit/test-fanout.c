@@ -20,6 +20,26 @@ static rd_community community = {
     .policy = (char *)"open",
 };
 
+/* OUT with its CRLF line ends (copies are made in SMTP's form) as LF, for
+ * comparing with the LF texts below; every line must end in CRLF. */
+static char *
+unix_text(GBytes *out)
+{
+	gsize len;
+	const char *data = g_bytes_get_data(out, &len);
+	GString *s = g_string_sized_new(len);
+
+	for (gsize i = 0; i < len; i++) {
+		if (data[i] == '\n')
+			g_assert_true(i > 0 && data[i - 1] == '\r');
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+			continue;
+		g_string_append_c(s, data[i]);
+	}
+	g_assert_true(len >= 2 && data[len - 2] == '\r' && data[len - 1] == '\n');
+	return g_string_free(s, FALSE);
+}
+
 static char *
 render(GBytes *raw, const rd_fanout_settings *f, gint64 person)
 {
@@ -27,14 +47,22 @@ render(GBytes *raw, const rd_fanout_settings *f, gint64 person)
 	g_autoptr(GBytes) secret = test_secret();
 	g_autoptr(rd_fanout_copy) copy = rd_fanout_copy_new(raw, &community, f, '+', &err);
 	g_autoptr(GBytes) out = NULL;
-	gsize len;
-	const char *data;
 
 	g_assert_no_error(err);
 	g_assert_nonnull(copy);
 	out = rd_fanout_copy_render(copy, secret, person);
-	data = g_bytes_get_data(out, &len);
-	return g_strndup(data, len);
+	g_free(unix_text(out)); /* every line in CRLF */
+	return g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
+}
+
+/* The same with LF line ends, for posts written with LF below. */
+static char *
+render_lf(GBytes *raw, const rd_fanout_settings *f, gint64 person)
+{
+	g_autofree char *crlf = render(raw, f, person);
+	g_autoptr(GBytes) b = g_bytes_new(crlf, strlen(crlf));
+
+	return unix_text(b);
 }
 
 /* The header block of TEXT (up to the blank line). */
@@ -89,6 +117,7 @@ test_copy_headers(void)
 	                        .archive_url = (char *)"https://lists.example.test/care/"};
 	g_autofree char *one = render(raw, &f, 11);
 	g_autofree char *two = render(raw, &f, 12);
+	/* (this post is in CRLF; the others show LF posts come out in CRLF) */
 	g_autofree char *h = headers_of(one);
 	g_autoptr(GBytes) secret = test_secret();
 	g_autofree char *token = rd_token_make(secret, RD_TOKEN_COMMAND, "care", 11, 0);
@@ -133,7 +162,7 @@ test_copy_no_double_prefix(void)
 	rd_fanout_settings f = {.subject_prefix = TRUE,
 	                        .reply_to = (char *)"list",
 	                        .dmarc_mitigation = (char *)"never"};
-	g_autofree char *out = render(raw, &f, 3);
+	g_autofree char *out = render_lf(raw, &f, 3);
 	g_autofree char *h = headers_of(out);
 
 	g_assert_true(g_str_has_prefix(out, "From: Bob <bob@example.org>\n"));
@@ -155,7 +184,7 @@ test_copy_dmarc(void)
 	                           "Results attached.\n";
 	g_autoptr(GBytes) raw = g_bytes_new_static(post, sizeof post - 1);
 	rd_fanout_settings f = {.reply_to = (char *)"author", .dmarc_mitigation = (char *)"always"};
-	g_autofree char *out = render(raw, &f, 3);
+	g_autofree char *out = render_lf(raw, &f, 3);
 	g_autofree char *h = headers_of(out);
 
 	g_assert_nonnull(
@@ -188,8 +217,8 @@ test_copy_footer(void)
 	rd_fanout_settings f = {.reply_to = (char *)"author",
 	                        .dmarc_mitigation = (char *)"never",
 	                        .footer = (char *)"Care Team: https://lists.example.test/care/"};
-	g_autofree char *one = render(raw1, &f, 3);
-	g_autofree char *two = render(raw2, &f, 3);
+	g_autofree char *one = render_lf(raw1, &f, 3);
+	g_autofree char *two = render_lf(raw2, &f, 3);
 
 	g_assert_nonnull(
 	    strstr(one, "Sunday is mine.\n-- \nCare Team: https://lists.example.test/care/\n"));
@@ -217,7 +246,7 @@ test_copy_title_encoded(void)
 	copy = rd_fanout_copy_new(raw, &c, &f, '-', &err);
 	g_assert_no_error(err);
 	out = rd_fanout_copy_render(copy, secret, 1);
-	text = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
+	text = unix_text(out);
 	/* RFC 2047 words, never raw 8-bit bytes, in the header. */
 	g_assert_nonnull(strstr(text, "List-Id: Pflege =?"));
 	g_assert_nonnull(strstr(text, "?= <care.lists.example.test>\n"));
@@ -340,9 +369,9 @@ test_enqueue_render(void)
 		g_assert_true(rd_token_check(secret, RD_TOKEN_BOUNCE, "care", token, &who, &where));
 		g_assert_cmpint((gint64)who, ==, pb);
 		g_assert_cmpint((gint64)where, ==, cid);
-		out = rd_fanout_render(s, it, secret, '+', &err);
+		out = rd_fanout_render(s, it, secret, '+', NULL, &err);
 		g_assert_no_error(err);
-		text = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
+		text = unix_text(out);
 		g_assert_nonnull(strstr(text, "\nSubject: [care] Rota\n"));
 		g_assert_nonnull(strstr(text, "\nList-Id: Care Team <care.lists.example.test>\n"));
 
@@ -350,7 +379,7 @@ test_enqueue_render(void)
 		g_assert_true(
 		    rd_store_member_set(s, cid, "bob@example.org", "delivery", "digest", &err));
 		g_clear_pointer(&out, g_bytes_unref);
-		out = rd_fanout_render(s, it, secret, '+', &err);
+		out = rd_fanout_render(s, it, secret, '+', NULL, &err);
 		g_assert_null(out);
 		g_assert_error(err, RD_ERROR, RD_NOTFOUND);
 		g_clear_error(&err);

@@ -722,12 +722,45 @@ test_bad_address(void)
 	sink_free(s);
 }
 
+/* CRLF conversion: what SMTP needs, and no copy when it is already so. */
+static void
+test_to_crlf(void)
+{
+	static const struct {
+		const char *in, *out;
+		gboolean eight_bit;
+	} cases[] = {
+	    {"a\nb\n", "a\r\nb\r\n", FALSE},
+	    {"a\r\nb\r\n", "a\r\nb\r\n", FALSE},
+	    {"a\r\nb\nc", "a\r\nb\r\nc\r\n", FALSE},
+	    {"bare\rcr\r\n", "bare\rcr\r\n", FALSE},
+	    {"", "\r\n", FALSE},
+	    {"caf\xc3\xa9\n", "caf\xc3\xa9\r\n", TRUE},
+	    {"0123456789abcdef0123456789abcdef\r\nend \xe2\x80\x94\r\n",
+	     "0123456789abcdef0123456789abcdef\r\nend \xe2\x80\x94\r\n", TRUE},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GBytes) in = g_bytes_new(cases[i].in, strlen(cases[i].in));
+		gboolean bits = !cases[i].eight_bit;
+		g_autoptr(GBytes) out = rd_smtp_to_crlf(in, &bits);
+		g_autofree char *text =
+		    g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
+
+		g_assert_cmpstr(text, ==, cases[i].out);
+		g_assert_cmpint(bits, ==, cases[i].eight_bit);
+		if (*cases[i].in && strcmp(cases[i].in, cases[i].out) == 0)
+			g_assert_true(g_bytes_get_data(out, NULL) == g_bytes_get_data(in, NULL));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	/* SIGPIPE keeps its default action on purpose: rd_smtp_send must
 	 * survive a server that hangs up while it writes (abort-in-data). */
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/smtp/to-crlf", test_to_crlf);
 	g_test_add_func("/smtp/five-verp", test_five_verp);
 	g_test_add_func("/smtp/dot-stuffing", test_dot_stuffing);
 	g_test_add_func("/smtp/rcpt-5xx", test_rcpt_5xx);
