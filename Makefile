@@ -45,7 +45,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:=.d)
 
 BIN := $(BUILD)/rounds
 
-.PHONY: all deps demo check check-build bench install clean preview
+.PHONY: all deps demo check check-build bench install clean preview FORCE
 all: rounds
 
 rounds: $(BIN)
@@ -58,6 +58,14 @@ $(BUILD)/librounds.a: $(LIB_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The template directory is compiled in (RD_DATADIR): objects are rebuilt
+# when DATADIR changes, e.g. `make install PREFIX=/usr` after a plain make.
+$(BUILD)/datadir.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
+$(LIB_OBJ) $(BUILD)/src/main.o: $(BUILD)/datadir.stamp
+FORCE:
 
 $(BIN): $(BUILD)/src/main.o $(BUILD)/librounds.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
