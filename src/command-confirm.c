@@ -1,0 +1,228 @@
+/* command-confirm.c - pending actions and their confirmation tokens: what
+ * waits for a reply to +c-TOKEN@ (or "confirm TOKEN"), and carrying it out
+ * once the right address confirms.
+ */
+#include <string.h>
+
+#include "command-internal.h"
+#include "token.h"
+
+/* ---- pending actions ---- */
+
+/* Create a pending action and return its token. */
+char *
+rd_command_pending_new(cmd_ctx *x, const char *kind, const char *address, gint64 person_id,
+                       const char *payload, GError **error)
+{
+	g_autoptr(rd_pending_action) p = g_new0(rd_pending_action, 1);
+
+	p->community_id = x->c->id;
+	p->kind = g_strdup(kind);
+	p->address = g_ascii_strdown(address, -1);
+	p->person_id = person_id;
+	p->payload = g_strdup(payload);
+	/* The nonce only keeps a token from matching a later action that
+	 * reuses the id (a restored database); the HMAC is what makes
+	 * tokens unguessable. */
+	p->nonce = g_random_int_range(1, G_MAXINT32);
+	p->created = x->now;
+	p->expires = x->now + rd_command_token_days(x->o) * 86400;
+	if (!rd_store_pending_add(x->s, p, error))
+		return NULL;
+	return rd_token_make(x->o->secret, RD_TOKEN_PENDING, x->c->name, (guint64)p->id,
+	                     (guint64)p->nonce);
+}
+
+char *
+rd_command_confirm_address(cmd_ctx *x, const char *token)
+{
+	g_autofree char *ext = g_strdup_printf("c-%s", token);
+
+	return rd_command_community_address(x->o, x->c, ext);
+}
+
+/* Remember a confirmation the writer is asked for in the command reply. */
+void
+rd_command_ask_writer(cmd_ctx *x, const char *what, const char *token)
+{
+	cmd_confirmation *k = g_new0(cmd_confirmation, 1);
+
+	k->what = g_strdup(what);
+	k->token = g_strdup(token);
+	k->address = rd_command_confirm_address(x, token);
+	g_ptr_array_add(x->confirms, k);
+}
+
+gboolean
+rd_command_verb_confirm(cmd_ctx *x, char **argv, guint argc, GString *res, GError **error)
+{
+	if (argc < 2) {
+		g_string_append(res, "Use: confirm TOKEN, with the code from the request.");
+		return TRUE;
+	}
+	g_autofree char *tok = g_ascii_strdown(argv[1], -1);
+	return rd_command_run_confirm(x, tok, res, error);
+}
+
+/* ---- confirmations ---- */
+
+static gboolean
+confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **error)
+{
+	g_autoptr(rd_pending_action) p = NULL;
+	g_autoptr(GError) err = NULL;
+	gboolean won;
+
+	p = rd_store_pending_get(x->s, id, &err);
+	if (p == NULL) {
+		if (rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return FALSE;
+		}
+	}
+	if (p == NULL || p->nonce != nonce || p->community_id != x->c->id) {
+		g_string_append(res, "This confirmation is not valid for this community.");
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp(p->address, x->from) != 0) {
+		g_string_append_printf(res,
+		                       "This confirmation must come from %s, the address it was "
+		                       "sent to.",
+		                       p->address);
+		return TRUE;
+	}
+	/* Moderators' tokens report the decision others made first. */
+	if (strcmp(p->kind, "approve") != 0 && strcmp(p->kind, "reject") != 0) {
+		if (p->used != 0) {
+			g_string_append(res, "This confirmation was already used; nothing was "
+			                     "done again.");
+			return TRUE;
+		}
+		if (p->expires <= x->now) {
+			g_string_append(res, "This confirmation has expired; please send the "
+			                     "request again.");
+			return TRUE;
+		}
+	} else if (p->expires <= x->now && p->used == 0) {
+		g_string_append(res, "This confirmation has expired; use approve or reject "
+		                     "with the post's ID instead.");
+		return TRUE;
+	}
+	if (p->used == 0 && !rd_store_pending_use(x->s, p->id, x->now, &won, error))
+		return FALSE;
+
+	if (strcmp(p->kind, "subscribe") == 0 || strcmp(p->kind, "invite") == 0) {
+		g_autoptr(rd_member) existing = NULL;
+		const char *delivery =
+		    p->payload && rd_command_valid_delivery(p->payload) ? p->payload : "digest";
+
+		if (!rd_command_member_lookup(x, p->address, &existing, error))
+			return FALSE;
+		if (existing != NULL) {
+			if (!rd_store_member_set(x->s, x->c->id, existing->address, "status",
+			                         "active", error))
+				return FALSE;
+			g_string_append_printf(res, "%s is a member of %s.", p->address,
+			                       x->c->title);
+			return TRUE;
+		}
+		if (!rd_command_add_member(x, p->address, x->m ? x->m->from_name : NULL, "member",
+		                           delivery, error))
+			return FALSE;
+		x->quiet = TRUE;
+		g_string_append_printf(res, "Welcome: %s is now a member of %s.", p->address,
+		                       x->c->title);
+		return TRUE;
+	}
+	if (strcmp(p->kind, "unsubscribe") == 0) {
+		g_autoptr(rd_member) existing = NULL;
+
+		if (!rd_command_member_lookup(x, p->address, &existing, error))
+			return FALSE;
+		if (existing == NULL) {
+			g_string_append_printf(res, "%s is not a member any more.", p->address);
+			return TRUE;
+		}
+		if (!rd_command_leave_now(x, existing->address, existing->person_id, error))
+			return FALSE;
+		x->quiet = TRUE;
+		g_string_append_printf(res, "%s has left %s.", p->address, x->c->title);
+		return TRUE;
+	}
+	if (strcmp(p->kind, "owner") == 0) {
+		g_auto(GStrv) lines = g_strsplit(p->payload ? p->payload : "", "\n", -1);
+
+		gboolean had = x->authority;
+
+		/* The owner confirmed from the registered address: run the
+		 * commands as they were written, with the role they have now.
+		 * Only these: later lines of the same mail wait as usual. */
+		x->authority = TRUE;
+		for (guint i = 0; lines[i]; i++) {
+			if (*lines[i] && !rd_command_run_line(x, lines[i], error)) {
+				x->authority = had;
+				return FALSE;
+			}
+		}
+		x->authority = had;
+		g_string_append(res, "Confirmed; the results follow.");
+		return TRUE;
+	}
+	if (strcmp(p->kind, "approve") == 0 || strcmp(p->kind, "reject") == 0) {
+		gint64 row = 0;
+		g_autoptr(rd_member) mod = NULL;
+
+		if (!rd_command_member_lookup(x, p->address, &mod, error))
+			return FALSE;
+		if (!rd_command_is_moderator(mod)) {
+			g_string_append(res, "You are no longer a moderator of this community.");
+			return TRUE;
+		}
+		rd_command_parse_id(p->payload, &row);
+		return rd_command_decide(x, row, strcmp(p->kind, "approve") == 0, FALSE, NULL,
+		                         p->address, res, error);
+	}
+	g_string_append(res, "This confirmation is of an unknown kind.");
+	return TRUE;
+}
+
+/* A digest reply from another address, confirmed by its person. */
+static gboolean
+confirm_held_reply(cmd_ctx *x, gint64 pid, gint64 row, GString *res, GError **error)
+{
+	g_autofree char *addr = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (!rd_store_reply_person_get(x->s, pid, &addr, NULL, &err)) {
+		if (rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return FALSE;
+		}
+	}
+	if (addr == NULL || g_ascii_strcasecmp(addr, x->from) != 0) {
+		g_string_append_printf(res,
+		                       "This confirmation must come from the address the "
+		                       "request was sent to%s%s.",
+		                       addr ? ", " : "", addr ? addr : "");
+		return TRUE;
+	}
+	return rd_command_decide(x, row, TRUE, FALSE, NULL, addr, res, error);
+}
+
+gboolean
+rd_command_run_confirm(cmd_ctx *x, const char *token, GString *res, GError **error)
+{
+	guint64 a = 0, b = 0;
+
+	if (x->o->secret != NULL &&
+	    rd_token_check(x->o->secret, RD_TOKEN_PENDING, x->c->name, token, &a, &b))
+		return confirm_pending(x, (gint64)a, (gint64)b, res, error);
+	if (x->o->secret != NULL &&
+	    rd_token_check(x->o->secret, RD_TOKEN_CONFIRM, x->c->name, token, &a, &b) && a != 0)
+		return confirm_held_reply(x, (gint64)a, (gint64)b, res, error);
+	g_string_append_printf(res,
+	                       "This confirmation code is not valid for %s: it may be mistyped "
+	                       "or belong to another community.",
+	                       x->c->title);
+	return TRUE;
+}

@@ -1,0 +1,157 @@
+/* command-digest.c - digest replies, for the reply and digest modules:
+ * one-line commands answered to a digest, muted conversations, and replies
+ * that go privately to the owners and posters.
+ */
+#include <string.h>
+
+#include "command-internal.h"
+#include "fanout.h"
+
+/* ---- digest replies (for the reply module) ---- */
+
+static const char *const digest_reply_verbs[] = {
+    "mute",   "follow", "unsubscribe", "leave",  "stop", "pause",
+    "nomail", "resume", "daily",       "weekly", "each", "digest",
+};
+
+rd_status
+rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                        gint64 person_id, gint64 thread_id, const rd_message *m, const char *text,
+                        gboolean *handled, GError **error)
+{
+	g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+	g_autofree char *line = NULL, *verb = NULL, *addr = NULL;
+	g_autoptr(GString) res = g_string_new(NULL);
+	cmd_ctx x = {0};
+	gboolean known = FALSE;
+	rd_status st = RD_OK;
+
+	*handled = FALSE;
+	for (guint i = 0; lines[i]; i++) {
+		g_autofree char *l = rd_command_clean_line(lines[i]);
+
+		if (*l == '\0')
+			continue;
+		if (line != NULL)
+			return RD_OK; /* more than one line: a real reply */
+		line = g_steal_pointer(&l);
+	}
+	if (line == NULL)
+		return RD_OK;
+	/* "Stop." and "Mute!" are how people write on phones. */
+	while (*line && strchr(".!", line[strlen(line) - 1]))
+		line[strlen(line) - 1] = '\0';
+	verb = rd_command_first_word(line);
+	for (gsize i = 0; i < G_N_ELEMENTS(digest_reply_verbs); i++)
+		known = known || strcmp(verb, digest_reply_verbs[i]) == 0;
+	if (!known)
+		return RD_OK;
+	if (!rd_store_reply_person_get(s, person_id, &addr, NULL, error))
+		return rd_status_from_error(*error);
+
+	rd_command_ctx_init(&x, s, o, c, NULL, addr);
+	if (!rd_store_begin(s, error))
+		goto fail;
+	if (!rd_command_member_lookup(&x, x.from, &x.mem, error))
+		goto fail;
+	if (x.mem == NULL) {
+		/* Not a member any more: let the reply module decide. */
+		rd_store_rollback(s);
+		goto done;
+	}
+	if (strcmp(verb, "mute") == 0 || strcmp(verb, "follow") == 0) {
+		if (thread_id == 0) {
+			rd_store_rollback(s);
+			goto done;
+		}
+		g_autoptr(rd_thread_info) t = rd_store_thread_get(s, thread_id, error);
+		if (t == NULL || !rd_store_mute_set(s, person_id, c->id, thread_id,
+		                                    strcmp(verb, "mute") == 0, x.now, error))
+			goto fail;
+		g_string_append_printf(res,
+		                       strcmp(verb, "mute") == 0
+		                           ? "\"%s\" is muted: it will not appear in your digest."
+		                           : "You follow \"%s\" again.",
+		                       t->subject);
+		rd_command_add_result(&x, line, res->str);
+	} else if (strcmp(verb, "unsubscribe") == 0 || strcmp(verb, "leave") == 0 ||
+	           strcmp(verb, "stop") == 0) {
+		/* The reply address proves who it is: leave at once. */
+		if (!rd_command_leave_now(&x, x.mem->address, person_id, error))
+			goto fail;
+		x.quiet = TRUE;
+	} else if (!rd_command_run_line(&x, line, error)) {
+		goto fail;
+	}
+	if (!x.quiet && (m == NULL || rd_command_may_reply(m, o->sender)) &&
+	    !rd_command_send_reply(&x, error))
+		goto fail;
+	if (!rd_store_commit(s, error))
+		goto fail;
+	*handled = TRUE;
+	goto done;
+fail:
+	rd_store_rollback(s);
+	st = rd_status_from_error(*error);
+done:
+	rd_command_ctx_clear(&x);
+	return st;
+}
+
+gboolean
+rd_command_is_muted(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
+                    GError **error)
+{
+	return rd_store_mute_check(s, person_id, thread_id, muted, error);
+}
+
+gboolean
+rd_command_replies_private(rd_store *s, const rd_community *c, gboolean *private_, GError **error)
+{
+	g_autofree char *mode = NULL;
+
+	if (!rd_store_command_replies(s, c->id, &mode, error))
+		return FALSE;
+	*private_ = g_strcmp0(mode, "owners") == 0;
+	return TRUE;
+}
+
+gboolean
+rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                         gint64 person_id, gint64 thread_id, const char *text, GError **error)
+{
+	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(rd_thread_info) t = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *addr = NULL, *name = NULL, *subject = NULL, *body = NULL;
+	gint64 now = rd_fanout_now();
+
+	if (!rd_store_reply_person_get(s, person_id, &addr, &name, error))
+		return FALSE;
+	if (thread_id != 0 && (t = rd_store_thread_get(s, thread_id, &err)) == NULL &&
+	    rd_status_from_error(err) != RD_NOTFOUND) {
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	list = rd_store_member_list(s, c->id, error);
+	if (list == NULL)
+		return FALSE;
+	subject = g_strdup_printf("Private reply from %s%s%s", name && *name ? name : addr,
+	                          t ? ": " : "", t ? t->subject : "");
+	body = g_strdup_printf(
+	    "%s <%s> replied to the %s digest%s%s%s.  Only the owners and "
+	    "posters\nsee this; reply to this mail to answer them directly.\n\n%s\n",
+	    name && *name ? name : addr, addr, c->title, t ? " about \"" : "", t ? t->subject : "",
+	    t ? "\"" : "", text ? text : "");
+	for (guint i = 0; i < list->len; i++) {
+		rd_member *m = list->pdata[i];
+
+		if ((strcmp(m->role, "owner") != 0 && strcmp(m->role, "poster") != 0) ||
+		    strcmp(m->status, "active") != 0 || m->person_id == person_id)
+			continue;
+		if (!rd_command_queue_mail(s, o, c, m->person_id, m->address, subject, addr, body,
+		                           NULL, FALSE, now, NULL, error))
+			return FALSE;
+	}
+	return TRUE;
+}
