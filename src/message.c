@@ -576,3 +576,169 @@ rd_message_is_automatic(const rd_message *m, guint kinds)
 		return TRUE;
 	return (kinds & RD_AUTO_REPLY) && m->mime != NULL && rd_bounce_is_auto_reply(m->mime);
 }
+
+/* Whether the content of a part, as it stands in the message, has a byte
+ * >= 0x80 (an unlabelled 8-bit part is as 8-bit as a labelled one). */
+static gboolean
+content_is_8bit(GMimeDataWrapper *content)
+{
+	GMimeStream *s = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+	char buf[4096];
+	gssize n;
+	gboolean found = FALSE;
+
+	if (s == NULL)
+		return FALSE;
+	g_mime_stream_reset(s);
+	while (!found && (n = g_mime_stream_read(s, buf, sizeof buf)) > 0)
+		found = !bytes_are_ascii(buf, (gsize)n);
+	g_mime_stream_reset(s);
+	return found;
+}
+
+/* Re-encode one leaf that is 8bit, binary or holds 8-bit bytes: text as
+ * quoted-printable, anything else as base64.  Its decoded content is what a
+ * reader would have decoded from the 8bit form after SMTP, whose lines end
+ * in CRLF: text lines become hard QP line breaks (LF here, CRLF on the
+ * wire), other content keeps CRLF inside the base64. */
+static gboolean
+downgrade_part(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GMimeContentEncoding enc = g_mime_part_get_content_encoding(part);
+	gboolean text = g_mime_content_type_is_type(
+	    g_mime_object_get_content_type(GMIME_OBJECT(part)), "text", "*");
+	g_autoptr(GMimeStream) mem = NULL;
+	g_autoptr(GMimeStream) filtered = NULL;
+	g_autoptr(GMimeFilter) eol = NULL;
+	g_autoptr(GMimeDataWrapper) wrapper = NULL;
+
+	if (content == NULL || (enc != GMIME_CONTENT_ENCODING_8BIT &&
+	                        enc != GMIME_CONTENT_ENCODING_BINARY && !content_is_8bit(content)))
+		return FALSE;
+	mem = g_mime_stream_mem_new();
+	filtered = g_mime_stream_filter_new(mem);
+	eol = text ? g_mime_filter_dos2unix_new(FALSE) : g_mime_filter_unix2dos_new(FALSE);
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), eol);
+	g_mime_data_wrapper_write_to_stream(content, filtered);
+	g_mime_stream_flush(filtered);
+	g_mime_stream_reset(mem);
+	wrapper = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, wrapper);
+	/* Unlabelled 8-bit text read as UTF-8 when it is (as parsing does);
+	 * once encoded, a reader would take it for US-ASCII. */
+	if (text &&
+	    g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset") == NULL) {
+		GByteArray *b = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+
+		if (g_utf8_validate_len((const char *)b->data, b->len, NULL))
+			g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset",
+			                                         "utf-8");
+	}
+	g_mime_part_set_content_encoding(part, text ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+	                                            : GMIME_CONTENT_ENCODING_BASE64);
+	return TRUE;
+}
+
+/* Raw 8-bit header values are set again as UTF-8 text: GMime writes them
+ * back as RFC 2047 encoded words (address headers keep their addresses). */
+static gboolean
+downgrade_headers(GMimeObject *obj)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	gboolean changed = FALSE;
+
+	for (int i = 0; i < g_mime_header_list_get_count(list); i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *raw = g_mime_header_get_raw_value(h);
+		g_autofree char *value = NULL;
+
+		if (raw == NULL || bytes_are_ascii(raw, strlen(raw)))
+			continue;
+		value = rd_message_decode_header(raw);
+		g_mime_header_set_value(h, NULL, value, "utf-8");
+		changed = TRUE;
+	}
+	return changed;
+}
+
+/* A container (multipart, message/rfc822) labelled 8bit or binary whose
+ * parts are now 7-bit is labelled 7bit. */
+static void
+label_7bit(GMimeObject *obj)
+{
+	const char *cte = g_mime_object_get_header(obj, "Content-Transfer-Encoding");
+
+	if (cte != NULL &&
+	    g_mime_content_encoding_from_string(cte) != GMIME_CONTENT_ENCODING_7BIT &&
+	    g_mime_content_encoding_from_string(cte) != GMIME_CONTENT_ENCODING_DEFAULT)
+		g_mime_object_set_header(obj, "Content-Transfer-Encoding", "7bit", NULL);
+}
+
+static gboolean
+downgrade(GMimeObject *obj, int depth)
+{
+	gboolean changed;
+
+	/* Bounded recursion, as in walk(). */
+	if (obj == NULL || depth > 64)
+		return FALSE;
+	changed = downgrade_headers(obj);
+	if (GMIME_IS_MESSAGE(obj)) {
+		changed |= downgrade(g_mime_message_get_mime_part(GMIME_MESSAGE(obj)), depth + 1);
+	} else if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			changed |= downgrade(g_mime_multipart_get_part(mp, i), depth + 1);
+		label_7bit(obj);
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		changed |= downgrade(GMIME_OBJECT(inner), depth + 1);
+		label_7bit(obj);
+	} else if (GMIME_IS_PART(obj)) {
+		changed |= downgrade_part(GMIME_PART(obj));
+	}
+	return changed;
+}
+
+GBytes *
+rd_message_to_7bit(GBytes *data, GError **error)
+{
+	g_autoptr(GMimeStream) stream = NULL;
+	g_autoptr(GMimeParser) parser = NULL;
+	g_autoptr(GMimeMessage) msg = NULL;
+	g_autoptr(GMimeStream) out = NULL;
+	GByteArray *bytes;
+	gsize len;
+	const char *p = g_bytes_get_data(data, &len);
+
+	if (p == NULL || len == 0) {
+		g_set_error(error, RD_ERROR, RD_DATAERR, "the message is empty");
+		return NULL;
+	}
+	stream = g_mime_stream_mem_new_with_buffer(p, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	if (msg == NULL) {
+		g_set_error(error, RD_ERROR, RD_DATAERR, "the message cannot be parsed as MIME");
+		return NULL;
+	}
+	/* Untouched, the message stays byte for byte as it came. */
+	if (!downgrade(GMIME_OBJECT(msg), 0))
+		return g_bytes_ref(data);
+	/* Mail without MIME headers now has a Content-Transfer-Encoding,
+	 * which means something only with MIME-Version. */
+	if (g_mime_object_get_header(GMIME_OBJECT(msg), "MIME-Version") == NULL)
+		g_mime_object_set_header(GMIME_OBJECT(msg), "MIME-Version", "1.0", NULL);
+	out = g_mime_stream_mem_new();
+	if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out) < 0) {
+		g_set_error(error, RD_ERROR, RD_SOFTWARE, "the 7-bit form cannot be written");
+		return NULL;
+	}
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(out), FALSE);
+	return g_byte_array_free_to_bytes(bytes);
+}

@@ -63,4 +63,12 @@ char *rd_message_decode_header(const char *raw);
 char **rd_message_ref_chain(const char *references, const char *in_reply_to,
 			    const char *self_id);
 
+/* DATA (a whole message) as a server without 8BITMIME may carry it: every
+ * 8bit or binary leaf re-encoded, text as quoted-printable and anything else
+ * as base64, and raw 8-bit header values as RFC 2047 words.  Line ends as
+ * GMime writes them (rd_smtp_to_crlf makes them CRLF); DATA itself (a new
+ * reference) when nothing needed converting.  NULL with RD_DATAERR when it
+ * cannot be parsed. */
+GBytes *rd_message_to_7bit(GBytes *data, GError **error);
+
 #endif

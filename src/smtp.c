@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "message.h"
 #include "smtp.h"
 
 void
@@ -52,6 +53,7 @@ typedef struct {
 	GMutex lock;
 	GCond cond;
 	guint turn; /* the group whose connection is being made */
+	guint next; /* the turn a connection made again gets (gate_again) */
 } gate;
 
 typedef struct {
@@ -62,6 +64,8 @@ typedef struct {
 	gboolean passed; /* this group let the next one connect */
 	int fd;          /* its socket, or -1 when it could not be told */
 	gboolean no_starttls; /* STARTTLS was required and not offered */
+	gboolean no_8bitmime; /* 8BITMIME was declared and not offered */
+	gboolean downgrade;   /* 8-bit messages go in their 7-bit form */
 	gboolean connected;
 	/* AUTH as seen on the wire (see monitor_cb). */
 	gboolean auth_sent;     /* an AUTH command went out */
@@ -316,6 +320,52 @@ gate_wait(group *g)
 	g_mutex_unlock(&g->gate->lock);
 }
 
+/* A group that connects a second time takes a turn after every turn
+ * given so far, so that connections are still made one at a time. */
+static void
+gate_again(group *g)
+{
+	g_mutex_lock(&g->gate->lock);
+	g->index = g->gate->next++;
+	g_mutex_unlock(&g->gate->lock);
+	g->passed = FALSE;
+}
+
+/* Smarthosts ("host:port") seen without 8BITMIME, and when (monotonic
+ * time): their 8-bit messages are converted before the session instead of
+ * costing a session that sends nothing.  Asked again after an hour, in
+ * case the server has changed, since to one that offers 8BITMIME messages
+ * go exactly as they are. */
+#define NO_8BITMIME_FOR (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
+static GMutex no_8bitmime_lock;
+static GHashTable *no_8bitmime; /* server -> gint64 * */
+
+static gboolean
+server_lacks_8bitmime(const char *server)
+{
+	const gint64 *seen;
+	gboolean lacks;
+
+	g_mutex_lock(&no_8bitmime_lock);
+	seen = no_8bitmime ? g_hash_table_lookup(no_8bitmime, server) : NULL;
+	lacks = seen != NULL && g_get_monotonic_time() - *seen < NO_8BITMIME_FOR;
+	g_mutex_unlock(&no_8bitmime_lock);
+	return lacks;
+}
+
+static void
+server_lacks_8bitmime_set(const char *server)
+{
+	gint64 *seen = g_new(gint64, 1);
+
+	*seen = g_get_monotonic_time();
+	g_mutex_lock(&no_8bitmime_lock);
+	if (no_8bitmime == NULL)
+		no_8bitmime = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_replace(no_8bitmime, g_strdup(server), seen);
+	g_mutex_unlock(&no_8bitmime_lock);
+}
+
 /* Events that change what libesmtp does.  With opportunistic TLS an
  * unverifiable certificate is still better than plain text (that is what
  * "opportunistic" means in Postfix too), so it is accepted; with TLS
@@ -340,6 +390,9 @@ event_cb(smtp_session_t session, int event_no, void *arg, ...)
 		break;
 	case SMTP_EV_EXTNA_STARTTLS:
 		g->no_starttls = TRUE;
+		break;
+	case SMTP_EV_EXTNA_8BITMIME:
+		g->no_8bitmime = TRUE;
 		break;
 	case SMTP_EV_INVALID_PEER_CERTIFICATE:
 		(void)va_arg(ap, long);
@@ -478,22 +531,56 @@ collect(group *g, job *j, const char *session_error)
 	}
 }
 
-/* One connection: every job of the group, in order. */
+/* For a server without 8BITMIME, an 8-bit message goes in its 7-bit form.
+ * One that cannot be converted (it does not parse) goes as it is,
+ * undeclared: the server may still take it, and holding it back here
+ * would keep it in the outbox for ever. */
 static void
-send_group(group *g)
+use_7bit(job *j)
+{
+	g_autoptr(GBytes) seven = rd_message_to_7bit(j->crlf, NULL);
+
+	if (seven == NULL)
+		return;
+	g_bytes_unref(j->crlf);
+	j->crlf = rd_smtp_to_crlf(seven, NULL);
+}
+
+/* Whether a session ended before any MAIL command: the server never
+ * heard of any of its messages. */
+static gboolean
+none_started(group *g)
+{
+	if (g->past_auth)
+		return FALSE;
+	for (guint i = 0; i < g->jobs->len; i++) {
+		job *j = g->jobs->pdata[i];
+		const smtp_status_t *rp = j->msg ? smtp_reverse_path_status(j->msg) : NULL;
+
+		if (rp != NULL && rp->code != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* One connection: every job of the group, in order.  FALSE when nothing
+ * was sent because the server does not offer 8BITMIME and a message was
+ * declared 8-bit; the results are then not filled in. */
+static gboolean
+send_session(group *g, const char *server)
 {
 	const rd_smtp_config *cfg = g->cfg;
 	GPtrArray *jobs = g->jobs;
 	smtp_session_t session = smtp_create_session();
 	auth_context_t auth = NULL;
 	auth_creds creds = {cfg->user, cfg->password};
-	g_autofree char *server =
-	    g_strdup_printf("%s:%d", cfg->host && *cfg->host ? cfg->host : "127.0.0.1",
-	                    cfg->port > 0 ? cfg->port : 25);
 	long timeout = (cfg->timeout_seconds > 0 ? cfg->timeout_seconds : 60) * 1000L;
 	g_autofree char *session_error = NULL;
 	guint queued = 0;
+	gboolean again;
 
+	g->no_starttls = g->no_8bitmime = g->connected = FALSE;
+	g->auth_sent = g->auth_waiting = g->authenticated = g->past_auth = FALSE;
 	smtp_set_server(session, server);
 	smtp_set_hostname(session, cfg->helo && *cfg->helo ? cfg->helo : g_get_host_name());
 	/* RFC 5321 asks for minutes per command; a test or a local smarthost
@@ -526,18 +613,21 @@ send_group(group *g)
 		gboolean eight_bit;
 
 		j->fd = &g->fd;
+		j->offset = 0;
 		if (j->m->form == RD_SMTP_FORM_UNKNOWN) {
 			j->crlf = rd_smtp_to_crlf(j->m->data, &eight_bit);
 		} else {
 			j->crlf = g_bytes_ref(j->m->data);
 			eight_bit = j->m->form == RD_SMTP_FORM_CRLF_8BIT;
 		}
+		if (eight_bit && g->downgrade)
+			use_7bit(j);
 		j->msg = smtp_add_message(session);
 		smtp_set_reverse_path(j->msg, j->m->envelope_from ? j->m->envelope_from : "");
 		smtp_set_messagecb(j->msg, message_cb, j);
 		/* 8-bit bodies (UTF-8 digests in 8bit, or mail passed through
 		 * as it came) are declared as such (RFC 6152). */
-		if (eight_bit)
+		if (eight_bit && !g->downgrade)
 			smtp_8bitmime_set_body(j->msg, E8bitmime_8BITMIME);
 		j->rcpt = smtp_add_recipient(j->msg, j->m->recipient);
 		queued++;
@@ -553,10 +643,14 @@ send_group(group *g)
 	gate_pass(g);
 	release_socket(g->fd);
 	g->fd = -1;
+	/* libesmtp learns of a missing 8BITMIME after EHLO and then ends
+	 * the whole session before the first MAIL, whatever the other
+	 * messages are (the declaration is per session, not per message). */
+	again = g->no_8bitmime && !g->downgrade && none_started(g);
 	/* Even when the session failed part way, the messages before the
 	 * failure may have been accepted: read every status, so none of
 	 * them is sent twice. */
-	for (guint i = 0; i < jobs->len; i++) {
+	for (guint i = 0; i < jobs->len && !again; i++) {
 		job *j = jobs->pdata[i];
 
 		if (j->msg != NULL)
@@ -570,7 +664,30 @@ send_group(group *g)
 		job *j = jobs->pdata[i];
 
 		g_clear_pointer(&j->crlf, g_bytes_unref);
+		j->msg = NULL;
+		j->rcpt = NULL;
 	}
+	return !again;
+}
+
+/* Every job of the group, over one connection; over a second one with
+ * 8-bit messages in 7-bit form when the first found no 8BITMIME (as
+ * Postfix does, rather than leave them to fail over and over). */
+static void
+send_group(group *g)
+{
+	const rd_smtp_config *cfg = g->cfg;
+	g_autofree char *server =
+	    g_strdup_printf("%s:%d", cfg->host && *cfg->host ? cfg->host : "127.0.0.1",
+	                    cfg->port > 0 ? cfg->port : 25);
+
+	g->downgrade = server_lacks_8bitmime(server);
+	if (send_session(g, server))
+		return;
+	server_lacks_8bitmime_set(server);
+	g->downgrade = TRUE;
+	gate_again(g);
+	send_session(g, server);
 }
 
 /* A server that hangs up while we write would raise SIGPIPE and kill the
@@ -638,6 +755,7 @@ rd_smtp_send(const rd_smtp_config *config, GPtrArray *messages, GError **error)
 
 	g_mutex_init(&gt.lock);
 	g_cond_init(&gt.cond);
+	gt.next = n;
 	for (guint i = 0; i < n; i++) {
 		groups[i].cfg = config;
 		groups[i].jobs = g_ptr_array_new();

@@ -754,12 +754,226 @@ test_to_crlf(void)
 	}
 }
 
+/* A digest as Rounds renders it for 8BITMIME: text and HTML in UTF-8,
+ * 8bit, in multipart/alternative; long lines and a leading dot too. */
+static const char digest_plain[] =
+    "Grüße aus Köln — Wundversorgung, Woche 48\n"
+    "\n"
+    ".Zeile mit Punkt am Anfang\n"
+    "Nächste Schicht: Dr. Øster übernimmt die Visite; bitte die Verbände "
+    "kontrollieren, die Dokumentation vervollständigen und Rückfragen an "
+    "die Stationsleitung (Zimmer 3.14, Durchwahl −2718) richten, danke! "
+    "Trailing space \n"
+    "Ende.\n";
+static const char digest_html[] = "<p>Grüße — <b>Köln</b></p>\n<p>Kosten: 5 €</p>\n";
+
+static rd_smtp_message *
+digest_8bit_for(guint64 id, const char *rcpt, const char *verp)
+{
+	rd_smtp_message *m = g_new0(rd_smtp_message, 1);
+	g_autofree char *text = g_strdup_printf(
+	    "From: Care Team <care@lists.example.org>\n"
+	    "To: %s\n"
+	    "Subject: Care Team: 1 conversation - Sat 28 Nov\n"
+	    "Date: Sat, 28 Nov 2026 07:00:02 +0000\n"
+	    "Message-ID: <digest.%" G_GUINT64_FORMAT ".20261128@lists.example.org>\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=\"=-rounds-b1\"\n"
+	    "\n"
+	    "--=-rounds-b1\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n"
+	    "\n"
+	    "%s"
+	    "--=-rounds-b1\n"
+	    "Content-Type: text/html; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n"
+	    "\n"
+	    "%s"
+	    "--=-rounds-b1--\n",
+	    rcpt, id, digest_plain, digest_html);
+
+	m->id = id;
+	m->recipient = g_strdup(rcpt);
+	m->envelope_from = g_strdup(verp);
+	m->data = g_bytes_new(text, strlen(text));
+	return m;
+}
+
+/* The message in a dump: what follows smtp-sink's own Received header. */
+static const char *
+dump_message(const char *dump)
+{
+	const char *p = strstr(dump, "\nReceived: ");
+
+	g_assert_nonnull(p);
+	for (p++; (p = strchr(p, '\n')) != NULL && p[1] == '\t'; p++)
+		;
+	g_assert_nonnull(p);
+	return p + 1;
+}
+
+/* The decoded content of each part of MESSAGE's multipart body, joined. */
+static char *
+decoded_parts(const char *message)
+{
+	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(message, strlen(message));
+	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+	g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
+	GMimeObject *body = msg ? g_mime_message_get_mime_part(msg) : NULL;
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	g_assert_true(GMIME_IS_MULTIPART(body));
+	for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(body)); i++) {
+		GMimePart *part = GMIME_PART(g_mime_multipart_get_part(GMIME_MULTIPART(body), i));
+		g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+		g_autofree char *type = g_mime_content_type_get_mime_type(
+		    g_mime_object_get_content_type(GMIME_OBJECT(part)));
+		GByteArray *b;
+
+		g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(part), mem);
+		b = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+		g_string_append_printf(out, "[%s]", type);
+		g_string_append_len(out, (const char *)b->data, (gssize)b->len);
+	}
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static gboolean
+is_7bit(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return FALSE;
+	return TRUE;
+}
+
+/* A server that offers 8BITMIME gets the 8-bit message exactly as it is,
+ * declared BODY=8BITMIME, over one session. */
+static void
+test_8bitmime_offered(void)
+{
+	sink *s = sink_start(NULL);
+	g_autoptr(GPtrArray) msgs = messages_new();
+	g_autoptr(GPtrArray) dumps = NULL;
+	g_autoptr(GError) error = NULL;
+	rd_smtp_config c;
+	rd_smtp_message *m;
+	g_autofree char *sent = NULL;
+	g_autofree char *with_end = NULL;
+
+	if (s == NULL)
+		return;
+	c = config_for(s->port);
+	m = digest_8bit_for(21, "ana@example.org", "care+b-8b1@lists.example.org");
+	sent = g_strndup(g_bytes_get_data(m->data, NULL), g_bytes_get_size(m->data));
+	g_ptr_array_add(msgs, m);
+	g_assert_true(rd_smtp_send(&c, msgs, &error));
+	g_assert_no_error(error);
+	g_assert_true(m->sent);
+	g_assert_cmpint(sink_sessions_settled(s, 1), ==, 1);
+	sink_stop(s);
+	dumps = sink_dumps(s);
+	g_assert_cmpuint(dumps->len, ==, 1);
+	g_assert_nonnull(strstr(dumps->pdata[0],
+	                        "\nX-Mail-Args: <care+b-8b1@lists.example.org> BODY=8BITMIME\n"));
+	/* smtp-sink ends its dump with an empty line. */
+	with_end = g_strconcat(sent, "\n", NULL);
+	g_assert_cmpstr(dump_message(dumps->pdata[0]), ==, with_end);
+	sink_free(s);
+}
+
+/* A server without 8BITMIME (smtp-sink -8): the session that declared it
+ * ends before MAIL; a second one carries the 8-bit messages in 7-bit form
+ * and the 7-bit ones as they are, each exactly once, and the text decodes
+ * to the same.  The next send converts before the first session. */
+static void
+test_8bitmime_missing(void)
+{
+	static const char *const rcpts[] = {"ana@example.org", "bo@family.example",
+	                                    "chen@example.org", "dr.okafor@example.com"};
+	sink *s = sink_start("-8", NULL);
+	g_autoptr(GPtrArray) msgs = messages_new();
+	g_autoptr(GPtrArray) again = messages_new();
+	g_autoptr(GPtrArray) dumps = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *sent = NULL;
+	g_autofree char *want = NULL;
+	rd_smtp_message *fan;
+	GBytes *crlf;
+	rd_smtp_config c;
+
+	if (s == NULL)
+		return;
+	c = config_for(s->port);
+	c.connections = 2;
+	/* Two connections, each with an 8-bit and a 7-bit message. */
+	for (guint i = 0; i < G_N_ELEMENTS(rcpts); i++)
+		g_ptr_array_add(
+		    msgs, i < 2 ? digest_8bit_for(30 + i, rcpts[i], "care+b-8m@lists.example.org")
+		                : digest_for(30 + i, rcpts[i], "care+b-7m@lists.example.org",
+		                             "Plain ASCII.\n"));
+	sent = g_strndup(g_bytes_get_data(((rd_smtp_message *)msgs->pdata[0])->data, NULL),
+	                 g_bytes_get_size(((rd_smtp_message *)msgs->pdata[0])->data));
+	want = decoded_parts(sent);
+	/* The second as fan-out hands its copies over: CRLF, said to be 8-bit. */
+	fan = msgs->pdata[1];
+	crlf = rd_smtp_to_crlf(fan->data, NULL);
+	g_bytes_unref(fan->data);
+	fan->data = crlf;
+	fan->form = RD_SMTP_FORM_CRLF_8BIT;
+	g_assert_true(rd_smtp_send(&c, msgs, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < msgs->len; i++) {
+		rd_smtp_message *m = msgs->pdata[i];
+
+		g_assert_true(m->sent);
+		g_assert_cmpint(m->code, ==, 250);
+	}
+	/* Each connection twice: one that ends after EHLO, then the send. */
+	g_assert_cmpint(sink_sessions_settled(s, 4), ==, 4);
+
+	g_ptr_array_add(again,
+	                digest_8bit_for(40, "eli@example.net", "care+b-8n@lists.example.org"));
+	g_assert_true(rd_smtp_send(&c, again, &error));
+	g_assert_true(((rd_smtp_message *)again->pdata[0])->sent);
+	g_assert_cmpint(sink_sessions_settled(s, 5), ==, 5);
+
+	sink_stop(s);
+	dumps = sink_dumps(s);
+	g_assert_cmpuint(dumps->len, ==, 5);
+	for (guint i = 0; i < dumps->len; i++) {
+		const char *d = dumps->pdata[i];
+
+		g_assert_true(is_7bit(d));
+		g_assert_null(strstr(d, "BODY=8BITMIME"));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(rcpts); i++) {
+		const char *d = dump_for(dumps, rcpts[i]);
+		g_autofree char *got = NULL;
+
+		g_assert_nonnull(d);
+		if (i >= 2) {
+			g_assert_nonnull(
+			    strstr(d, "\nContent-Transfer-Encoding: 8bit\n\nPlain ASCII.\n"));
+			continue;
+		}
+		got = decoded_parts(dump_message(d));
+		g_assert_cmpstr(got, ==, want);
+		g_assert_nonnull(strstr(d, "\nContent-Transfer-Encoding: quoted-printable\n"));
+	}
+	g_assert_nonnull(dump_for(dumps, "eli@example.net"));
+	sink_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
 	/* SIGPIPE keeps its default action on purpose: rd_smtp_send must
 	 * survive a server that hangs up while it writes (abort-in-data). */
 	g_test_init(&argc, &argv, NULL);
+	/* The 7-bit form for servers without 8BITMIME is made with GMime. */
+	g_mime_init();
 	g_test_add_func("/smtp/to-crlf", test_to_crlf);
 	g_test_add_func("/smtp/five-verp", test_five_verp);
 	g_test_add_func("/smtp/dot-stuffing", test_dot_stuffing);
@@ -775,5 +989,7 @@ main(int argc, char **argv)
 	g_test_add_func("/smtp/auth-refused", test_auth_refused);
 	g_test_add_func("/smtp/setup-faults", test_setup_faults);
 	g_test_add_func("/smtp/bad-address", test_bad_address);
+	g_test_add_func("/smtp/8bitmime-offered", test_8bitmime_offered);
+	g_test_add_func("/smtp/8bitmime-missing", test_8bitmime_missing);
 	return g_test_run();
 }
