@@ -237,9 +237,11 @@ add_attachment(walk_state *w, GMimeObject *obj, const char *filename, gint64 siz
 {
 	rd_attachment *a = g_new0(rd_attachment, 1);
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	/* A new string (GMime 3), lower-cased into our own copy. */
+	g_autofree char *type = g_mime_content_type_get_mime_type(ct);
 
 	a->filename = filename ? g_utf8_make_valid(filename, -1) : NULL;
-	a->content_type = g_ascii_strdown(g_mime_content_type_get_mime_type(ct), -1);
+	a->content_type = g_ascii_strdown(type, -1);
 	a->size = size;
 	a->content_id = g_strdup(g_mime_object_get_content_id(obj));
 	g_ptr_array_add(w->attachments, a);
