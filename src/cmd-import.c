@@ -211,7 +211,8 @@ rd_cmd_fetch(int argc, char **argv)
 	         "Delivered-To, X-Original-To or To header (COMMUNITY's address when none\n"
 	         "names a community), and is removed from the server only once stored.\n"
 	         "Messages refused (unparseable, no such community, policy) are left on the\n"
-	         "server (IMAP: flagged \\Seen, and skipped from then on).\n\n"
+	         "server and skipped from then on (IMAP: flagged \\Seen; POP3: remembered by\n"
+	         "UIDL), so each is reported once.\n\n"
 	         "Exit status: 0 every message taken, 65 some were left on the server, 75\n"
 	         "temporary failure (server unreachable, database busy: run again), 78 TLS\n"
 	         "certificate not trusted or login refused.");

@@ -582,9 +582,14 @@ return_path(GBytes *data)
 	return NULL;
 }
 
-typedef enum { FETCHED_TAKE, FETCHED_LEAVE, FETCHED_STOP } fetched_action;
+typedef enum {
+	FETCHED_TAKE,    /* stored (or a duplicate): delete it */
+	FETCHED_REFUSED, /* refused for good (65/67/69/77): leave it, never again */
+	FETCHED_LEAVE,   /* a fault of ours (70, 74, 78...): leave it, try again */
+	FETCHED_STOP,    /* temporary failure: stop the pass */
+} fetched_action;
 
-/* Deliver one fetched message; tell the caller whether to delete it. */
+/* Deliver one fetched message; tell the caller what to do with it. */
 static fetched_action
 fetch_deliver(rd_store *s, const rd_deliver_opts *base, GBytes *data, const char *where,
               rd_fetch_stats *st, GError **error)
@@ -619,7 +624,17 @@ fetch_deliver(rd_store *s, const rd_deliver_opts *base, GBytes *data, const char
 	st->left++;
 	rd_log_warnx("fetch %s to %s: left on the server (exit %d): %s", where, o.recipient,
 	             rd_status_exit(rs), err ? err->message : "refused");
-	return FETCHED_LEAVE;
+	/* What the MTA path would bounce is the message's own fault and will
+	 * not change; anything else is ours and worth another try. */
+	switch (rs) {
+	case RD_DATAERR:
+	case RD_NOUSER:
+	case RD_UNAVAIL:
+	case RD_NOPERM:
+		return FETCHED_REFUSED;
+	default:
+		return FETCHED_LEAVE;
+	}
 }
 
 static struct mailimap_search_key *
@@ -784,13 +799,97 @@ done:
 	return ok;
 }
 
+/* The key of a POP3 mailbox in the store's fetch_seen: user and host, not
+ * port or TLS, since pop3:// and pop3s:// reach the same maildrop. */
+static char *
+pop3_source(const fetch_url *u)
+{
+	g_autofree char *host = g_ascii_strdown(u->host, -1);
+
+	return g_strdup_printf("pop3://%s@%s", u->user, host);
+}
+
+/* Forget the UIDLs no longer on the server (deleted by our last QUIT or by
+ * another client) before acting on any: RFC 1939 lets a server reuse a
+ * UIDL once its message is gone, and that new message must not be skipped. */
+static gboolean
+pop3_prune(rd_store *s, const char *source, carray *list, GHashTable *seen, GError **error)
+{
+	g_autoptr(GHashTable) present = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) gone = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer uidl;
+	unsigned int i;
+
+	for (i = 0; i < carray_count(list); i++) {
+		struct mailpop3_msg_info *info = carray_get(list, i);
+
+		if (info != NULL && info->msg_uidl != NULL)
+			g_hash_table_add(present, info->msg_uidl);
+	}
+	g_hash_table_iter_init(&it, seen);
+	while (g_hash_table_iter_next(&it, &uidl, NULL))
+		if (!g_hash_table_contains(present, uidl))
+			g_ptr_array_add(gone, uidl);
+	if (gone->len == 0)
+		return TRUE;
+	if (!rd_store_begin(s, error))
+		return FALSE;
+	for (i = 0; i < gone->len; i++)
+		if (!rd_store_fetch_seen_forget(s, source, gone->pdata[i], error))
+			goto fail;
+	if (rd_store_commit(s, error))
+		return TRUE;
+fail:
+	rd_store_rollback(s);
+	return FALSE;
+}
+
+/* Fetch and deliver one message, then remember its UIDL when the outcome
+ * is final; FETCHED_STOP (with ERROR) on any temporary fault. */
+static fetched_action
+pop3_deliver(mailpop3 *pop, rd_store *s, const rd_deliver_opts *o, const char *host,
+             const char *source, const struct mailpop3_msg_info *info, const char *where,
+             rd_fetch_stats *st, GError **error)
+{
+	g_autoptr(GBytes) data = NULL;
+	fetched_action act;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = mailpop3_retr(pop, info->msg_index, &text, &len)) != MAILPOP3_NO_ERROR) {
+		g_set_error(error, RD_ERROR, RD_TEMPFAIL,
+		            "cannot fetch %s from %s (libetpan error %d)", where, host, r);
+		return FETCHED_STOP;
+	}
+	data = g_bytes_new(text, len);
+	mailpop3_retr_free(text);
+	act = fetch_deliver(s, o, data, where, st, error);
+	if ((act != FETCHED_TAKE && act != FETCHED_REFUSED) || info->msg_uidl == NULL)
+		return act;
+	/* Recorded only once the delivery is committed, in a transaction of
+	 * its own: dying in between makes the next pass deliver it again,
+	 * which rd_deliver()'s Message-ID duplicate check turns into a no-op.
+	 * Recording first could lose the message. */
+	if (!rd_store_fetch_seen_add(s, source, info->msg_uidl,
+	                             act == FETCHED_TAKE ? "taken" : "refused",
+	                             g_get_real_time() / G_USEC_PER_SEC, error)) {
+		g_prefix_error(error, "%s: ", where);
+		return FETCHED_STOP;
+	}
+	return act;
+}
+
 static gboolean
 fetch_pop3(rd_store *s, const rd_deliver_opts *o, const fetch_url *u, const char *password,
            gboolean insecure, const char *ca_file, rd_fetch_stats *st, GError **error)
 {
 	mailpop3 *pop = mailpop3_new(0, NULL);
+	g_autofree char *source = pop3_source(u);
+	g_autoptr(GHashTable) seen = NULL;
 	carray *list = NULL;
-	gboolean ok = FALSE;
+	gboolean ok = FALSE, warned = FALSE;
 	unsigned int i;
 	int r;
 
@@ -824,33 +923,41 @@ fetch_pop3(rd_store *s, const rd_deliver_opts *o, const fetch_url *u, const char
 		            "POP3 LIST failed on %s (libetpan error %d)", u->host, r);
 		goto done;
 	}
-	ok = TRUE;
-	for (i = 0; i < carray_count(list); i++) {
+	/* POP3 has no flags: what IMAP marks \Seen is remembered by UIDL. */
+	seen = rd_store_fetch_seen(s, source, error);
+	ok = seen != NULL && pop3_prune(s, source, list, seen, error);
+	for (i = 0; ok && i < carray_count(list); i++) {
 		struct mailpop3_msg_info *info = carray_get(list, i);
 		g_autofree char *where = NULL;
-		g_autoptr(GBytes) data = NULL;
+		const char *before = NULL;
 		fetched_action act;
-		char *text = NULL;
-		size_t len = 0;
 
 		if (info == NULL || info->msg_deleted)
 			continue;
-		where = g_strdup_printf("POP3 message %u", info->msg_index);
-		if ((r = mailpop3_retr(pop, info->msg_index, &text, &len)) != MAILPOP3_NO_ERROR) {
-			g_set_error(error, RD_ERROR, RD_TEMPFAIL,
-			            "cannot fetch %s from %s (libetpan error %d)", where, u->host,
-			            r);
-			ok = FALSE;
-			break;
+		if (info->msg_uidl != NULL)
+			before = g_hash_table_lookup(seen, info->msg_uidl);
+		else if (!warned) {
+			rd_log_warnx("the POP3 server %s gives no UIDL: refused messages are "
+			             "fetched and reported again on every pass",
+			             u->host);
+			warned = TRUE;
 		}
-		data = g_bytes_new(text, len);
-		mailpop3_retr_free(text);
-		act = fetch_deliver(s, o, data, where, st, error);
+		/* Refused by an earlier pass, which reported it: left alone. */
+		if (g_strcmp0(before, "refused") == 0)
+			continue;
+		where = g_strdup_printf("POP3 message %u (UIDL %s)", info->msg_index,
+		                        info->msg_uidl ? info->msg_uidl : "none");
+		if (g_strcmp0(before, "taken") == 0) {
+			/* Stored by an earlier pass that never reached QUIT. */
+			rd_log_info("fetch %s: stored by an earlier pass, deleted now", where);
+			act = FETCHED_TAKE;
+		} else {
+			act = pop3_deliver(pop, s, o, u->host, source, info, where, st, error);
+		}
 		if (act == FETCHED_STOP) {
 			ok = FALSE;
 			break;
 		}
-		/* POP3 has no flags: a refused message simply stays. */
 		if (act == FETCHED_TAKE &&
 		    (r = mailpop3_dele(pop, info->msg_index)) != MAILPOP3_NO_ERROR) {
 			g_set_error(error, RD_ERROR, RD_TEMPFAIL,

@@ -49,13 +49,15 @@ typedef struct {
 	guint fetched;    /* messages taken and removed from the server */
 	guint added;      /* of those, stored for the first time */
 	guint duplicates; /* of those, already stored */
-	guint left;       /* refused (65/67/69/77): flagged \Seen (IMAP) and left */
+	guint left;       /* refused: left, flagged \Seen (IMAP) or remembered (POP3) */
 } rd_fetch_stats;
 
 /* One pass over the mailbox at URL (imaps://, imap:// with STARTTLS,
  * pop3s://, pop3:// with STLS; USER@HOST[:PORT][/FOLDER]).  Each message
  * goes through rd_deliver() with O (O->recipient is the fallback address)
- * and is deleted only once committed.  FALSE with RD_TEMPFAIL on a
+ * and is deleted only once committed.  A POP3 message refused for good
+ * (65/67/69/77) is remembered by its UIDL and not fetched again; one
+ * refused by a fault of ours is.  FALSE with RD_TEMPFAIL on a
  * connection or database fault, RD_CONFIG on TLS verification or login
  * failure. */
 gboolean rd_import_fetch(rd_store *s, const rd_deliver_opts *o, const char *url,

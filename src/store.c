@@ -204,6 +204,15 @@ static const char *const migrations[] = {
     " at INTEGER NOT NULL);"
     "ALTER TABLE communities ADD COLUMN replies TEXT NOT NULL DEFAULT 'list'"
     " CHECK (replies IN ('list','owners'));",
+    /* 7: POP3 has no flags, so fetch remembers the UIDL of each message it
+     * handled, per mailbox: 'taken' (stored, deletion pending until QUIT)
+     * or 'refused' (left on the server for good, reported once). */
+    "CREATE TABLE fetch_seen ("
+    " source TEXT NOT NULL,"
+    " uidl TEXT NOT NULL,"
+    " outcome TEXT NOT NULL CHECK (outcome IN ('taken','refused')),"
+    " at INTEGER NOT NULL,"
+    " PRIMARY KEY (source, uidl)) WITHOUT ROWID;",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
@@ -2325,5 +2334,46 @@ rd_store_command_set_replies(rd_store *s, gint64 community_id, const char *mode,
 	return store_done(s,
 			  store_prepare(s, error, "UPDATE communities SET replies = ? WHERE id = ?",
 					"ti", mode, community_id),
+			  error);
+}
+
+/* ---- POP3 messages fetch has handled (import.c) ---- */
+
+GHashTable *
+rd_store_fetch_seen(rd_store *s, const char *source, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT uidl, outcome FROM fetch_seen WHERE source = ?", "t", source);
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_hash_table_replace(seen, col_text(st, 0), col_text(st, 1));
+	if (r < 0)
+		return NULL;
+	return g_steal_pointer(&seen);
+}
+
+gboolean
+rd_store_fetch_seen_add(rd_store *s, const char *source, const char *uidl, const char *outcome,
+			gint64 now, GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"INSERT OR REPLACE INTO fetch_seen (source, uidl, outcome, "
+					"at) VALUES (?,?,?,?)",
+					"ttti", source, uidl, outcome, now),
+			  error);
+}
+
+gboolean
+rd_store_fetch_seen_forget(rd_store *s, const char *source, const char *uidl, GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error,
+					"DELETE FROM fetch_seen WHERE source = ? AND uidl = ?",
+					"tt", source, uidl),
 			  error);
 }

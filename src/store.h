@@ -432,4 +432,16 @@ gboolean rd_store_command_replies(rd_store *s, gint64 community_id, char **mode,
 gboolean rd_store_command_set_replies(rd_store *s, gint64 community_id, const char *mode,
 				      GError **error);
 
+/* ---- POP3 messages fetch has handled (import.c) ---- */
+
+/* UIDL -> outcome ("taken", "refused") of the messages of the mailbox
+ * SOURCE that fetch has handled. */
+GHashTable *rd_store_fetch_seen(rd_store *s, const char *source, GError **error);
+/* Remember (or update) the outcome of UIDL in SOURCE. */
+gboolean rd_store_fetch_seen_add(rd_store *s, const char *source, const char *uidl,
+				 const char *outcome, gint64 now, GError **error);
+/* Forget UIDL, gone from the server: UIDLs may be reused once deleted. */
+gboolean rd_store_fetch_seen_forget(rd_store *s, const char *source, const char *uidl,
+				    GError **error);
+
 #endif

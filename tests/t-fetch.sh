@@ -1,7 +1,8 @@
 #!/bin/bash
 # t-fetch.sh - rounds fetch against a real Dovecot over IMAP and POP3 with
 # TLS: routing by Delivered-To/To, policy, removal only after commit,
-# certificate checks, and kill -9 in the middle of a batch.
+# certificate checks, kill -9 in the middle of a batch, and POP3 refusals
+# reported once (UIDLs remembered).
 . tests/lib.sh
 . tests/dovecot.sh
 
@@ -125,6 +126,51 @@ for proto in imaps pop3s; do
 		"$(json 'str(len([m for m in d if m["message_id"].startswith("kill'$proto'.")]))+" "+str(len(d)-len(set(m["message_id"] for m in d)))' <"$T_TMP/all")" "$N 0"
 	expect_eq "$proto: mailbox empty" "$(dovecot_count)" 0
 done
+
+# POP3 has no \Seen: a refused message is remembered by its UIDL, reported
+# by the first pass only and left on the server; a temporary failure (the
+# database locked past busy-timeout-ms) is not remembered and is retried.
+POP3S="pop3s://$DOVECOT_USER@127.0.0.1:$DOVECOT_POP3S"
+seen() { sqlite3 "$ROUNDS_HOME/rounds.db" "select group_concat(outcome, ' ') from (select outcome from fetch_seen order by outcome)"; }
+expect_code 0 "pop3: pass over an empty mailbox" "$ROUNDS" fetch wound-care --url "$POP3S" --password-file "$PW" --ca-file "$DOVECOT_CA"
+expect_eq "pop3: UIDLs of deleted messages forgotten" "$(seen)" ""
+printf 'Delivered-To: wound-care@lists.example.test\nFrom: Maria <maria.gonzalez@stlukes-clinic.example.org>\nTo: wound-care@lists.example.test\nSubject: Alginate stock\nMessage-ID: <pop3-good@x>\n\nWe are out of alginate dressings.\n' >"$T_TMP/pop3-good.eml"
+printf 'Delivered-To: burns@lists.example.test\nFrom: Maria <maria.gonzalez@stlukes-clinic.example.org>\nTo: burns@lists.example.test\nSubject: Wrong list\nMessage-ID: <pop3-refused@x>\n\nThere is no burns list.\n' >"$T_TMP/pop3-refused.eml"
+dovecot_put "$T_TMP/pop3-good.eml"
+sed -i 's/^\[rounds\]$/[rounds]\nbusy-timeout-ms = 300/' "$ROUNDS_HOME/rounds.conf"
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(60)' "$ROUNDS_HOME/rounds.db" >"$T_TMP/lock" &
+lockpid=$!
+for _ in $(seq 1 50); do [ -s "$T_TMP/lock" ] && break; sleep 0.1; done
+expect_code 75 "pop3: database locked: 75" "$ROUNDS" fetch wound-care --url "$POP3S" --password-file "$PW" --ca-file "$DOVECOT_CA"
+kill $lockpid
+wait $lockpid 2>/dev/null
+expect_eq "pop3: temporary failure not remembered" "$(seen)" ""
+expect_eq "pop3: message kept for the retry" "$(dovecot_count)" 1
+dovecot_put "$T_TMP/pop3-refused.eml"
+expect_code 65 "pop3: first pass: 65" "$ROUNDS" fetch wound-care --url "$POP3S" --password-file "$PW" --ca-file "$DOVECOT_CA"
+expect_eq "pop3: first pass summary" "$(cat "$T_TMP/out")" \
+	"fetched 1 messages (1 new, 0 duplicates, 1 left on the server)"
+if grep -q "to burns@lists.example.test: left on the server (exit 67)" "$T_TMP/err"; then ok "pop3: refused message reported"; else
+	not_ok "pop3: refused message reported" "$(cat "$T_TMP/err")"; fi
+expect_eq "pop3: retried message stored" "$(status_of pop3-good@x)" posted
+expect_eq "pop3: both UIDLs remembered" "$(seen)" "refused taken"
+expect_code 0 "pop3: second pass: 0" "$ROUNDS" fetch wound-care --url "$POP3S" --password-file "$PW" --ca-file "$DOVECOT_CA"
+expect_eq "pop3: second pass takes nothing, reports nothing" "$(cat "$T_TMP/out") $(grep -c "left on the server" "$T_TMP/err")" \
+	"fetched 0 messages (0 new, 0 duplicates, 0 left on the server) 0"
+expect_eq "pop3: refused message still on the server" "$(dovecot_count)" 1
+expect_eq "pop3: only the refused UIDL still remembered" "$(seen)" "refused"
+expect_eq "pop3: stored once" "$("$ROUNDS" message list wound-care --json | json 'len([m for m in d if m["message_id"] == "pop3-good@x"])')" 1
+# A UIDL remembered as taken is a message stored by a pass that died before
+# QUIT: it is deleted without being fetched or delivered again.
+sqlite3 "$ROUNDS_HOME/rounds.db" "update fetch_seen set outcome = 'taken'"
+expect_code 0 "pop3: taken but not yet deleted: 0" "$ROUNDS" fetch wound-care --url "$POP3S" --password-file "$PW" --ca-file "$DOVECOT_CA"
+expect_eq "pop3: deleted without a delivery" "$(cat "$T_TMP/out") $(dovecot_count)" \
+	"fetched 0 messages (0 new, 0 duplicates, 0 left on the server) 0"
+sed -i '/^busy-timeout-ms = 300$/d' "$ROUNDS_HOME/rounds.conf"
 
 # rounds run empties the mailboxes named in [fetch] sections every pass.
 printf 'From: Maria <maria.gonzalez@stlukes-clinic.example.org>\nTo: wound-care@lists.example.test\nSubject: Friday audit\nMessage-ID: <run-fetch-1@x>\n\nAudit moved to 3pm.\n' >"$T_TMP/runfetch.eml"
