@@ -774,6 +774,9 @@ fetch_imap(rd_store *s, const rd_deliver_opts *o, const fetch_url *u, const char
 			ok = FALSE;
 			break;
 		}
+		/* A fault of ours leaves it unseen: the next pass tries again. */
+		if (act == FETCHED_LEAVE)
+			continue;
 		r = imap_add_flag(imap, uid,
 		                  act == FETCHED_TAKE ? mailimap_flag_new_deleted()
 		                                      : mailimap_flag_new_seen());
