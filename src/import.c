@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
 #include <libetpan/libetpan.h>
 
 #include "import.h"
@@ -209,13 +210,21 @@ static struct maildir *
 maildir_open(const char *path, GError **error)
 {
 	struct maildir *md = maildir_new(path);
+	g_autofree char *marker = g_build_filename(path, "maildirfolder", NULL);
+	gboolean had_marker = g_file_test(marker, G_FILE_TEST_EXISTS);
+	GStatBuf sb;
 	int r;
 
 	if (md == NULL) {
 		g_set_error(error, RD_ERROR, RD_TEMPFAIL, "out of memory reading %s", path);
 		return NULL;
 	}
-	if ((r = maildir_update(md)) != MAILDIR_NO_ERROR) {
+	r = maildir_update(md);
+	/* libetpan creates an empty "maildirfolder" marker; an import only
+	 * reads, so what it created is taken away again. */
+	if (!had_marker && g_stat(marker, &sb) == 0 && sb.st_size == 0)
+		g_unlink(marker);
+	if (r != MAILDIR_NO_ERROR) {
 		maildir_free(md);
 		g_set_error(error, RD_ERROR, RD_IOERR,
 		            "cannot read the Maildir %s (libetpan error %d)", path, r);

@@ -15,6 +15,8 @@ expect_code 0 "import four paths of three kinds" \
 	"$ROUNDS" import wound-care "$D/mboxo.mbox" "$D/mboxrd.mbox" "$T_TMP/maildir" "$D/single.eml"
 expect_eq "summary line" "$(cat "$T_TMP/out")" \
 	"imported 8 messages (8 new, 0 duplicates, 0 errors) from 4 paths"
+expect_eq "the imported Maildir is left as it was (no maildirfolder marker)" \
+	"$(ls -A "$T_TMP/maildir" | tr '\n' ' ')" "cur new tmp "
 
 "$ROUNDS" message list wound-care --json >"$T_TMP/list1"
 expect_eq "all eight stored" "$(json 'len(d)' <"$T_TMP/list1")" 8
