@@ -9,10 +9,67 @@
 
 /* ---- digest replies (for the reply module) ---- */
 
-static const char *const digest_reply_verbs[] = {
-    "mute",   "follow", "unsubscribe", "leave",  "stop", "pause",
-    "nomail", "resume", "daily",       "weekly", "each", "digest",
+/* Verbs that may stand alone as the whole reply. */
+static const char *const bare_verbs[] = {
+    "mute",   "follow", "unsubscribe", "leave", "stop",   "pause",
+    "nomail", "resume", "daily",       "each",  "weekly",
 };
+
+static gboolean
+is_weekday(const char *w)
+{
+	static const char *const days[] = {"monday", "tuesday", "wednesday", "thursday",
+	                                   "friday", "saturday", "sunday"};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(days); i++)
+		if (strcmp(w, days[i]) == 0 || (strlen(w) == 3 && strncmp(w, days[i], 3) == 0))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+is_date(const char *w)
+{
+	return strlen(w) == 10 && g_ascii_isdigit(w[0]) && g_ascii_isdigit(w[3]) && w[4] == '-' &&
+	       g_ascii_isdigit(w[5]) && w[7] == '-' && g_ascii_isdigit(w[9]);
+}
+
+/* Whether LINE is nothing but one command in one of its exact forms:
+ * "Stop by on Sunday" or "Each of us should call her" is a reply to post,
+ * not a command (the first word alone must never decide). */
+static gboolean
+whole_command(const char *line)
+{
+	g_autofree char *lower = g_ascii_strdown(line, -1);
+	g_auto(GStrv) all = g_strsplit_set(lower, " \t", -1);
+	const char *w[4] = {NULL};
+	guint n = 0;
+
+	for (guint i = 0; all[i]; i++) {
+		if (*all[i] == '\0')
+			continue;
+		if (n == G_N_ELEMENTS(w))
+			return FALSE;
+		w[n++] = all[i];
+	}
+	if (n == 0)
+		return FALSE;
+	if (n == 1) {
+		for (gsize i = 0; i < G_N_ELEMENTS(bare_verbs); i++)
+			if (strcmp(w[0], bare_verbs[i]) == 0)
+				return TRUE;
+		return FALSE;
+	}
+	if (strcmp(w[0], "weekly") == 0)
+		return n == 2 && is_weekday(w[1]);
+	if (strcmp(w[0], "pause") == 0)
+		return n == 3 && strcmp(w[1], "until") == 0 && is_date(w[2]);
+	if (strcmp(w[0], "digest") == 0)
+		return (n == 2 && (strcmp(w[1], "daily") == 0 || strcmp(w[1], "off") == 0 ||
+		                   strcmp(w[1], "weekly") == 0)) ||
+		       (n == 3 && strcmp(w[1], "weekly") == 0 && is_weekday(w[2]));
+	return FALSE;
+}
 
 rd_status
 rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
@@ -23,7 +80,6 @@ rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_communit
 	g_autofree char *line = NULL, *verb = NULL, *addr = NULL;
 	g_autoptr(GString) res = g_string_new(NULL);
 	cmd_ctx x = {0};
-	gboolean known = FALSE;
 	rd_status st = RD_OK;
 
 	*handled = FALSE;
@@ -41,11 +97,9 @@ rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_communit
 	/* "Stop." and "Mute!" are how people write on phones. */
 	while (*line && strchr(".!", line[strlen(line) - 1]))
 		line[strlen(line) - 1] = '\0';
-	verb = rd_command_first_word(line);
-	for (gsize i = 0; i < G_N_ELEMENTS(digest_reply_verbs); i++)
-		known = known || strcmp(verb, digest_reply_verbs[i]) == 0;
-	if (!known)
+	if (!whole_command(line))
 		return RD_OK;
+	verb = rd_command_first_word(line);
 	if (!rd_store_reply_person_get(s, person_id, &addr, NULL, error))
 		return rd_status_from_error(*error);
 

@@ -98,6 +98,16 @@ has "followed conversation back in the digest" "$(preview jo.nurse@example.org)"
 # a real reply that mentions a command word is posted
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "Please stop using the old foam.\nIt leaks."
 expect_eq "a sentence with a command word is posted" "$(status)" posted
+# One line that starts with a command word is still a reply.
+for line in "Stop by on Sunday" "Leave it with me" "Each of us should call her" "Weekly visits are fine" "Mute her phone"; do
+	reply "Jo Nurse <jo.nurse@example.org>" "$addr" "$line"
+	expect_eq "\"$line\" is posted, not a command" "$(status)" posted
+done
+expect_eq "... and changed nothing" "$(member_field jo.nurse@example.org role)/$(member_field jo.nurse@example.org delivery)/$(sqlite3 "$DB" "select count(*) from mutes")" "member/digest/0"
+reply "Jo Nurse <jo.nurse@example.org>" "$addr" "weekly friday"
+expect_eq "weekly DAY from a reply" "$(status)/$(person_field jo.nurse@example.org digest_day)" "command/5"
+reply "Jo Nurse <jo.nurse@example.org>" "$addr" "Digest daily"
+expect_eq "digest daily from a reply" "$(status)/$(person_field jo.nurse@example.org digest_frequency)" "command/daily"
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "pause until 2030-01-10"
 expect_eq "pause until DATE from a reply" "$(status)/$(person_field jo.nurse@example.org paused_until)" "command/2030-01-10T00:00:00Z"
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "resume"
