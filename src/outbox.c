@@ -274,6 +274,8 @@ outbox_flush(rd_store *s, const rd_smtp_config *smtp, const rd_digest_ctx *dctx,
 		g_autoptr(round) next =
 		    round_prepare(s, dctx, smtp, policy, now, inflight, &perr);
 
+		gboolean recorded = inflight != NULL;
+
 		if (inflight != NULL) {
 			gboolean ok = round_record(s, dctx, policy, now, inflight, counts, error);
 
@@ -285,6 +287,10 @@ outbox_flush(rd_store *s, const rd_smtp_config *smtp, const rd_digest_ctx *dctx,
 			g_propagate_error(error, g_steal_pointer(&perr));
 			return FALSE;
 		}
+		/* Recording may have queued mail (a bounce-disable notice): look
+		 * once more before ending the flush. */
+		if (next->due->len == 0 && recorded)
+			continue;
 		if (next->due->len == 0)
 			return TRUE;
 		if (next->batch->len > 0)
