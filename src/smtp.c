@@ -63,6 +63,7 @@ typedef struct {
 	guint index;     /* in the gate's order */
 	gboolean passed; /* this group let the next one connect */
 	int fd;          /* its socket, or -1 when it could not be told */
+	int fd_port;     /* the socket's local port, as claimed */
 	gboolean no_starttls; /* STARTTLS was required and not offered */
 	gboolean no_8bitmime; /* 8BITMIME was declared and not offered */
 	gboolean downgrade;   /* 8-bit messages go in their 7-bit form */
@@ -228,7 +229,7 @@ local_port(int fd)
 /* The TCP socket just connected by this thread: the one not claimed by
  * another connection.  -1 when there is not exactly one. */
 static int
-claim_socket(void)
+claim_socket(int *claimed_port)
 {
 	int found = -1, n = 0;
 
@@ -255,9 +256,11 @@ claim_socket(void)
 		found = fd;
 		n++;
 	}
-	if (n == 1)
+	if (n == 1) {
+		*claimed_port = local_port(found);
 		g_hash_table_insert(fds_claimed, GINT_TO_POINTER(found),
-		                    GINT_TO_POINTER(local_port(found)));
+		                    GINT_TO_POINTER(*claimed_port));
+	}
 	g_mutex_unlock(&fds_lock);
 	return n == 1 ? found : -1;
 }
@@ -281,13 +284,19 @@ nodelay_all(void)
 	}
 }
 
+/* libesmtp has closed the socket by now, and another connection may have
+ * claimed the same number since: only our own claim (fd and port) goes. */
 static void
-release_socket(int fd)
+release_socket(int fd, int port)
 {
+	gpointer v;
+
 	if (fd < 0)
 		return;
 	g_mutex_lock(&fds_lock);
-	g_hash_table_remove(fds_claimed, GINT_TO_POINTER(fd));
+	if (g_hash_table_lookup_extended(fds_claimed, GINT_TO_POINTER(fd), NULL, &v) &&
+	    GPOINTER_TO_INT(v) == port)
+		g_hash_table_remove(fds_claimed, GINT_TO_POINTER(fd));
 	g_mutex_unlock(&fds_lock);
 }
 
@@ -306,7 +315,7 @@ gate_pass(group *g)
 		return;
 	g->passed = TRUE;
 	g_mutex_lock(&g->gate->lock);
-	g->gate->turn = g->index + 1;
+	g->gate->turn = MAX(g->gate->turn, g->index + 1);
 	g_cond_broadcast(&g->gate->cond);
 	g_mutex_unlock(&g->gate->lock);
 }
@@ -314,9 +323,15 @@ gate_pass(group *g)
 static void
 gate_wait(group *g)
 {
+	/* Bounded: connect() has no timeout of its own, and a smarthost that
+	 * does not answer must not make each connection wait for the one
+	 * before.  Going ahead early only costs the corking (nodelay_all). */
+	gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+
 	g_mutex_lock(&g->gate->lock);
 	while (g->gate->turn < g->index)
-		g_cond_wait(&g->gate->cond, &g->gate->lock);
+		if (!g_cond_wait_until(&g->gate->cond, &g->gate->lock, until))
+			break;
 	g_mutex_unlock(&g->gate->lock);
 }
 
@@ -381,7 +396,8 @@ event_cb(smtp_session_t session, int event_no, void *arg, ...)
 	switch (event_no) {
 	case SMTP_EV_CONNECT:
 		g->connected = TRUE;
-		g->fd = claim_socket();
+		release_socket(g->fd, g->fd_port); /* libesmtp tried another address */
+		g->fd = claim_socket(&g->fd_port);
 		if (g->fd >= 0)
 			set_tcp(g->fd, TCP_NODELAY, 1);
 		else
@@ -641,7 +657,7 @@ send_session(group *g, const char *server)
 	/* A connection that failed (or had nothing to send) still lets the
 	 * next one go. */
 	gate_pass(g);
-	release_socket(g->fd);
+	release_socket(g->fd, g->fd_port);
 	g->fd = -1;
 	/* libesmtp learns of a missing 8BITMIME after EHLO and then ends
 	 * the whole session before the first MAIL, whatever the other
