@@ -40,6 +40,10 @@ rd_smtp_message_free(rd_smtp_message *m)
 typedef struct {
 	rd_smtp_message *m;
 	int *fd; /* the connection's socket (group.fd) */
+	/* An EHLO answer without 8BITMIME was seen (group.ehlo_no_8bitmime). */
+	const gboolean *no_8bitmime;
+	gboolean eight_bit; /* the message has bytes >= 0x80 */
+	gboolean seven;     /* crlf already holds its 7-bit form */
 	GBytes *crlf;
 	smtp_message_t msg;
 	smtp_recipient_t rcpt;
@@ -67,6 +71,10 @@ typedef struct {
 	gboolean no_starttls; /* STARTTLS was required and not offered */
 	gboolean no_8bitmime; /* 8BITMIME was declared and not offered */
 	gboolean downgrade;   /* 8-bit messages go in their 7-bit form */
+	/* The EHLO answer as seen on the wire (see monitor_cb). */
+	gboolean ehlo_waiting;     /* EHLO went out, its last line has not come */
+	gboolean ehlo_8bitmime;    /* the answer so far offers 8BITMIME */
+	gboolean ehlo_no_8bitmime; /* the complete answer did not */
 	gboolean connected;
 	/* AUTH as seen on the wire (see monitor_cb). */
 	gboolean auth_sent;     /* an AUTH command went out */
@@ -148,6 +156,8 @@ static void set_tcp(int fd, int option, int on);
  * pushed out corked: full-sized packets, yet the server can start on the
  * body before all of it is written (one 50 KB piece was slower). */
 #define BODY_PIECE 16384
+static void use_7bit(job *j);
+
 static const char *
 message_cb(void **ctx, int *len, void *arg)
 {
@@ -156,6 +166,12 @@ message_cb(void **ctx, int *len, void *arg)
 	const char *p;
 
 	if (len == NULL) {
+		/* After an AUTH libesmtp never checks the server's extensions:
+		 * MAIL went without BODY=8BITMIME, so the body must be 7-bit. */
+		if (j->eight_bit && !j->seven && *j->no_8bitmime) {
+			use_7bit(j);
+			j->seven = TRUE;
+		}
 		j->offset = 0;
 		return NULL;
 	}
@@ -431,6 +447,30 @@ event_cb(smtp_session_t session, int event_no, void *arg, ...)
  * refuses every recipient with a 5xx that has nothing to do with them.
  * So the protocol is watched here: the AUTH command, its 334 challenges
  * and its final reply, up to the first MAIL command. */
+/* Read (part of) an EHLO answer: "250-8BITMIME" on any line, "250 " on
+ * the last. */
+static void
+watch_ehlo(group *g, const char *buf, int buflen)
+{
+	const char *p = buf, *end = buf + buflen;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		gsize n = (gsize)(stop - p);
+
+		while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
+			n--;
+		if (n >= 12 && g_ascii_strncasecmp(p + 4, "8BITMIME", 8) == 0 && (n == 12 || p[12] == ' '))
+			g->ehlo_8bitmime = TRUE;
+		if (n >= 3 && (n == 3 || p[3] == ' ')) {
+			g->ehlo_waiting = FALSE;
+			g->ehlo_no_8bitmime = strncmp(p, "250", 3) == 0 && !g->ehlo_8bitmime;
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
 static void
 monitor_cb(const char *buf, int buflen, int writing, void *arg)
 {
@@ -440,8 +480,15 @@ monitor_cb(const char *buf, int buflen, int writing, void *arg)
 
 	if (g->past_auth || buflen <= 0 || writing == SMTP_CB_HEADERS)
 		return;
+	if (writing == SMTP_CB_READING && g->ehlo_waiting)
+		watch_ehlo(g, buf, buflen);
 	if (writing == SMTP_CB_WRITING) {
-		if (buflen >= 5 && g_ascii_strncasecmp(buf, "AUTH ", 5) == 0) {
+		if (buflen >= 5 && g_ascii_strncasecmp(buf, "EHLO ", 5) == 0) {
+			/* Again after STARTTLS: only the last answer counts. */
+			g->ehlo_waiting = TRUE;
+			g->ehlo_8bitmime = FALSE;
+			g->ehlo_no_8bitmime = FALSE;
+		} else if (buflen >= 5 && g_ascii_strncasecmp(buf, "AUTH ", 5) == 0) {
 			g->auth_sent = TRUE;
 			g->auth_waiting = TRUE;
 		} else if (buflen >= 5 && g_ascii_strncasecmp(buf, "MAIL ", 5) == 0) {
@@ -597,6 +644,7 @@ send_session(group *g, const char *server)
 
 	g->no_starttls = g->no_8bitmime = g->connected = FALSE;
 	g->auth_sent = g->auth_waiting = g->authenticated = g->past_auth = FALSE;
+	g->ehlo_waiting = g->ehlo_8bitmime = g->ehlo_no_8bitmime = FALSE;
 	smtp_set_server(session, server);
 	smtp_set_hostname(session, cfg->helo && *cfg->helo ? cfg->helo : g_get_host_name());
 	/* RFC 5321 asks for minutes per command; a test or a local smarthost
@@ -630,14 +678,19 @@ send_session(group *g, const char *server)
 
 		j->fd = &g->fd;
 		j->offset = 0;
+		j->seven = FALSE;
 		if (j->m->form == RD_SMTP_FORM_UNKNOWN) {
 			j->crlf = rd_smtp_to_crlf(j->m->data, &eight_bit);
 		} else {
 			j->crlf = g_bytes_ref(j->m->data);
 			eight_bit = j->m->form == RD_SMTP_FORM_CRLF_8BIT;
 		}
-		if (eight_bit && g->downgrade)
+		j->eight_bit = eight_bit;
+		j->no_8bitmime = &g->ehlo_no_8bitmime;
+		if (eight_bit && g->downgrade) {
 			use_7bit(j);
+			j->seven = TRUE;
+		}
 		j->msg = smtp_add_message(session);
 		smtp_set_reverse_path(j->msg, j->m->envelope_from ? j->m->envelope_from : "");
 		smtp_set_messagecb(j->msg, message_cb, j);

@@ -887,6 +887,37 @@ test_8bitmime_offered(void)
  * ends before MAIL; a second one carries the 8-bit messages in 7-bit form
  * and the 7-bit ones as they are, each exactly once, and the text decodes
  * to the same.  The next send converts before the first session. */
+/* With AUTH libesmtp never checks the extensions it needs: MAIL goes
+ * without BODY=8BITMIME and the body must then be sent in 7-bit form. */
+static void
+test_8bitmime_missing_auth(void)
+{
+	sink *s = sink_start("-8", NULL);
+	g_autoptr(GPtrArray) msgs = messages_new();
+	g_autoptr(GPtrArray) dumps = NULL;
+	g_autoptr(GError) error = NULL;
+	rd_smtp_config c;
+	rd_smtp_message *m;
+
+	if (s == NULL)
+		return;
+	c = config_for(s->port);
+	c.user = (char *)"care-bot";
+	c.password = (char *)"s3cret pass";
+	m = digest_8bit_for(50, "ana@example.org", "care+b-8a@lists.example.org");
+	g_ptr_array_add(msgs, m);
+	g_assert_true(rd_smtp_send(&c, msgs, &error));
+	g_assert_no_error(error);
+	g_assert_true(m->sent);
+	g_assert_cmpint(sink_sessions_settled(s, 1), ==, 1);
+	sink_stop(s);
+	dumps = sink_dumps(s);
+	g_assert_cmpuint(dumps->len, ==, 1);
+	g_assert_true(is_7bit(dumps->pdata[0]));
+	g_assert_null(strstr(dumps->pdata[0], "BODY=8BITMIME"));
+	sink_free(s);
+}
+
 static void
 test_8bitmime_missing(void)
 {
@@ -991,5 +1022,6 @@ main(int argc, char **argv)
 	g_test_add_func("/smtp/bad-address", test_bad_address);
 	g_test_add_func("/smtp/8bitmime-offered", test_8bitmime_offered);
 	g_test_add_func("/smtp/8bitmime-missing", test_8bitmime_missing);
+	g_test_add_func("/smtp/8bitmime-missing-auth", test_8bitmime_missing_auth);
 	return g_test_run();
 }
