@@ -153,13 +153,6 @@ done:
 }
 
 gboolean
-rd_command_is_muted(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
-                    GError **error)
-{
-	return rd_store_mute_check(s, person_id, thread_id, muted, error);
-}
-
-gboolean
 rd_command_replies_private(rd_store *s, const rd_community *c, gboolean *private_, GError **error)
 {
 	g_autofree char *mode = NULL;

@@ -45,10 +45,6 @@ gboolean rd_command_may_reply(const rd_message *m, const char *sender);
  * FROM, or dkim=pass with a d= aligned with it. */
 gboolean rd_command_auth_trusted(GMimeMessage *msg, const char *authserv_id, const char *from);
 
-/* Whether PERSON_ID muted THREAD_ID (for digests: skip the conversation). */
-gboolean rd_command_is_muted(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
-                             GError **error);
-
 /* A digest reply by PERSON_ID (written from their own address) about
  * THREAD_ID (0: none) whose trimmed TEXT is one command - mute, follow,
  * unsubscribe/leave/stop, pause [until DATE], nomail, resume, daily,

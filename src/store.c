@@ -2200,22 +2200,6 @@ rd_store_mute_set(rd_store *s, gint64 person_id, gint64 community_id, gint64 thr
 			  error);
 }
 
-gboolean
-rd_store_mute_check(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
-		    GError **error)
-{
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT 1 FROM mutes WHERE person_id = ? AND thread_id = ?", "ii",
-	    person_id, thread_id);
-	int r;
-
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	*muted = r > 0;
-	sqlite3_reset(st);
-	return TRUE;
-}
-
 GHashTable *
 rd_store_mute_threads(rd_store *s, gint64 person_id, GError **error)
 {

@@ -408,10 +408,7 @@ gboolean rd_store_autoreply_take(rd_store *s, const char *address, gint64 now, i
 /* Mute (or follow again) a conversation for a person. */
 gboolean rd_store_mute_set(rd_store *s, gint64 person_id, gint64 community_id, gint64 thread_id,
 			   gboolean mute, gint64 now, GError **error);
-/* Whether PERSON_ID muted THREAD_ID: digests skip such conversations. */
-gboolean rd_store_mute_check(rd_store *s, gint64 person_id, gint64 thread_id, gboolean *muted,
-			     GError **error);
-/* The set of thread ids (gint64*) PERSON_ID muted. */
+/* The set of thread ids (gint64*) PERSON_ID muted: digests skip them. */
 GHashTable *rd_store_mute_threads(rd_store *s, gint64 person_id, GError **error);
 /* A person's paused_until (NULL when not paused), and setting it. */
 gboolean rd_store_command_paused(rd_store *s, gint64 person_id, char **until, GError **error);
