@@ -629,12 +629,9 @@ command_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint
 	st = rd_command_digest_reply(s, o, c, person_id, thread_id, m, body, handled, error);
 	if (st != RD_OK || !*handled)
 		return st;
-	g_free(result->message_id);
-	result->message_id = g_strdup(m->message_id);
+	set_result(result, m->message_id, "command");
 	g_free(result->community);
 	result->community = g_strdup_printf("%s@%s", c->name, c->domain);
-	g_free(result->status);
-	result->status = g_strdup("command");
 	result->row = 0;
 	rd_log_info("%s: <%s> from %s is a command, not a post", c->name, m->message_id,
 	            m->from_addr ? m->from_addr : "?");
