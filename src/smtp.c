@@ -242,40 +242,50 @@ local_port(int fd)
 	return -1;
 }
 
-/* The TCP socket just connected by this thread: the one not claimed by
- * another connection.  -1 when there is not exactly one. */
+/* The next TCP socket of the process after descriptor FD (*PORT its local
+ * port), or -1.  Descriptors are allocated lowest first: after a run of
+ * unused ones there are no more. */
 static int
-claim_socket(int *claimed_port)
+next_tcp_socket(int fd, int *port)
 {
-	int found = -1, n = 0;
-
-	g_mutex_lock(&fds_lock);
-	if (fds_claimed == NULL)
-		fds_claimed = g_hash_table_new(NULL, NULL);
-	/* Descriptors are allocated lowest first: after a run of unused
-	 * ones there are no more. */
-	for (int fd = 3, unused = 0; fd < 65536 && unused < 64; fd++) {
-		int type = 0, port;
+	for (int unused = 0; ++fd < 65536 && unused < 64;) {
+		int type = 0;
 		socklen_t len = sizeof type;
-		gpointer v;
 
 		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
 			unused = errno == EBADF ? unused + 1 : 0;
 			continue;
 		}
 		unused = 0;
-		if (type != SOCK_STREAM || (port = local_port(fd)) < 0)
-			continue;
+		if (type == SOCK_STREAM && (*port = local_port(fd)) >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+/* The TCP socket just connected by this thread: the one not claimed by
+ * another connection.  -1 when there is not exactly one. */
+static int
+claim_socket(int *claimed_port)
+{
+	int found = -1, found_port = -1, n = 0, port;
+
+	g_mutex_lock(&fds_lock);
+	if (fds_claimed == NULL)
+		fds_claimed = g_hash_table_new(NULL, NULL);
+	for (int fd = 2; (fd = next_tcp_socket(fd, &port)) >= 0;) {
+		gpointer v;
+
 		if (g_hash_table_lookup_extended(fds_claimed, GINT_TO_POINTER(fd), NULL, &v) &&
 		    GPOINTER_TO_INT(v) == port)
 			continue;
 		found = fd;
+		found_port = port;
 		n++;
 	}
 	if (n == 1) {
-		*claimed_port = local_port(found);
-		g_hash_table_insert(fds_claimed, GINT_TO_POINTER(found),
-		                    GINT_TO_POINTER(*claimed_port));
+		*claimed_port = found_port;
+		g_hash_table_insert(fds_claimed, GINT_TO_POINTER(found), GINT_TO_POINTER(found_port));
 	}
 	g_mutex_unlock(&fds_lock);
 	return n == 1 ? found : -1;
@@ -286,18 +296,10 @@ claim_socket(int *claimed_port)
 static void
 nodelay_all(void)
 {
-	for (int fd = 3, unused = 0; fd < 65536 && unused < 64; fd++) {
-		int type = 0;
-		socklen_t len = sizeof type;
+	int port;
 
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
-			unused = errno == EBADF ? unused + 1 : 0;
-			continue;
-		}
-		unused = 0;
-		if (type == SOCK_STREAM && local_port(fd) >= 0)
-			set_tcp(fd, TCP_NODELAY, 1);
-	}
+	for (int fd = 2; (fd = next_tcp_socket(fd, &port)) >= 0;)
+		set_tcp(fd, TCP_NODELAY, 1);
 }
 
 /* libesmtp has closed the socket by now, and another connection may have
