@@ -830,30 +830,22 @@ deliver_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 	digest_text = digest_text_of(convs);
 	body = reply_text(s, m, c->id, mine ? paddr : NULL, digest_text, &elided);
 	idx = choose_conversation(o->secret, convs, (gint64)pid, &body, elided);
+	cv = idx >= 0 ? convs->pdata[idx] : NULL;
+	if (cv != NULL && (target = rd_store_community_get_by_id(s, cv->community_id, error)) == NULL)
+		return rd_status_from_error(*error);
 	if (mine) {
 		/* "stop" or "weekly" alone is a command for this person, whether or
 		 * not the conversation could be told; "mute" needs one. */
-		if (idx >= 0) {
-			cv = convs->pdata[idx];
-			target = rd_store_community_get_by_id(s, cv->community_id, error);
-			if (target == NULL)
-				return rd_status_from_error(*error);
-		}
 		gboolean handled;
 
-		st = command_reply(s, o, target ? target : c, (gint64)pid,
-		                   idx >= 0 ? cv->thread_id : 0, m, body, &handled, result, error);
+		st = command_reply(s, o, target ? target : c, (gint64)pid, cv ? cv->thread_id : 0, m,
+		                   body, &handled, result, error);
 		if (st != RD_OK || handled)
 			return st;
-		g_clear_pointer(&target, rd_community_free);
 	}
-	if (idx < 0)
+	if (cv == NULL)
 		return keep_reply(s, o, c, (gint64)pid, paddr, (gint64)oid, convs, m, data, body,
 		                  result, error);
-	cv = convs->pdata[idx];
-	target = rd_store_community_get_by_id(s, cv->community_id, error);
-	if (target == NULL)
-		return rd_status_from_error(*error);
 	st = post_reply(s, o, target, cv->thread_id, paddr, mine, m, body,
 	                mine ? NULL : "reply-from-other-address", &tsubj, result, error);
 	if (st != RD_OK || mine || result->row == 0 || g_strcmp0(result->status, "held") != 0)
