@@ -29,8 +29,8 @@ rd_command_pending_new(cmd_ctx *x, const char *kind, const char *address, gint64
 	p->expires = x->now + rd_command_token_days(x->o) * 86400;
 	if (!rd_store_pending_add(x->s, p, error))
 		return NULL;
-	return rd_token_make(x->o->secret, RD_TOKEN_PENDING, x->c->name, (guint64)p->id,
-	                     (guint64)p->nonce);
+	return rd_token_make(x->o->secret, RD_TOKEN_PENDING, x->c->name, x->c->domain,
+	                     (guint64)p->id, (guint64)p->nonce);
 }
 
 char *
@@ -215,10 +215,12 @@ rd_command_run_confirm(cmd_ctx *x, const char *token, GString *res, GError **err
 	guint64 a = 0, b = 0;
 
 	if (x->o->secret != NULL &&
-	    rd_token_check(x->o->secret, RD_TOKEN_PENDING, x->c->name, token, &a, &b))
+	    rd_token_check(x->o->secret, RD_TOKEN_PENDING, x->c->name, x->c->domain, token, &a, &b))
 		return confirm_pending(x, (gint64)a, (gint64)b, res, error);
 	if (x->o->secret != NULL &&
-	    rd_token_check(x->o->secret, RD_TOKEN_CONFIRM, x->c->name, token, &a, &b) && a != 0)
+	    rd_token_check(x->o->secret, RD_TOKEN_CONFIRM, x->c->name, x->c->domain, token, &a,
+	                   &b) &&
+	    a != 0)
 		return confirm_held_reply(x, (gint64)a, (gint64)b, res, error);
 	g_string_append_printf(res,
 	                       "This confirmation code is not valid for %s: it may be mistyped "

@@ -227,8 +227,8 @@ rd_command_token_person(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid,
 {
 	guint64 a = 0, b = 0;
 
-	if (token == NULL ||
-	    !rd_token_check(x->o->secret, RD_TOKEN_COMMAND, x->c->name, token, &a, &b)) {
+	if (token == NULL || !rd_token_check(x->o->secret, RD_TOKEN_COMMAND, x->c->name,
+	                                     x->c->domain, token, &a, &b)) {
 		g_string_append(res, "That code is not valid here: please use the link in your "
 		                     "latest digest.");
 		return FALSE;
@@ -348,7 +348,7 @@ person_from_token(cmd_ctx *x, GPtrArray *argv, gboolean *named, rd_member **acti
 	*named = FALSE;
 	*acting = NULL;
 	if (strlen(last) < 16 ||
-	    !rd_token_check(x->o->secret, RD_TOKEN_COMMAND, x->c->name, last, &a, &b))
+	    !rd_token_check(x->o->secret, RD_TOKEN_COMMAND, x->c->name, x->c->domain, last, &a, &b))
 		return TRUE;
 	g_ptr_array_remove_index(argv, argv->len - 2);
 	*named = TRUE;

@@ -605,10 +605,12 @@ static void
 conversation_json(model_state *st, JsonBuilder *b, const rd_digest_conversation *c, guint number)
 {
 	const rd_digest_ctx *ctx = st->ctx;
-	g_autofree char *rtok = rd_token_make(ctx->secret, RD_TOKEN_REPLY, c->community->name,
-	                                      (guint64)st->sel->person_id, (guint64)c->thread_id);
-	g_autofree char *ctok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, c->community->name,
-	                                      (guint64)st->sel->person_id, (guint64)c->thread_id);
+	g_autofree char *rtok =
+	    rd_token_make(ctx->secret, RD_TOKEN_REPLY, c->community->name, c->community->domain,
+	                  (guint64)st->sel->person_id, (guint64)c->thread_id);
+	g_autofree char *ctok =
+	    rd_token_make(ctx->secret, RD_TOKEN_COMMAND, c->community->name, c->community->domain,
+	                  (guint64)st->sel->person_id, (guint64)c->thread_id);
 	const char delim[2] = {ctx->delimiter, '\0'};
 	/* Tokens are lower-case base32 and need no escaping; the escaped
 	 * subject is the thread's, made once per pass: this runs for every
@@ -963,10 +965,11 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 	    g_strdup_printf("%s: %u conversation%s, %u new message%s \u2014 %s", title, convs->len,
 	                    convs->len == 1 ? "" : "s", total, total == 1 ? "" : "s", day);
 
-	g_autofree char *dtok = rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name,
-	                                      (guint64)st->sel->person_id, (guint64)outbox_id);
+	g_autofree char *dtok =
+	    rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name, first->domain,
+	                  (guint64)st->sel->person_id, (guint64)outbox_id);
 	g_autofree char *utok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name,
-	                                      (guint64)st->sel->person_id, 0);
+	                                      first->domain, (guint64)st->sel->person_id, 0);
 	g_autofree char *dext = g_strdup_printf("d-%s", dtok);
 	g_autofree char *daddr =
 	    g_strdup_printf("%s%c%s@%s", first->name, ctx->delimiter, dext, first->domain);
@@ -1244,8 +1247,9 @@ rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selectio
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, single ? single->title : "Rounds",
 	                           ctx->from_address);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sel->name, sel->address);
-	g_autofree char *dtok = rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name,
-	                                      (guint64)sel->person_id, (guint64)outbox_id);
+	g_autofree char *dtok =
+	    rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name, first->domain,
+	                  (guint64)sel->person_id, (guint64)outbox_id);
 	g_autofree char *daddr =
 	    g_strdup_printf("%s%cd-%s@%s", first->name, ctx->delimiter, dtok, first->domain);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, daddr);
@@ -1254,8 +1258,8 @@ rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selectio
 	g_autofree char *mid =
 	    g_strdup_printf("digest-%" G_GINT64_FORMAT ".%s@%s", outbox_id, dtok, first->domain);
 	g_mime_message_set_message_id(msg, mid);
-	g_autofree char *utok =
-	    rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name, (guint64)sel->person_id, 0);
+	g_autofree char *utok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name,
+	                                      first->domain, (guint64)sel->person_id, 0);
 	g_autofree char *unsub =
 	    g_strdup_printf("<mailto:%s%crequest@%s?subject=unsubscribe%%20%s>", first->name,
 	                    ctx->delimiter, first->domain, utok);

@@ -19,7 +19,8 @@
 #include "token.h"
 
 struct _rd_fanout_copy {
-	char *community; /* name, for tokens */
+	char *community; /* name and domain, for tokens */
+	char *domain;
 	gint64 community_id;
 	char *request; /* COMMUNITY+request@DOMAIN */
 	char *eol;     /* "\r\n": copies are kept as SMTP sends them */
@@ -251,6 +252,7 @@ rd_fanout_copy_new(GBytes *raw, const rd_community *c, const rd_fanout_settings 
 			eol = "\r\n";
 	}
 	copy->community = g_strdup(c->name);
+	copy->domain = g_strdup(c->domain);
 	copy->community_id = c->id;
 	copy->request = rd_address_make(c->name, c->domain, delimiter, "request");
 	copy->eol = g_strdup(eol);
@@ -365,8 +367,8 @@ rd_fanout_copy_new(GBytes *raw, const rd_community *c, const rd_fanout_settings 
 GBytes *
 rd_fanout_copy_render(const rd_fanout_copy *copy, GBytes *secret, gint64 person_id)
 {
-	g_autofree char *token =
-	    rd_token_make(secret, RD_TOKEN_COMMAND, copy->community, (guint64)person_id, 0);
+	g_autofree char *token = rd_token_make(secret, RD_TOKEN_COMMAND, copy->community,
+	                                       copy->domain, (guint64)person_id, 0);
 	g_autofree char *unsub =
 	    g_strdup_printf("List-Unsubscribe: <mailto:%s?subject=unsubscribe%%20%s>%s",
 	                    copy->request, token, copy->eol);
@@ -387,6 +389,7 @@ rd_fanout_copy_free(rd_fanout_copy *copy)
 	if (copy == NULL)
 		return;
 	g_free(copy->community);
+	g_free(copy->domain);
 	g_free(copy->request);
 	g_free(copy->eol);
 	if (copy->head)
@@ -401,8 +404,8 @@ rd_fanout_copy_free(rd_fanout_copy *copy)
 char *
 rd_fanout_bounce_address(GBytes *secret, const rd_community *c, char delimiter, gint64 person_id)
 {
-	g_autofree char *token =
-	    rd_token_make(secret, RD_TOKEN_BOUNCE, c->name, (guint64)person_id, (guint64)c->id);
+	g_autofree char *token = rd_token_make(secret, RD_TOKEN_BOUNCE, c->name, c->domain,
+	                                       (guint64)person_id, (guint64)c->id);
 	g_autofree char *ext = g_strdup_printf("b-%s", token);
 
 	return rd_address_make(c->name, c->domain, delimiter, ext);
@@ -758,7 +761,8 @@ rd_fanout_bounce(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 		return RD_TEMPFAIL;
 	}
 	if (a->token == NULL ||
-	    !rd_token_check(o->secret, RD_TOKEN_BOUNCE, c->name, a->token, &person, &community) ||
+	    !rd_token_check(o->secret, RD_TOKEN_BOUNCE, c->name, c->domain, a->token, &person,
+	                    &community) ||
 	    (gint64)community != c->id) {
 		g_set_error(error, RD_ERROR, RD_NOPERM,
 		            "This address only accepts delivery reports.");

@@ -24,6 +24,7 @@ typedef struct {
 	gint64 thread_id;
 	gint64 community_id;
 	char *community_name;
+	char *community_domain;
 	char *community_title;
 	char *subject;
 	char *latest_mid; /* Message-ID of its newest message in the digest */
@@ -40,6 +41,7 @@ static void
 reply_conv_free(reply_conv *c)
 {
 	g_free(c->community_name);
+	g_free(c->community_domain);
 	g_free(c->community_title);
 	g_free(c->subject);
 	g_free(c->latest_mid);
@@ -245,6 +247,7 @@ digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **error
 		c->thread_id = d->thread_id;
 		c->community_id = d->community->id;
 		c->community_name = g_strdup(d->community->name);
+		c->community_domain = g_strdup(d->community->domain);
 		c->community_title = g_strdup(d->community->title);
 		c->subject = g_strdup(d->subject);
 		c->latest_mid = g_strdup(last->message_id);
@@ -363,8 +366,8 @@ choose_conversation(GBytes *secret, GPtrArray *convs, gint64 person_id, char **b
 			reply_conv *c = convs->pdata[i];
 			guint64 pid = 0, tid = 0;
 
-			if (!rd_token_check(secret, RD_TOKEN_REPLY, c->community_name, tok, &pid,
-			                    &tid) ||
+			if (!rd_token_check(secret, RD_TOKEN_REPLY, c->community_name,
+			                    c->community_domain, tok, &pid, &tid) ||
 			    (gint64)pid != person_id || (gint64)tid != c->thread_id)
 				continue;
 			if (found >= 0 && (guint)found != i)
@@ -465,8 +468,8 @@ queue_confirmation(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
                    const char *person_addr, gint64 row, const char *sender,
                    const char *thread_subject, const char *text, GError **error)
 {
-	g_autofree char *tok =
-	    rd_token_make(o->secret, RD_TOKEN_CONFIRM, c->name, (guint64)person_id, (guint64)row);
+	g_autofree char *tok = rd_token_make(o->secret, RD_TOKEN_CONFIRM, c->name, c->domain,
+	                                     (guint64)person_id, (guint64)row);
 	g_autofree char *ext = g_strdup_printf("c-%s", tok);
 	g_autofree char *reply_to = rd_address_make(c->name, c->domain, o->delimiter, ext);
 	g_autofree char *request = rd_address_make(c->name, c->domain, o->delimiter, "request");
@@ -667,7 +670,7 @@ deliver_thread_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 	rd_status st;
 
 	if (a->token == NULL ||
-	    !rd_token_check(o->secret, RD_TOKEN_REPLY, c->name, a->token, &pid, &tid))
+	    !rd_token_check(o->secret, RD_TOKEN_REPLY, c->name, c->domain, a->token, &pid, &tid))
 		return fail(error, RD_NOPERM, RD_REPLY_BAD_TOKEN);
 	if (!rd_store_reply_person_get(s, (gint64)pid, &paddr, NULL, &err)) {
 		if (rd_status_from_error(err) == RD_NOTFOUND)
@@ -740,8 +743,9 @@ keep_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 	                "(one tap on the address is enough):\n");
 	for (guint i = 0; i < n; i++) {
 		reply_conv *cv = convs->pdata[i];
-		g_autofree char *tok = rd_token_make(
-		    o->secret, RD_TOKEN_CONFIRM, cv->community_name, 0, (guint64)k->id * 256 + i);
+		g_autofree char *tok =
+		    rd_token_make(o->secret, RD_TOKEN_CONFIRM, cv->community_name,
+		                  cv->community_domain, 0, (guint64)k->id * 256 + i);
 		g_autofree char *ext = g_strdup_printf("c-%s", tok);
 		g_autofree char *addr = NULL;
 		g_autoptr(rd_community) cc =
@@ -795,7 +799,7 @@ deliver_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 	int idx;
 
 	if (a->token == NULL ||
-	    !rd_token_check(o->secret, RD_TOKEN_DIGEST, c->name, a->token, &pid, &oid))
+	    !rd_token_check(o->secret, RD_TOKEN_DIGEST, c->name, c->domain, a->token, &pid, &oid))
 		return fail(error, RD_NOPERM, RD_REPLY_BAD_TOKEN);
 	item = rd_store_reply_outbox_get(s, (gint64)oid, &err);
 	if (item == NULL) {
@@ -904,7 +908,8 @@ rd_reply_owns_confirm(GBytes *secret, const rd_community *c, const char *token)
 	guint64 a = 1, b = 0;
 
 	return secret != NULL && token != NULL &&
-	       rd_token_check(secret, RD_TOKEN_CONFIRM, c->name, token, &a, &b) && a == 0;
+	       rd_token_check(secret, RD_TOKEN_CONFIRM, c->name, c->domain, token, &a, &b) &&
+	       a == 0;
 }
 
 rd_status
@@ -928,7 +933,7 @@ rd_reply_confirm(rd_store *s, const rd_deliver_opts *o, const rd_community *c, c
 		            "The list cannot check confirmation addresses right now; the message "
 		            "will be retried.");
 	if (a->token == NULL ||
-	    !rd_token_check(o->secret, RD_TOKEN_CONFIRM, c->name, a->token, &zero, &b))
+	    !rd_token_check(o->secret, RD_TOKEN_CONFIRM, c->name, c->domain, a->token, &zero, &b))
 		return fail(error, RD_NOPERM,
 		            "This confirmation address is not valid; please use the one in the "
 		            "mail you received.");
@@ -1021,7 +1026,7 @@ rd_reply_is_digest_reply(const rd_message *m, const rd_community *c, GBytes *sec
 		if (at == NULL || g_ascii_strcasecmp(at + 1, c->domain) != 0)
 			continue;
 		tok = g_strndup(dot + 1, (gsize)(at - dot - 1));
-		if (!rd_token_check(secret, RD_TOKEN_DIGEST, c->name, tok, NULL, &oid) ||
+		if (!rd_token_check(secret, RD_TOKEN_DIGEST, c->name, c->domain, tok, NULL, &oid) ||
 		    oid != want)
 			continue;
 		if (token)

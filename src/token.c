@@ -5,10 +5,14 @@
  * ids cost few bytes and the whole address stays far below the 64-octet
  * local-part limit of RFC 5321.  The MAC is HMAC-SHA256 over
  *
- *     "rounds-token-v1" NUL kind varint(len(community)) community varint(a) varint(b)
+ *     "rounds-token-v2" NUL kind varint(len(name)) name varint(len(domain)) domain
+ *     varint(a) varint(b)
  *
- * truncated to 80 bits: the kind and the length-prefixed community name bind
- * the token to one use and one community, the version string to this format.
+ * truncated to 80 bits: the kind and the length-prefixed community name and
+ * domain bind the token to one use and one community (care@lists.a and
+ * care@lists.b are different lists, whoever hosts both), the version string
+ * to this format.  v1 tokens named the community without its domain and are
+ * no longer accepted.
  *
  * Tokens are lower-case base32 (RFC 4648 alphabet, no padding) because MTAs
  * and mail clients may change the case of a local part; input is accepted in
@@ -79,12 +83,13 @@ varint_get(const guint8 *buf, gsize len, gsize *pos, guint64 *v)
 }
 
 static void
-compute_mac(GBytes *secret, rd_token_kind kind, const char *community, const guint8 *payload,
-            gsize payload_len, guint8 mac[RD_TOKEN_MAC_SIZE])
+compute_mac(GBytes *secret, rd_token_kind kind, const char *community, const char *domain,
+            const guint8 *payload, gsize payload_len, guint8 mac[RD_TOKEN_MAC_SIZE])
 {
-	static const char version[] = "rounds-token-v1";
+	static const char version[] = "rounds-token-v2";
 	g_autofree char *name = g_ascii_strdown(community, -1);
-	gsize name_len = strlen(name);
+	g_autofree char *dom = g_ascii_strdown(domain, -1);
+	gsize name_len = strlen(name), dom_len = strlen(dom);
 	gsize key_len = 0;
 	const guint8 *key = g_bytes_get_data(secret, &key_len);
 	guint8 head[2 + RD_TOKEN_VARINT_MAX];
@@ -113,6 +118,9 @@ compute_mac(GBytes *secret, rd_token_kind kind, const char *community, const gui
 	n = 1 + varint_put(head + 1, name_len);
 	g_hmac_update(hmac, head, n);
 	g_hmac_update(hmac, (const guchar *)name, name_len);
+	n = varint_put(head, dom_len);
+	g_hmac_update(hmac, head, n);
+	g_hmac_update(hmac, (const guchar *)dom, dom_len);
 	g_hmac_update(hmac, payload, payload_len);
 	g_hmac_get_digest(hmac, digest, &digest_len);
 	g_hmac_unref(hmac);
@@ -194,7 +202,8 @@ equal_const_time(const guint8 *x, const guint8 *y, gsize len)
 }
 
 char *
-rd_token_make(GBytes *secret, rd_token_kind kind, const char *community, guint64 a, guint64 b)
+rd_token_make(GBytes *secret, rd_token_kind kind, const char *community, const char *domain,
+              guint64 a, guint64 b)
 {
 	guint8 buf[RD_TOKEN_MAX_BYTES];
 	gsize n;
@@ -202,16 +211,17 @@ rd_token_make(GBytes *secret, rd_token_kind kind, const char *community, guint64
 	g_return_val_if_fail(secret != NULL, NULL);
 	g_return_val_if_fail(g_bytes_get_size(secret) >= RD_TOKEN_MIN_SECRET, NULL);
 	g_return_val_if_fail(community != NULL, NULL);
+	g_return_val_if_fail(domain != NULL, NULL);
 
 	n = varint_put(buf, a);
 	n += varint_put(buf + n, b);
-	compute_mac(secret, kind, community, buf, n, buf + n);
+	compute_mac(secret, kind, community, domain, buf, n, buf + n);
 	return base32_encode(buf, n + RD_TOKEN_MAC_SIZE);
 }
 
 gboolean
-rd_token_check(GBytes *secret, rd_token_kind kind, const char *community, const char *token,
-               guint64 *a, guint64 *b)
+rd_token_check(GBytes *secret, rd_token_kind kind, const char *community, const char *domain,
+               const char *token, guint64 *a, guint64 *b)
 {
 	guint8 buf[RD_TOKEN_MAX_BYTES];
 	guint8 mac[RD_TOKEN_MAC_SIZE];
@@ -220,7 +230,7 @@ rd_token_check(GBytes *secret, rd_token_kind kind, const char *community, const 
 	guint64 va, vb;
 
 	if (secret == NULL || g_bytes_get_size(secret) < RD_TOKEN_MIN_SECRET || community == NULL ||
-	    token == NULL)
+	    domain == NULL || token == NULL)
 		return FALSE;
 	if (strnlen(token, RD_TOKEN_MAX_CHARS + 1) > RD_TOKEN_MAX_CHARS)
 		return FALSE;
@@ -231,7 +241,7 @@ rd_token_check(GBytes *secret, rd_token_kind kind, const char *community, const 
 		return FALSE;
 	if ((gsize)len - pos != RD_TOKEN_MAC_SIZE)
 		return FALSE;
-	compute_mac(secret, kind, community, buf, pos, mac);
+	compute_mac(secret, kind, community, domain, buf, pos, mac);
 	if (!equal_const_time(mac, buf + pos, RD_TOKEN_MAC_SIZE))
 		return FALSE;
 	if (a != NULL)

@@ -120,7 +120,8 @@ test_copy_headers(void)
 	/* (this post is in CRLF; the others show LF posts come out in CRLF) */
 	g_autofree char *h = headers_of(one);
 	g_autoptr(GBytes) secret = test_secret();
-	g_autofree char *token = rd_token_make(secret, RD_TOKEN_COMMAND, "care", 11, 0);
+	g_autofree char *token =
+	    rd_token_make(secret, RD_TOKEN_COMMAND, "care", "lists.example.test", 11, 0);
 	g_autofree char *unsub =
 	    g_strdup_printf("\r\nList-Unsubscribe: "
 	                    "<mailto:care+request@lists.example.test?subject=unsubscribe%%20%s>"
@@ -366,7 +367,8 @@ test_enqueue_render(void)
 		g_assert_true(g_str_has_prefix(it->envelope_from, "care+b-"));
 		tok = it->envelope_from + strlen("care+b-");
 		g_autofree char *token = g_strndup(tok, strcspn(tok, "@"));
-		g_assert_true(rd_token_check(secret, RD_TOKEN_BOUNCE, "care", token, &who, &where));
+		g_assert_true(rd_token_check(secret, RD_TOKEN_BOUNCE, "care", "lists.example.test",
+		                             token, &who, &where));
 		g_assert_cmpint((gint64)who, ==, pb);
 		g_assert_cmpint((gint64)where, ==, cid);
 		out = rd_fanout_render(s, it, secret, '+', NULL, &err);

@@ -218,7 +218,7 @@ test_thread_reply(fixture *f, gconstpointer data)
 	first = rd_store_message_get(f->s, f->care->id, "q1@example.net", FALSE, &err);
 	g_assert_nonnull(first);
 
-	tok = rd_token_make(f->secret, RD_TOKEN_REPLY, "care", (guint64)f->jo,
+	tok = rd_token_make(f->secret, RD_TOKEN_REPLY, "care", "lists.example.test", (guint64)f->jo,
 	                    (guint64)first->thread_id);
 	rcpt = g_strdup_printf("care+r-%s@lists.example.test", tok);
 	reply = mail("Jo <Jo.Nurse@example.org>", "b1@example.org", "Re: Your daily digest", NULL,
@@ -257,7 +257,8 @@ test_thread_reply(fixture *f, gconstpointer data)
 static void
 test_is_digest_reply(fixture *f, gconstpointer data)
 {
-	g_autofree char *tok = rd_token_make(f->secret, RD_TOKEN_DIGEST, "care", 7, 42);
+	g_autofree char *tok =
+	    rd_token_make(f->secret, RD_TOKEN_DIGEST, "care", "lists.example.test", 7, 42);
 	g_autofree char *mid = g_strdup_printf("digest-42.%s@lists.example.test", tok);
 	g_autofree char *wrong = g_strdup_printf("digest-43.%s@lists.example.test", tok);
 	g_autoptr(GBytes) yes =
@@ -278,9 +279,10 @@ test_is_digest_reply(fixture *f, gconstpointer data)
 static void
 test_owns_confirm(fixture *f, gconstpointer data)
 {
-	g_autofree char *choice =
-	    rd_token_make(f->secret, RD_TOKEN_CONFIRM, "care", 0, 3 * 256 + 1);
-	g_autofree char *held = rd_token_make(f->secret, RD_TOKEN_CONFIRM, "care", 5, 9);
+	g_autofree char *choice = rd_token_make(f->secret, RD_TOKEN_CONFIRM, "care",
+	                                        "lists.example.test", 0, 3 * 256 + 1);
+	g_autofree char *held =
+	    rd_token_make(f->secret, RD_TOKEN_CONFIRM, "care", "lists.example.test", 5, 9);
 
 	g_assert_true(rd_reply_owns_confirm(f->secret, f->care, choice));
 	g_assert_false(rd_reply_owns_confirm(f->secret, f->care, held));

@@ -42,14 +42,15 @@ test_round_trip(void)
 	for (gsize k = 0; k < G_N_ELEMENTS(kinds); k++) {
 		for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
 			for (gsize j = 0; j < G_N_ELEMENTS(ids); j++) {
-				g_autofree char *t =
-				    rd_token_make(secret, kinds[k], "care", ids[i], ids[j]);
+				g_autofree char *t = rd_token_make(
+				    secret, kinds[k], "care", "lists.example.test", ids[i], ids[j]);
 				guint64 a = 42, b = 42;
 				g_assert_nonnull(t);
 				g_assert_true(only_alphabet(t));
 				/* Whole local part "care+r-TOKEN" under 64 octets. */
 				g_assert_cmpuint(strlen("care+r-") + strlen(t), <, 64);
-				g_assert_true(rd_token_check(secret, kinds[k], "care", t, &a, &b));
+				g_assert_true(rd_token_check(secret, kinds[k], "care",
+				                             "lists.example.test", t, &a, &b));
 				g_assert_cmpuint(a, ==, ids[i]);
 				g_assert_cmpuint(b, ==, ids[j]);
 			}
@@ -61,13 +62,18 @@ static void
 test_deterministic_and_short(void)
 {
 	g_autoptr(GBytes) secret = fixed_secret(1);
-	g_autofree char *t1 = rd_token_make(secret, RD_TOKEN_REPLY, "care", 1234, 56789);
-	g_autofree char *t2 = rd_token_make(secret, RD_TOKEN_REPLY, "care", 1234, 56789);
-	g_autofree char *t3 = rd_token_make(secret, RD_TOKEN_REPLY, "care", 1234, 56790);
-	g_autofree char *small = rd_token_make(secret, RD_TOKEN_REPLY, "care", 0, 0);
-	g_autofree char *typical = rd_token_make(secret, RD_TOKEN_REPLY, "care", 2097151, 2097151);
-	g_autofree char *big =
-	    rd_token_make(secret, RD_TOKEN_REPLY, "care", G_MAXUINT64, G_MAXUINT64);
+	g_autofree char *t1 =
+	    rd_token_make(secret, RD_TOKEN_REPLY, "care", "lists.example.test", 1234, 56789);
+	g_autofree char *t2 =
+	    rd_token_make(secret, RD_TOKEN_REPLY, "care", "lists.example.test", 1234, 56789);
+	g_autofree char *t3 =
+	    rd_token_make(secret, RD_TOKEN_REPLY, "care", "lists.example.test", 1234, 56790);
+	g_autofree char *small =
+	    rd_token_make(secret, RD_TOKEN_REPLY, "care", "lists.example.test", 0, 0);
+	g_autofree char *typical =
+	    rd_token_make(secret, RD_TOKEN_REPLY, "care", "lists.example.test", 2097151, 2097151);
+	g_autofree char *big = rd_token_make(secret, RD_TOKEN_REPLY, "care", "lists.example.test",
+	                                     G_MAXUINT64, G_MAXUINT64);
 
 	g_assert_cmpstr(t1, ==, t2);
 	g_assert_cmpstr(t1, !=, t3);
@@ -81,18 +87,22 @@ static void
 test_upper_case_accepted(void)
 {
 	g_autoptr(GBytes) secret = fixed_secret(1);
-	g_autofree char *t = rd_token_make(secret, RD_TOKEN_CONFIRM, "care", 77, 991);
+	g_autofree char *t =
+	    rd_token_make(secret, RD_TOKEN_CONFIRM, "care", "lists.example.test", 77, 991);
 	g_autofree char *up = g_ascii_strup(t, -1);
 	guint64 a = 0, b = 0;
 
-	g_assert_true(rd_token_check(secret, RD_TOKEN_CONFIRM, "care", up, &a, &b));
+	g_assert_true(
+	    rd_token_check(secret, RD_TOKEN_CONFIRM, "care", "lists.example.test", up, &a, &b));
 	g_assert_cmpuint(a, ==, 77);
 	g_assert_cmpuint(b, ==, 991);
 	/* A case-folded community name in the address still matches. */
-	g_assert_true(rd_token_check(secret, RD_TOKEN_CONFIRM, "CARE", up, NULL, NULL));
+	g_assert_true(
+	    rd_token_check(secret, RD_TOKEN_CONFIRM, "CARE", "lists.example.test", up, NULL, NULL));
 	/* Mixed case too. */
 	up[0] = g_ascii_tolower(up[0]);
-	g_assert_true(rd_token_check(secret, RD_TOKEN_CONFIRM, "care", up, NULL, NULL));
+	g_assert_true(
+	    rd_token_check(secret, RD_TOKEN_CONFIRM, "care", "lists.example.test", up, NULL, NULL));
 }
 
 static void
@@ -100,24 +110,45 @@ test_binding(void)
 {
 	g_autoptr(GBytes) secret = fixed_secret(1);
 	g_autoptr(GBytes) other = fixed_secret(2);
-	g_autofree char *t = rd_token_make(secret, RD_TOKEN_REPLY, "care", 5, 9);
+	g_autofree char *t =
+	    rd_token_make(secret, RD_TOKEN_REPLY, "care", "lists.example.test", 5, 9);
 	guint64 a = 123, b = 456;
 
-	g_assert_true(rd_token_check(secret, RD_TOKEN_REPLY, "care", t, NULL, NULL));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "cares", t, &a, &b));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "car", t, &a, &b));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "family-smith", t, &a, &b));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "", t, &a, &b));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_CONFIRM, "care", t, &a, &b));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_BOUNCE, "care", t, &a, &b));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_DIGEST, "care", t, &a, &b));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_COMMAND, "care", t, &a, &b));
-	g_assert_false(rd_token_check(other, RD_TOKEN_REPLY, "care", t, &a, &b));
+	g_assert_true(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "care", "lists.example.test", t, NULL, NULL));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "cares", "lists.example.test", t, &a, &b));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "car", "lists.example.test", t, &a, &b));
+	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "family-smith", "lists.example.test",
+	                              t, &a, &b));
+	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "", "lists.example.test", t, &a, &b));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_CONFIRM, "care", "lists.example.test", t, &a, &b));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_BOUNCE, "care", "lists.example.test", t, &a, &b));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_DIGEST, "care", "lists.example.test", t, &a, &b));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_COMMAND, "care", "lists.example.test", t, &a, &b));
+	g_assert_false(
+	    rd_token_check(other, RD_TOKEN_REPLY, "care", "lists.example.test", t, &a, &b));
 	/* A failed check leaves the outputs alone. */
 	g_assert_cmpuint(a, ==, 123);
 	g_assert_cmpuint(b, ==, 456);
+	/* Finding 6 of issue 11: the same name at another domain is another
+	 * list, and its tokens are worth nothing here; the domain, like the
+	 * name, is compared without case. */
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "care", "lists.other.test", t, &a, &b));
+	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "care", "", t, &a, &b));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "carel", "ists.example.test", t, &a, &b));
+	g_assert_true(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "Care", "Lists.Example.TEST", t, NULL, NULL));
 	/* Same ids, other community: a different token. */
-	g_autofree char *t2 = rd_token_make(secret, RD_TOKEN_REPLY, "cares", 5, 9);
+	g_autofree char *t2 =
+	    rd_token_make(secret, RD_TOKEN_REPLY, "cares", "lists.example.test", 5, 9);
 	g_assert_cmpstr(t, !=, t2);
 }
 
@@ -128,7 +159,8 @@ test_altered(void)
 	const char *alpha = "abcdefghijklmnopqrstuvwxyz234567";
 
 	for (gsize id = 0; id < G_N_ELEMENTS(ids); id += 3) {
-		g_autofree char *t = rd_token_make(secret, RD_TOKEN_BOUNCE, "care", ids[id], 7);
+		g_autofree char *t = rd_token_make(secret, RD_TOKEN_BOUNCE, "care",
+		                                   "lists.example.test", ids[id], 7);
 		gsize len = strlen(t);
 
 		/* Every other character of the alphabet, at every position. */
@@ -138,35 +170,36 @@ test_altered(void)
 					continue;
 				g_autofree char *x = g_strdup(t);
 				x[pos] = *c;
-				if (rd_token_check(secret, RD_TOKEN_BOUNCE, "care", x, NULL, NULL))
+				if (rd_token_check(secret, RD_TOKEN_BOUNCE, "care",
+				                   "lists.example.test", x, NULL, NULL))
 					g_test_fail_printf("altered token %s accepted", x);
 			}
 		}
 		/* Truncated at every length, including the empty string. */
 		for (gsize cut = 0; cut < len; cut++) {
 			g_autofree char *x = g_strndup(t, cut);
-			g_assert_false(
-			    rd_token_check(secret, RD_TOKEN_BOUNCE, "care", x, NULL, NULL));
+			g_assert_false(rd_token_check(secret, RD_TOKEN_BOUNCE, "care",
+			                              "lists.example.test", x, NULL, NULL));
 		}
 		/* Extended by one or more characters. */
 		for (const char *c = alpha; *c != '\0'; c++) {
 			g_autofree char *x1 = g_strdup_printf("%s%c", t, *c);
 			g_autofree char *x2 = g_strdup_printf("%s%c%c", t, *c, *c);
 			g_autofree char *x8 = g_strdup_printf("%saaaaaaa%c", t, *c);
-			g_assert_false(
-			    rd_token_check(secret, RD_TOKEN_BOUNCE, "care", x1, NULL, NULL));
-			g_assert_false(
-			    rd_token_check(secret, RD_TOKEN_BOUNCE, "care", x2, NULL, NULL));
-			g_assert_false(
-			    rd_token_check(secret, RD_TOKEN_BOUNCE, "care", x8, NULL, NULL));
+			g_assert_false(rd_token_check(secret, RD_TOKEN_BOUNCE, "care",
+			                              "lists.example.test", x1, NULL, NULL));
+			g_assert_false(rd_token_check(secret, RD_TOKEN_BOUNCE, "care",
+			                              "lists.example.test", x2, NULL, NULL));
+			g_assert_false(rd_token_check(secret, RD_TOKEN_BOUNCE, "care",
+			                              "lists.example.test", x8, NULL, NULL));
 		}
 		/* Characters outside the alphabet. */
 		const char *bad = "0189=-_+ .@\xc3";
 		for (const char *c = bad; *c != '\0'; c++) {
 			g_autofree char *x = g_strdup(t);
 			x[len / 2] = *c;
-			g_assert_false(
-			    rd_token_check(secret, RD_TOKEN_BOUNCE, "care", x, NULL, NULL));
+			g_assert_false(rd_token_check(secret, RD_TOKEN_BOUNCE, "care",
+			                              "lists.example.test", x, NULL, NULL));
 		}
 	}
 }
@@ -184,15 +217,19 @@ test_forged(void)
 		for (gint j = 0; j < len; j++)
 			t[j] = alpha[g_rand_int_range(rand, 0, 32)];
 		t[len] = '\0';
-		if (rd_token_check(secret, RD_TOKEN_REPLY, "care", t, NULL, NULL))
+		if (rd_token_check(secret, RD_TOKEN_REPLY, "care", "lists.example.test", t, NULL,
+		                   NULL))
 			g_test_fail_printf("random token %s accepted", t);
 	}
 	g_rand_free(rand);
-	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "care", "", NULL, NULL));
-	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "care", NULL, NULL, NULL));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "care", "lists.example.test", "", NULL, NULL));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "care", "lists.example.test", NULL, NULL, NULL));
 	/* Absurdly long input is refused without work. */
 	g_autofree char *huge = g_strnfill(10000, 'a');
-	g_assert_false(rd_token_check(secret, RD_TOKEN_REPLY, "care", huge, NULL, NULL));
+	g_assert_false(
+	    rd_token_check(secret, RD_TOKEN_REPLY, "care", "lists.example.test", huge, NULL, NULL));
 }
 
 static void
@@ -209,9 +246,11 @@ test_new_secret(void)
 	g_assert_false(g_bytes_equal(s1, s2));
 
 	/* A token made with one fresh secret fails with the other. */
-	g_autofree char *t = rd_token_make(s1, RD_TOKEN_DIGEST, "care", 3, 4);
-	g_assert_true(rd_token_check(s1, RD_TOKEN_DIGEST, "care", t, NULL, NULL));
-	g_assert_false(rd_token_check(s2, RD_TOKEN_DIGEST, "care", t, NULL, NULL));
+	g_autofree char *t = rd_token_make(s1, RD_TOKEN_DIGEST, "care", "lists.example.test", 3, 4);
+	g_assert_true(
+	    rd_token_check(s1, RD_TOKEN_DIGEST, "care", "lists.example.test", t, NULL, NULL));
+	g_assert_false(
+	    rd_token_check(s2, RD_TOKEN_DIGEST, "care", "lists.example.test", t, NULL, NULL));
 }
 
 static void
@@ -219,11 +258,14 @@ test_short_secret_refused(void)
 {
 	g_autoptr(GBytes) tiny = g_bytes_new("abc", 3);
 	g_autoptr(GBytes) secret = fixed_secret(1);
-	g_autofree char *t = rd_token_make(secret, RD_TOKEN_REPLY, "care", 1, 2);
+	g_autofree char *t =
+	    rd_token_make(secret, RD_TOKEN_REPLY, "care", "lists.example.test", 1, 2);
 
 	/* A short secret is a broken installation: nothing checks out. */
-	g_assert_false(rd_token_check(tiny, RD_TOKEN_REPLY, "care", t, NULL, NULL));
-	g_assert_false(rd_token_check(NULL, RD_TOKEN_REPLY, "care", t, NULL, NULL));
+	g_assert_false(
+	    rd_token_check(tiny, RD_TOKEN_REPLY, "care", "lists.example.test", t, NULL, NULL));
+	g_assert_false(
+	    rd_token_check(NULL, RD_TOKEN_REPLY, "care", "lists.example.test", t, NULL, NULL));
 }
 
 int
