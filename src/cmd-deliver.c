@@ -112,7 +112,7 @@ rd_cmd_deliver(int argc, char **argv)
 		rd_log_warnx("deliver to %s from %s: %s", recipient, sender ? sender : "<>",
 			     err ? err->message : "failed");
 		rd_deliver_result_clear(&r);
-		return rd_status_exit(st);
+		return rd_status_mta_exit(st);
 	}
 	rd_log_info("deliver to %s: <%s> %s", recipient, r.message_id ? r.message_id : "",
 		    r.status ? r.status : "");

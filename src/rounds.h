@@ -33,6 +33,11 @@ GQuark rd_error_quark(void);
 /* Map a status to the sysexits(3) code the MTA or the shell sees. */
 int rd_status_exit(rd_status st);
 
+/* The same for the MTA (deliver, and any listener that answers an MTA):
+ * only a verdict on the mail itself (65, 67, 69, 77) is permanent; every
+ * fault of ours or of the database is 75, so the MTA keeps the mail. */
+int rd_status_mta_exit(rd_status st);
+
 /* The rd_status carried by an error in RD_ERROR, RD_SOFTWARE otherwise. */
 rd_status rd_status_from_error(const GError *error);
 

@@ -37,6 +37,23 @@ rd_status_exit(rd_status st)
 	return EX_SOFTWARE;
 }
 
+int
+rd_status_mta_exit(rd_status st)
+{
+	switch (st) {
+	case RD_OK:
+	case RD_DATAERR:
+	case RD_NOUSER:
+	case RD_UNAVAIL:
+	case RD_NOPERM:
+		return rd_status_exit(st);
+	default:
+		/* Postfix and OpenSMTPD bounce on 70 (EX_SOFTWARE) and 66: a bug
+		 * or a broken database must not cost the sender their mail. */
+		return EX_TEMPFAIL;
+	}
+}
+
 rd_status
 rd_status_from_error(const GError *error)
 {

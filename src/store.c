@@ -236,7 +236,9 @@ store_fail(rd_store *s, int rc, GError **error)
 		st = RD_TEMPFAIL;
 		break;
 	case SQLITE_CONSTRAINT:
-		st = RD_DATAERR;
+		/* Our queries check before they insert: a violated constraint
+		 * is a bug of ours (or a damaged database), never the mail's. */
+		st = RD_SOFTWARE;
 		break;
 	default:
 		st = RD_SOFTWARE;
