@@ -51,10 +51,12 @@ policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **
 	if (rd_message_is_automatic(m, RD_AUTO_SUBMITTED | RD_AUTO_BULK | RD_AUTO_REPLY) &&
 	    !c->accept_auto)
 		return "automatic";
+	/* No From address, no author, whatever the policy: Sender, Reply-To
+	 * and the envelope are claims of whoever sent it (message.c). */
+	if (m->from_addr == NULL)
+		return "no-from-address";
 	if (strcmp(c->policy, "open") == 0)
 		return NULL;
-	if (m->from_addr == NULL)
-		return "no-sender";
 	mem = rd_store_member_get(s, c->id, m->from_addr, &err);
 	if (mem == NULL) {
 		if (rd_status_from_error(err) != RD_NOTFOUND) {

@@ -402,41 +402,35 @@ derive_message_id(GMimeMessage *msg, GBytes *data, const char *domain)
 			       domain ? domain : "localhost");
 }
 
+/* The author is the first mailbox of From, and nobody else: Sender and
+ * Reply-To name whoever the writer likes ("From: Carol Nurse" with
+ * "Reply-To: carol@..." is not Carol), so mail without a From address has
+ * no author and is held (deliver.c). */
 static void
 message_from(rd_message *m)
 {
-	InternetAddressList *lists[] = {
-	    g_mime_message_get_from(m->mime),
-	    g_mime_message_get_sender(m->mime),
-	    g_mime_message_get_reply_to(m->mime),
-	};
+	InternetAddressList *list = g_mime_message_get_from(m->mime);
 
-	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++) {
-		InternetAddressList *list = lists[l];
+	for (int i = 0; list && i < internet_address_list_length(list); i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
 
-		for (int i = 0; list && i < internet_address_list_length(list); i++) {
-			InternetAddress *ia = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_GROUP(ia))
+			ia = internet_address_list_length(internet_address_group_get_members(
+				 INTERNET_ADDRESS_GROUP(ia))) > 0
+				 ? internet_address_list_get_address(
+				       internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+				       0)
+				 : NULL;
+		if (ia == NULL || !INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		const char *name = internet_address_get_name(ia);
 
-			if (INTERNET_ADDRESS_IS_GROUP(ia))
-				ia = internet_address_list_length(internet_address_group_get_members(
-					 INTERNET_ADDRESS_GROUP(ia))) > 0
-					 ? internet_address_list_get_address(
-					       internet_address_group_get_members(
-						   INTERNET_ADDRESS_GROUP(ia)),
-					       0)
-					 : NULL;
-			if (ia == NULL || !INTERNET_ADDRESS_IS_MAILBOX(ia))
-				continue;
-			const char *addr =
-			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-			const char *name = internet_address_get_name(ia);
-
-			if (addr == NULL || strchr(addr, '@') == NULL)
-				continue;
-			m->from_addr = g_utf8_make_valid(addr, -1);
-			m->from_name = name && *name ? g_utf8_make_valid(name, -1) : NULL;
-			return;
-		}
+		if (addr == NULL || strchr(addr, '@') == NULL)
+			continue;
+		m->from_addr = g_utf8_make_valid(addr, -1);
+		m->from_name = name && *name ? g_utf8_make_valid(name, -1) : NULL;
+		return;
 	}
 }
 
