@@ -401,47 +401,17 @@ by_text:
 
 /* ---- outgoing notices ---- */
 
-/* Queue a short plain-text notice to the person, in the caller's
- * transaction.  Automatic replies go out with a null envelope sender
- * (RFC 3834) so that nothing answers them in turn. */
+/* Queue a short notice to the person, in the caller's transaction, as
+ * every automatic answer goes (command.c: X-Loop, the daily limit per
+ * address).  From is the owner address: a person who answers the notice
+ * itself reaches people who can help. */
 static gboolean
 queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
              const char *to, const char *subject, const char *reply_to, const char *body,
              GError **error)
 {
-	g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	g_autoptr(rd_outbox_item) item = g_new0(rd_outbox_item, 1);
-	g_autofree char *from = rd_address_make(c->name, c->domain, o->delimiter, "owner");
-	g_autofree char *uuid = g_uuid_string_random();
-	g_autofree char *mid = g_strdup_printf("reply-%s@%s", uuid, c->domain);
-	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
-	char *bytes;
-
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title, from);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
-	if (reply_to)
-		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, reply_to);
-	g_mime_message_set_subject(msg, subject, "utf-8");
-	g_mime_message_set_date(msg, now);
-	g_mime_message_set_message_id(msg, mid);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-replied", NULL);
-	g_mime_text_part_set_text(part, body);
-	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
-	g_object_unref(part);
-	bytes = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
-
-	item->kind = g_strdup("message");
-	item->person_id = person_id;
-	item->community_id = c->id;
-	item->recipient = g_strdup(to);
-	item->envelope_from = g_strdup("");
-	item->subject = g_strdup(subject);
-	item->data = g_bytes_new_take(bytes, strlen(bytes));
-	item->created = g_date_time_to_unix(now);
-	item->next_attempt = item->created;
-	return rd_store_outbox_add(s, item, error);
+	return rd_command_queue_notice(s, o, c, "owner", person_id, to, subject, reply_to, body,
+	                               NULL, error);
 }
 
 /* Quote TEXT for a notice, at most 20 lines. */
