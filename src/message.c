@@ -398,6 +398,15 @@ related_root(GMimeMultipart *mp)
 	return g_mime_multipart_get_count(mp) > 0 ? g_mime_multipart_get_part(mp, 0) : NULL;
 }
 
+/* An attachment, or a part with a file name. */
+static gboolean
+sent_as_file(GMimePart *part)
+{
+	const char *name = g_mime_part_get_filename(part);
+
+	return g_mime_part_is_attachment(part) || (name != NULL && *name != '\0');
+}
+
 static void
 own_parts(GMimeObject *obj, GPtrArray *out, int depth)
 {
@@ -414,10 +423,10 @@ own_parts(GMimeObject *obj, GPtrArray *out, int depth)
 			GMimeObject *p = g_mime_multipart_get_part(mp, i);
 
 			/* The other parts of a multipart/related are the HTML's
-			 * pictures (a signature logo, a quoted digest's images):
-			 * they go with the HTML unless sent as attachments. */
-			if (related && p != root &&
-			    !(GMIME_IS_PART(p) && g_mime_part_is_attachment(GMIME_PART(p))))
+			 * resources, which go with the HTML, unless they have a
+			 * file name: a phone puts the photo taken for the reply
+			 * there (an Outlook signature logo stays too). */
+			if (related && p != root && !(GMIME_IS_PART(p) && sent_as_file(GMIME_PART(p))))
 				continue;
 			own_parts(p, out, depth + 1);
 		}

@@ -37,9 +37,9 @@ void rd_message_free(rd_message *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_message, rd_message_free)
 
 /* The attachments of M as its MIME objects (new references, in order),
- * without the pictures of an HTML body (the parts of a multipart/related
- * other than its root, unless sent as attachments): what the author
- * attached, for a message re-composed from the author's text. */
+ * without the nameless resources of an HTML body (parts of a
+ * multipart/related other than its root): what the author attached, for a
+ * message re-composed from the author's text. */
 GPtrArray *rd_message_own_parts(const rd_message *m);
 
 /* What makes mail automatic; each module asks for the kinds its policy

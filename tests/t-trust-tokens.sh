@@ -96,21 +96,21 @@ PY
 mails() { python3 "$T_TMP/mails.py" "$SINK_DIR" "$@"; }
 
 mails jo.nurse@example.org digest >"$T_TMP/jo-digest.txt"
-if grep -q "Reply: care+r-" "$T_TMP/jo-digest.txt"; then ok "Jo's digest arrived"; else
+if grep -aq "Reply: care+r-" "$T_TMP/jo-digest.txt"; then ok "Jo's digest arrived"; else
 	not_ok "Jo's digest arrived" "$(ls "$SINK_DIR")"
 	t_done
 fi
 # Every token Jo was mailed: reply, digest, get/mute and unsubscribe.
-grep -oiE '([+-][rcbd]-|%20|digest-[0-9]+\.)[a-z2-7]{16,}' "$T_TMP/jo-digest.txt" |
+grep -aoiE '([+-][rcbd]-|%20|digest-[0-9]+\.)[a-z2-7]{16,}' "$T_TMP/jo-digest.txt" |
 	sed -E 's/^([+-][rcbd]-|%20|digest-[0-9]+\.)//' | tr 'A-Z' 'a-z' | sort -u >"$T_TMP/jo-tokens"
-kinds=$(grep -oiE '([+-][rd]-|subject=(mute|get|unsubscribe)%20)' "$T_TMP/jo-digest.txt" | sed 's/^[+-]//' | sort -u | tr '\n' ' ')
+kinds=$(grep -aoiE '([+-][rd]-|subject=(mute|get|unsubscribe)%20)' "$T_TMP/jo-digest.txt" | sed 's/^[+-]//' | sort -u | tr '\n' ' ')
 expect_eq "Jo's digest holds reply, digest, mute and unsubscribe tokens" "$kinds" \
 	"d- r- subject=mute%20 subject=unsubscribe%20 "
 R_DRESS=$(awk '/Dressing change frequency\?/ {f=1} f && /Reply: / {print $2; exit}' "$T_TMP/jo-digest.txt")
 R_NIGHT=$(awk '/Night shift handover checklist/ {f=1} f && /Reply: / {print $2; exit}' "$T_TMP/jo-digest.txt")
-N_NIGHT=$(grep -oE '^\[[0-9]+\] Night shift' "$T_TMP/jo-digest.txt" | head -1 | tr -dc 0-9)
-JO_D=$(grep -m1 '^Reply-To: ' "$T_TMP/jo-digest.txt" | grep -oE 'care\+d-[a-z2-7]+@[a-z.]+')
-JO_MID=$(grep -m1 '^Message-ID: ' "$T_TMP/jo-digest.txt" | sed 's/^Message-ID: <\(.*\)>.*/\1/')
+N_NIGHT=$(grep -aoE '^\[[0-9]+\] Night shift' "$T_TMP/jo-digest.txt" | head -1 | tr -dc 0-9)
+JO_D=$(grep -am1 '^Reply-To: ' "$T_TMP/jo-digest.txt" | grep -oE 'care\+d-[a-z2-7]+@[a-z.]+')
+JO_MID=$(grep -am1 '^Message-ID: ' "$T_TMP/jo-digest.txt" | sed 's/^Message-ID: <\(.*\)>.*/\1/')
 
 # jo_reply OUT TO MID FROM NEW: Outlook's reply, text and HTML, with the
 # whole digest quoted below in both, and a PDF attached.
@@ -200,6 +200,22 @@ else
 	not_ok "+r- reply: stored with the thread's headers, From Jo, To the list" "$(grep -E '^(From|To|In-Reply-To|References):' "$T_TMP/a.raw")"
 fi
 
+# An iPhone's photo sits in the HTML's multipart/related: it is Jo's too.
+{
+	printf 'From: Jo Nurse <jo.nurse@example.org>\nTo: %s\nSubject: Re: digest\n' "$R_DRESS"
+	printf 'Date: Tue, 24 Nov 2026 13:10:00 +0000\nMessage-ID: <jo-photo@example.org>\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/alternative; boundary="a"\n\n--a\nContent-Type: text/plain; charset=utf-8\n\n'
+	printf 'This is how the heel looks today.\n\nSent from my iPhone\n\n> Reply: %s\n\n' "$R_DRESS"
+	printf -- '--a\nContent-Type: multipart/related; type="text/html"; boundary="r"\n\n--r\n'
+	printf 'Content-Type: text/html; charset=utf-8\n\n<div>This is how the heel looks today.</div><img src="cid:p1@jo"><blockquote>%s</blockquote>\n' "$R_DRESS"
+	printf -- '--r\nContent-Type: image/jpeg; name=IMG_0042.jpeg\nContent-Disposition: inline; filename=IMG_0042.jpeg\n'
+	printf 'Content-ID: <p1@jo>\nContent-Transfer-Encoding: base64\n\n/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP8=\n--r--\n--a--\n'
+} >"$T_TMP/photo.eml"
+expect_code 0 "+r- reply with an inline photo is taken" deliver "$R_DRESS" "$T_TMP/photo.eml" jo.nurse@example.org
+expect_eq "+r- reply with an inline photo: the text and the photo" \
+	"$(show jo-photo@example.org 'd["body"] + " | " + str([a["filename"] for a in d["attachments"]])')" \
+	"This is how the heel looks today. | ['IMG_0042.jpeg']"
+
 # ---- the same through +d-, the conversation's number on the first line ----
 jo_reply "$T_TMP/b.eml" "$JO_D" jo-b@example.org "Jo Nurse <jo.nurse@example.org>" \
 	"$(printf '%s\nI will bring the printed checklist on Thursday.' "$N_NIGHT")" "$JO_MID"
@@ -232,7 +248,7 @@ expect_eq "confirmed reply is posted" "$(show jo-c@example.org 'd["status"]')" "
 
 # ---- defence in depth: tokens pasted into an ordinary post ----
 JO_R=$(sed 's/^care+r-//; s/@.*//' <<<"$R_DRESS")
-JO_U=$(grep -oE 'subject=unsubscribe%20[a-z2-7]+' "$T_TMP/jo-digest.txt" | head -1 | sed 's/.*%20//')
+JO_U=$(grep -aoE 'subject=unsubscribe%20[a-z2-7]+' "$T_TMP/jo-digest.txt" | head -1 | sed 's/.*%20//')
 post p1 "Sam Ortiz <sam.ortiz@example.com>" "Reaching Jo" "$(printf 'Jo wrote from CARE+R-%s@Lists.Example.Test last week.\nHer unsubscribe link: <mailto:care+request@%s?subject=unsubscribe%%20%s>\nAnd her digest address care-d-%s@%s.\nNot ours: other+r-abcdefghijklmnopqrstuvwx@example.com stays.' \
 	"$(tr a-z A-Z <<<"$JO_R")" "$D" "$JO_U" "$JO_R" "$D")"
 expect_eq "pasted tokens: neutralised in the stored text, the rest kept" "$(show p1@example.net 'd["body"]')" \
@@ -246,9 +262,10 @@ flush
 "$R" tick --now "$day2" >/dev/null 2>&1
 sleep 0.3
 mails priya.nair@example.org digest >"$T_TMP/priya-digest.txt"
-if grep -q "We change it every 48 hours" "$T_TMP/priya-digest.txt"; then ok "Priya's digest carries Jo's reply"; else
+if grep -aq "We change it every 48 hours" "$T_TMP/priya-digest.txt"; then ok "Priya's digest carries Jo's reply"; else
 	not_ok "Priya's digest carries Jo's reply" "$(head -c 600 "$T_TMP/priya-digest.txt")"; fi
-GET=$(grep -oE 'subject=get%20[a-z2-7]+%20attachments' "$T_TMP/priya-digest.txt" | head -1 | sed 's/subject=//; s/%20/ /g')
+GET=$(awk '/Attachment: heel-protocol.pdf/ {getline; print; exit}' "$T_TMP/priya-digest.txt" |
+	grep -aoE 'subject=get%20[a-z2-7]+%20attachments' | sed 's/subject=//; s/%20/ /g')
 printf 'From: Priya Nair <priya.nair@example.org>\nTo: care+request@%s\nSubject: %s\nDate: Wed, 25 Nov 2026 09:00:00 +0000\nMessage-ID: <priya-get@example.org>\n\n%s\n' \
 	"$D" "$GET" "$GET" >"$T_TMP/get.eml"
 expect_code 0 "Priya asks for the attachment with get" deliver "care+request@$D" "$T_TMP/get.eml" priya.nair@example.org
