@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "command-internal.h"
+#include "fanout.h"
 #include "log.h"
 #include "mustache.h"
 
@@ -122,22 +123,22 @@ rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *n
 	return text;
 }
 
-/* Queue one message from the community to TO: the text BODY, followed in
- * a multipart/mixed by the MIME objects of PARTS when it has any (NULL:
- * text only).  AUTO_REPLY mail counts against the per-address limit: past
- * it, nothing is queued and *SENT (may be NULL) is FALSE.  Automatic mail
- * has a null envelope sender (RFC 3834) so that nothing answers it in
- * turn. */
-gboolean
-rd_command_queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-                      gint64 person_id, const char *to, const char *subject, const char *reply_to,
-                      const char *body, GPtrArray *parts, gboolean auto_reply, gint64 now,
-                      gboolean *sent, GError **error)
+/* Queue one message from the community's FROM_EXT address to TO: the text
+ * BODY, followed in a multipart/mixed by the MIME objects of PARTS when it
+ * has any (NULL: text only).  AUTO_REPLY mail counts against the
+ * per-address limit: past it, nothing is queued and *SENT (may be NULL) is
+ * FALSE.  Automatic mail has a null envelope sender (RFC 3834) so that
+ * nothing answers it in turn. */
+static gboolean
+queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *from_ext,
+           gint64 person_id, const char *to, const char *subject, const char *reply_to,
+           const char *body, GPtrArray *parts, gboolean auto_reply, gint64 now, gboolean *sent,
+           GError **error)
 {
 	g_autoptr(GMimeMessage) msg = NULL;
 	g_autoptr(GDateTime) date = g_date_time_new_now_utc();
 	g_autoptr(rd_outbox_item) item = NULL;
-	g_autofree char *from = rd_command_community_address(o, c, "request");
+	g_autofree char *from = rd_command_community_address(o, c, from_ext);
 	g_autofree char *list = rd_command_community_address(o, c, NULL);
 	g_autofree char *uuid = g_uuid_string_random();
 	g_autofree char *mid = g_strdup_printf("cmd-%s@%s", uuid, c->domain);
@@ -218,6 +219,26 @@ rd_command_queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community 
 	if (sent)
 		*sent = TRUE;
 	return TRUE;
+}
+
+gboolean
+rd_command_queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                      gint64 person_id, const char *to, const char *subject, const char *reply_to,
+                      const char *body, GPtrArray *parts, gboolean auto_reply, gint64 now,
+                      gboolean *sent, GError **error)
+{
+	return queue_mail(s, o, c, "request", person_id, to, subject, reply_to, body, parts,
+	                  auto_reply, now, sent, error);
+}
+
+gboolean
+rd_command_queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                        const char *from_ext, gint64 person_id, const char *to,
+                        const char *subject, const char *reply_to, const char *body,
+                        gboolean *sent, GError **error)
+{
+	return queue_mail(s, o, c, from_ext, person_id, to, subject, reply_to, body, NULL, TRUE,
+	                  rd_fanout_now(), sent, error);
 }
 
 /* Render template NAME and queue it to TO. */

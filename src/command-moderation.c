@@ -191,7 +191,7 @@ reason_text(const char *reason)
 	    {"non-member", "the sender is not a member"},
 	    {"announce", "only posters and owners may post to this community"},
 	    {"automatic", "it looks like an automatic message"},
-	    {"no-sender", "it has no usable sender address"},
+	    {"no-from-address", "it has no author address in From"},
 	    {"oversized", "it is larger than the community accepts"},
 	    {"reply-from-other-address", "it is a digest reply sent from another address"},
 	};

@@ -9,6 +9,7 @@
 #include "fanout.h"
 #include "log.h"
 #include "message.h"
+#include "scrub.h"
 #include "subject.h"
 #include "thread.h"
 
@@ -51,10 +52,12 @@ policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **
 	if (rd_message_is_automatic(m, RD_AUTO_SUBMITTED | RD_AUTO_BULK | RD_AUTO_REPLY) &&
 	    !c->accept_auto)
 		return "automatic";
+	/* No From address, no author, whatever the policy: Sender, Reply-To
+	 * and the envelope are claims of whoever sent it (message.c). */
+	if (m->from_addr == NULL)
+		return "no-from-address";
 	if (strcmp(c->policy, "open") == 0)
 		return NULL;
-	if (m->from_addr == NULL)
-		return "no-sender";
 	mem = rd_store_member_get(s, c->id, m->from_addr, &err);
 	if (mem == NULL) {
 		if (rd_status_from_error(err) != RD_NOTFOUND) {
@@ -68,6 +71,32 @@ policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **
 	return NULL;
 }
 
+/* Tokens pasted into M (raw *DATA) taken out; *CLEAN holds the new raw
+ * message when there were any. */
+static gboolean
+scrub_post(rd_store *s, rd_message *m, GBytes **data, GBytes **clean, GError **error)
+{
+	g_autoptr(GPtrArray) list = rd_store_community_list(s, error);
+	g_autoptr(GPtrArray) domains = g_ptr_array_new();
+
+	if (list == NULL)
+		return FALSE;
+	for (guint i = 0; i < list->len; i++) {
+		const char *d = ((rd_community *)list->pdata[i])->domain;
+		gboolean seen = FALSE;
+
+		for (guint k = 0; k < domains->len && !seen; k++)
+			seen = g_ascii_strcasecmp(domains->pdata[k], d) == 0;
+		if (!seen)
+			g_ptr_array_add(domains, (gpointer)d);
+	}
+	g_ptr_array_add(domains, NULL);
+	*clean = rd_scrub_message(m, *data, (const char *const *)domains->pdata);
+	if (*clean != NULL)
+		*data = *clean;
+	return TRUE;
+}
+
 /* The one transaction behind rd_deliver_store() and
  * rd_deliver_store_private(): PRIVATE_PID > 0 files M as "private" (never
  * threaded, fanned out or digested) and forwards it to the owners. */
@@ -79,11 +108,16 @@ store_message(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_m
 	g_autoptr(rd_stored_message) sm = g_new0(rd_stored_message, 1);
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autoptr(GError) err = NULL;
+	g_autoptr(GBytes) clean = NULL;
 	const char *hold;
 	gboolean dup = FALSE;
 
 	g_free(result->message_id);
 	result->message_id = g_strdup(m->message_id);
+	/* Every post (deliver, reply, import) is stored here, and all that
+	 * leaves is made from what is stored: one scrub covers every path. */
+	if (!scrub_post(s, m, &data, &clean, error))
+		return rd_status_from_error(*error);
 	if (!rd_store_begin(s, error))
 		return rd_status_from_error(*error);
 	if (!rd_store_message_exists(s, c->id, m->message_id, &dup, error))

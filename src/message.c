@@ -259,6 +259,29 @@ append_block(GString *s, const char *text)
 
 static void walk(walk_state *w, GMimeObject *obj, int depth);
 
+/* Whether leaf PART is text of the body (walk() reads it as such) rather
+ * than an attachment. */
+static gboolean
+part_is_body_text(GMimePart *part)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	const char *filename = g_mime_part_get_filename(part);
+
+	return !g_mime_part_is_attachment(part) && (filename == NULL || *filename == '\0') &&
+	       (g_mime_content_type_is_type(ct, "text", "plain") ||
+		g_mime_content_type_is_type(ct, "text", "html"));
+}
+
+/* A detached signature belongs to the MIME structure, not to what was sent. */
+static gboolean
+part_is_signature(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+	return g_mime_content_type_is_type(ct, "application", "pgp-signature") ||
+	       g_mime_content_type_is_type(ct, "application", "pkcs7-signature");
+}
+
 /* In multipart/alternative take the plain text when it has any, else the
  * richest part (the last), as RFC 2046 orders them. */
 static void
@@ -341,24 +364,86 @@ walk(walk_state *w, GMimeObject *obj, int depth)
 		return;
 
 	GMimePart *part = GMIME_PART(obj);
-	const char *filename = g_mime_part_get_filename(part);
-	gboolean is_attachment = g_mime_part_is_attachment(part);
-	gboolean is_text = g_mime_content_type_is_type(ct, "text", "plain");
-	gboolean is_html = g_mime_content_type_is_type(ct, "text", "html");
 
-	if (!is_attachment && (filename == NULL || *filename == '\0') && (is_text || is_html)) {
+	if (part_is_body_text(part)) {
 		g_autofree char *t = part_text(part);
 
-		append_block(is_text ? w->plain : w->html, t);
+		append_block(g_mime_content_type_is_type(ct, "text", "plain") ? w->plain : w->html,
+			     t);
 		return;
 	}
-	if (g_mime_content_type_is_type(ct, "application", "pgp-signature") ||
-	    g_mime_content_type_is_type(ct, "application", "pkcs7-signature"))
+	if (part_is_signature(obj))
 		return;
 	g_autoptr(GBytes) data = part_decoded(part);
-	add_attachment(w, obj, filename, (gint64)g_bytes_get_size(data));
+	add_attachment(w, obj, g_mime_part_get_filename(part), (gint64)g_bytes_get_size(data));
 	if (w->data)
 		g_ptr_array_add(w->data, g_bytes_ref(data));
+}
+
+/* The root of a multipart/related: the part its "start" names, else the
+ * first (RFC 2387). */
+static GMimeObject *
+related_root(GMimeMultipart *mp)
+{
+	const char *start =
+	    g_mime_object_get_content_type_parameter(GMIME_OBJECT(mp), "start");
+
+	for (int i = 0; start != NULL && i < g_mime_multipart_get_count(mp); i++) {
+		GMimeObject *p = g_mime_multipart_get_part(mp, i);
+		const char *cid = g_mime_object_get_content_id(p);
+
+		if (cid != NULL && strstr(start, cid) != NULL)
+			return p;
+	}
+	return g_mime_multipart_get_count(mp) > 0 ? g_mime_multipart_get_part(mp, 0) : NULL;
+}
+
+/* An attachment, or a part with a file name. */
+static gboolean
+sent_as_file(GMimePart *part)
+{
+	const char *name = g_mime_part_get_filename(part);
+
+	return g_mime_part_is_attachment(part) || (name != NULL && *name != '\0');
+}
+
+static void
+own_parts(GMimeObject *obj, GPtrArray *out, int depth)
+{
+	/* Bounded recursion, as in walk(). */
+	if (obj == NULL || depth > 64)
+		return;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		gboolean related = g_mime_content_type_is_type(g_mime_object_get_content_type(obj),
+							      "multipart", "related");
+		GMimeObject *root = related ? related_root(mp) : NULL;
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+			GMimeObject *p = g_mime_multipart_get_part(mp, i);
+
+			/* The other parts of a multipart/related are the HTML's
+			 * resources, which go with the HTML, unless they have a
+			 * file name: a phone puts the photo taken for the reply
+			 * there (an Outlook signature logo stays too). */
+			if (related && p != root && !(GMIME_IS_PART(p) && sent_as_file(GMIME_PART(p))))
+				continue;
+			own_parts(p, out, depth + 1);
+		}
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj) ||
+	    (GMIME_IS_PART(obj) && !part_is_body_text(GMIME_PART(obj)) && !part_is_signature(obj)))
+		g_ptr_array_add(out, g_object_ref(obj));
+}
+
+GPtrArray *
+rd_message_own_parts(const rd_message *m)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_object_unref);
+
+	own_parts(g_mime_message_get_mime_part(m->mime), out, 0);
+	return out;
 }
 
 static char *
@@ -402,41 +487,35 @@ derive_message_id(GMimeMessage *msg, GBytes *data, const char *domain)
 			       domain ? domain : "localhost");
 }
 
+/* The author is the first mailbox of From, and nobody else: Sender and
+ * Reply-To name whoever the writer likes ("From: Carol Nurse" with
+ * "Reply-To: carol@..." is not Carol), so mail without a From address has
+ * no author and is held (deliver.c). */
 static void
 message_from(rd_message *m)
 {
-	InternetAddressList *lists[] = {
-	    g_mime_message_get_from(m->mime),
-	    g_mime_message_get_sender(m->mime),
-	    g_mime_message_get_reply_to(m->mime),
-	};
+	InternetAddressList *list = g_mime_message_get_from(m->mime);
 
-	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++) {
-		InternetAddressList *list = lists[l];
+	for (int i = 0; list && i < internet_address_list_length(list); i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
 
-		for (int i = 0; list && i < internet_address_list_length(list); i++) {
-			InternetAddress *ia = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_GROUP(ia))
+			ia = internet_address_list_length(internet_address_group_get_members(
+				 INTERNET_ADDRESS_GROUP(ia))) > 0
+				 ? internet_address_list_get_address(
+				       internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+				       0)
+				 : NULL;
+		if (ia == NULL || !INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		const char *name = internet_address_get_name(ia);
 
-			if (INTERNET_ADDRESS_IS_GROUP(ia))
-				ia = internet_address_list_length(internet_address_group_get_members(
-					 INTERNET_ADDRESS_GROUP(ia))) > 0
-					 ? internet_address_list_get_address(
-					       internet_address_group_get_members(
-						   INTERNET_ADDRESS_GROUP(ia)),
-					       0)
-					 : NULL;
-			if (ia == NULL || !INTERNET_ADDRESS_IS_MAILBOX(ia))
-				continue;
-			const char *addr =
-			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-			const char *name = internet_address_get_name(ia);
-
-			if (addr == NULL || strchr(addr, '@') == NULL)
-				continue;
-			m->from_addr = g_utf8_make_valid(addr, -1);
-			m->from_name = name && *name ? g_utf8_make_valid(name, -1) : NULL;
-			return;
-		}
+		if (addr == NULL || strchr(addr, '@') == NULL)
+			continue;
+		m->from_addr = g_utf8_make_valid(addr, -1);
+		m->from_name = name && *name ? g_utf8_make_valid(name, -1) : NULL;
+		return;
 	}
 }
 

@@ -36,6 +36,12 @@ rd_message *rd_message_parse_full(GBytes *data, const char *domain, gboolean wit
 void rd_message_free(rd_message *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_message, rd_message_free)
 
+/* The attachments of M as its MIME objects (new references, in order),
+ * without the nameless resources of an HTML body (parts of a
+ * multipart/related other than its root): what the author attached, for a
+ * message re-composed from the author's text. */
+GPtrArray *rd_message_own_parts(const rd_message *m);
+
 /* What makes mail automatic; each module asks for the kinds its policy
  * needs (rd_message_is_automatic). */
 typedef enum {

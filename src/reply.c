@@ -404,47 +404,17 @@ by_text:
 
 /* ---- outgoing notices ---- */
 
-/* Queue a short plain-text notice to the person, in the caller's
- * transaction.  Automatic replies go out with a null envelope sender
- * (RFC 3834) so that nothing answers them in turn. */
+/* Queue a short notice to the person, in the caller's transaction, as
+ * every automatic answer goes (command.c: X-Loop, the daily limit per
+ * address).  From is the owner address: a person who answers the notice
+ * itself reaches people who can help. */
 static gboolean
 queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
              const char *to, const char *subject, const char *reply_to, const char *body,
              GError **error)
 {
-	g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
-	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-	g_autoptr(rd_outbox_item) item = g_new0(rd_outbox_item, 1);
-	g_autofree char *from = rd_address_make(c->name, c->domain, o->delimiter, "owner");
-	g_autofree char *uuid = g_uuid_string_random();
-	g_autofree char *mid = g_strdup_printf("reply-%s@%s", uuid, c->domain);
-	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
-	char *bytes;
-
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title, from);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
-	if (reply_to)
-		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, reply_to);
-	g_mime_message_set_subject(msg, subject, "utf-8");
-	g_mime_message_set_date(msg, now);
-	g_mime_message_set_message_id(msg, mid);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-replied", NULL);
-	g_mime_text_part_set_text(part, body);
-	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
-	g_object_unref(part);
-	bytes = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
-
-	item->kind = g_strdup("message");
-	item->person_id = person_id;
-	item->community_id = c->id;
-	item->recipient = g_strdup(to);
-	item->envelope_from = g_strdup("");
-	item->subject = g_strdup(subject);
-	item->data = g_bytes_new_take(bytes, strlen(bytes));
-	item->created = g_date_time_to_unix(now);
-	item->next_attempt = item->created;
-	return rd_store_outbox_add(s, item, error);
+	return rd_command_queue_notice(s, o, c, "owner", person_id, to, subject, reply_to, body,
+	                               NULL, error);
 }
 
 /* Quote TEXT for a notice, at most 20 lines. */
@@ -523,6 +493,50 @@ is_automatic(const rd_message *m)
 	return rd_message_is_automatic(m, RD_AUTO_SUBMITTED | RD_AUTO_REPLY);
 }
 
+/* The reply as it is stored and sent on: what the person wrote (TEXT,
+ * trimmed) and what they attached, under the thread's headers, From
+ * FROM_ADDR.  The original is never passed on: its text, its HTML and its
+ * To carry the quoted digest and with it the person's own reply, digest,
+ * get and unsubscribe tokens, which must reach nobody else (DESIGN.md,
+ * Trust model). */
+static GBytes *
+compose_reply(const rd_community *c, const rd_message *m, const char *from_addr,
+              const char *subject, const char *irt, const char *chain, const char *text)
+{
+	g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
+	g_autoptr(GPtrArray) parts = rd_message_own_parts(m);
+	g_autofree char *list = g_strdup_printf("%s@%s", c->name, c->domain);
+	GMimeTextPart *body = g_mime_text_part_new_with_subtype("plain");
+	GMimeObject *top = GMIME_OBJECT(body);
+	char *bytes;
+
+	if (from_addr != NULL)
+		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, m->from_name, from_addr);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, c->title, list);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	g_mime_message_set_date(msg, m->date);
+	g_mime_message_set_message_id(msg, m->message_id);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", irt, NULL);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "References", chain, NULL);
+	g_mime_text_part_set_text(body, text);
+	g_mime_part_set_content_encoding(GMIME_PART(body),
+	                                 g_mime_part_get_best_content_encoding(
+	                                     GMIME_PART(body), GMIME_ENCODING_CONSTRAINT_7BIT));
+	if (parts->len > 0) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+
+		g_mime_multipart_add(mixed, top);
+		g_object_unref(body);
+		for (guint i = 0; i < parts->len; i++)
+			g_mime_multipart_add(mixed, parts->pdata[i]);
+		top = GMIME_OBJECT(mixed);
+	}
+	g_mime_message_set_mime_part(msg, top);
+	g_object_unref(top);
+	bytes = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+	return g_bytes_new_take(bytes, strlen(bytes));
+}
+
 /* Post M (raw DATA) into thread THREAD_ID of community C as a reply to its
  * latest message, with BODY as its text.  FORCED_HOLD holds it; AS_PERSON
  * files it under the person's own address.  *THREAD_SUBJECT (may be NULL)
@@ -538,11 +552,10 @@ post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 	g_autoptr(rd_member) mem = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GPtrArray) refs = g_ptr_array_new();
-	g_autofree char *subject = NULL, *irt = NULL, *chain = NULL, *bytes = NULL;
+	g_autofree char *subject = NULL, *irt = NULL, *chain = NULL;
 	g_autoptr(GBytes) raw = NULL;
-	GMimeObject *obj = GMIME_OBJECT(m->mime);
+	g_autoptr(rd_message) clean = NULL;
 	const char *hold = forced_hold;
-	gsize len;
 
 	t = rd_store_thread_get(s, thread_id, &err);
 	if (t == NULL || t->community_id != c->id) {
@@ -570,14 +583,18 @@ post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 	g_ptr_array_add(refs, NULL);
 	chain = format_refs((char **)refs->pdata);
 	irt = g_strdup_printf("<%s>", latest->message_id);
-	g_mime_object_set_header(obj, "In-Reply-To", irt, NULL);
-	g_mime_object_set_header(obj, "References", chain, NULL);
-	g_mime_message_set_subject(m->mime, subject, "utf-8");
-	if (m->id_derived)
-		g_mime_message_set_message_id(m->mime, m->message_id);
-	bytes = g_mime_object_to_string(obj, NULL);
-	len = strlen(bytes);
-	raw = g_bytes_new_take(g_steal_pointer(&bytes), len);
+	raw = compose_reply(c, m, as_person ? person_addr : m->from_addr, subject, irt, chain,
+	                    body);
+	/* What is stored of the attachments is what the composed message has. */
+	clean = rd_message_parse(raw, c->domain, error);
+	if (clean == NULL) {
+		/* Our own fault, not the sender's: the MTA retries. */
+		if (error != NULL && *error != NULL)
+			(*error)->code = RD_TEMPFAIL;
+		return RD_TEMPFAIL;
+	}
+	g_ptr_array_unref(m->attachments);
+	m->attachments = g_steal_pointer(&clean->attachments);
 
 	g_strfreev(m->refs);
 	m->refs = g_strdupv((char **)refs->pdata);
