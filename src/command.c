@@ -514,9 +514,20 @@ forward_to_owners(rd_store *s, const rd_deliver_opts *o, const rd_community *c, 
 		rd_member *m = list->pdata[i];
 		g_autoptr(rd_outbox_item) item = NULL;
 		GString *copy;
+		gboolean allowed;
 
 		if (!rd_command_is_moderator(m) || strcmp(m->status, "active") != 0)
 			continue;
+		/* Anyone can write to +owner: the owners' daily limit keeps a
+		 * flood from filling their mailboxes. */
+		if (!rd_command_limit_take(s, o, c, m->address, now, &allowed, error))
+			goto fail;
+		if (!allowed) {
+			rd_log_info("%s@%s: no more automatic mail to %s today (mail to %s)",
+			            c->name, c->domain, m->address, owner);
+			sent++;
+			continue;
+		}
 		copy = g_string_new(head);
 		g_string_append_len(copy, raw, n);
 		item = g_new0(rd_outbox_item, 1);
