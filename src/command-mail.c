@@ -85,6 +85,41 @@ rd_command_add_str(JsonBuilder *b, const char *key, const char *value)
 		json_builder_add_null_value(b);
 }
 
+char *
+rd_command_one_line(const char *text)
+{
+	GString *out;
+
+	if (text == NULL)
+		return NULL;
+	out = g_string_sized_new(strlen(text));
+	for (const char *p = text; *p;) {
+		gunichar c = g_utf8_get_char_validated(p, -1);
+
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			/* Not UTF-8: judge the byte alone. */
+			g_string_append_c(out, g_ascii_iscntrl(*p) ? ' ' : *p);
+			p++;
+			continue;
+		}
+		/* Line and paragraph separators end lines in some readers. */
+		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+			g_string_append_c(out, ' ');
+		else
+			g_string_append_len(out, p, g_utf8_next_char(p) - p);
+		p = g_utf8_next_char(p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+void
+rd_command_add_field(JsonBuilder *b, const char *key, const char *value)
+{
+	g_autofree char *v = rd_command_one_line(value);
+
+	rd_command_add_str(b, key, v);
+}
+
 /* Render template NAME with the object B was building (closed here).  The
  * first line "Subject: ..." of the output becomes *SUBJECT. */
 char *

@@ -415,8 +415,11 @@ rd_command_verb_settings(cmd_ctx *x, char **argv, guint argc, GString *res, GErr
 	if (!rd_store_command_paused(x->s, m->person_id, &paused, error))
 		return FALSE;
 	g_string_append_printf(res, "address:      %s\n", m->address);
-	if (m->name)
-		g_string_append_printf(res, "name:         %s\n", m->name);
+	if (m->name) {
+		g_autofree char *name = rd_command_one_line(m->name);
+
+		g_string_append_printf(res, "name:         %s\n", name);
+	}
 	g_string_append_printf(res, "role:         %s\n", m->role);
 	g_string_append_printf(res, "delivery:     %s\n", m->delivery);
 	g_string_append_printf(res, "status:       %s\n", m->status);

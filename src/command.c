@@ -258,6 +258,12 @@ rd_command_token_thread(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid,
 			return FALSE;
 		}
 		g_string_append(res, "That conversation does not exist any more.");
+	} else {
+		/* The subject goes into answers and mail text. */
+		char *one = rd_command_one_line((*t)->subject);
+
+		g_free((*t)->subject);
+		(*t)->subject = one;
 	}
 	return TRUE;
 }
@@ -455,7 +461,7 @@ rd_command_send_reply(cmd_ctx *x, GError **error)
 		cmd_result *r = x->results->pdata[i];
 
 		json_builder_begin_object(b);
-		rd_command_add_str(b, "command", r->command);
+		rd_command_add_field(b, "command", r->command);
 		rd_command_add_str(b, "result", r->result);
 		json_builder_end_object(b);
 	}
