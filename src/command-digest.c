@@ -104,6 +104,9 @@ rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_communit
 		return rd_status_from_error(*error);
 
 	rd_command_ctx_init(&x, s, o, c, NULL, addr);
+	/* The reply address's token proves the person (the reply module
+	 * checked that it came from their address). */
+	x.proven = TRUE;
 	if (!rd_store_begin(s, error))
 		goto fail;
 	if (!rd_command_member_lookup(&x, x.from, &x.mem, error))
