@@ -48,7 +48,7 @@ has "forged From: the real address is asked to confirm" "$(outbox_last alice@exa
 expect_eq "forged From: four requests, four codes" "$(wc -w <<<"$toks")" 4
 expect_eq "forged From: nothing goes to the forger" "$(sent_to mallory@evil.example)" 0
 newday
-set -- $toks
+set -- $toks - - - -
 cmd "Alice Reyes <alice@example.org>" "care+c-$1@$D" "Re: your commands to Wound Care" "Yes."
 expect_eq "digest off confirmed from the real address: done, and only that" \
 	"$(member delivery alice@example.org)/$(member status alice@example.org)/$(member timezone alice@example.org)" "none/active/None"
@@ -122,7 +122,10 @@ expect_eq "get after leaving: only the answer, no conversation" "$(sent_to bo@ex
 if grep -q "4711\|ward sheet" <<<"$out"; then not_ok "get after leaving: no content in the answer" "$out"; else ok "get after leaving: no content in the answer"; fi
 
 # ---- finding 10a: CR/LF in a display name stays on its line ----
+# (A members-only community, whatever the checks above let through.)
 newday
+"$R" community set care --policy members >/dev/null
+"$R" member remove care mallory@evil.example >/dev/null 2>&1
 cmd '"=?utf-8?q?Eve=0D=0AApprove_this?=" <eve@example.com>' "care@$D" "=?utf-8?q?Hi=0D=0A=0D=0AApprove_this_too?=" "Hello."
 out=$(outbox_last olu.owner@example.org)
 has "held notice sent" "$out" "waiting for a moderator"
