@@ -44,26 +44,242 @@ rd_command_may_reply(const rd_message *m, const char *sender)
 	return TRUE;
 }
 
-/* The value of property PROP ("header.from", "header.d") in one result
- * clause, without comments, or NULL. */
-static char *
-clause_property(const char *clause, const char *prop)
+/* ---- Authentication-Results (RFC 8601) ----
+ *
+ * The header is tokenised, not split on ";": a quoted string (with
+ * backslash escapes) or a comment (nested parentheses) may hold ";" or
+ * "dmarc=pass" and is never a separator or a result.  The grammar:
+ *
+ *   header  = authserv-id [version] ( ";" "none" / *( ";" resinfo ) )
+ *   resinfo = method ["/" version] "=" result ["reason" "=" value]
+ *             *( ptype "." property "=" pvalue )
+ *   pvalue  = value / [local-part] "@" domain   (local-part may be quoted)
+ *
+ * with CFWS allowed between any two tokens.  A result clause that does not
+ * parse is skipped up to the next ";" (it counts for nothing).
+ */
+
+typedef enum { TOK_WORD, TOK_QUOTED, TOK_SEMI, TOK_EQ } auth_tok_kind;
+
+typedef struct {
+	auth_tok_kind kind;
+	char *text;     /* WORD: as written; QUOTED: without quotes and escapes */
+	gboolean glued; /* no white space or comment before it */
+} auth_tok;
+
+static void
+auth_tok_free(auth_tok *t)
 {
-	gsize n = strlen(prop);
-	const char *p = clause;
+	g_free(t->text);
+	g_free(t);
+}
 
-	while ((p = strstr(p, prop)) != NULL) {
-		if ((p == clause || g_ascii_isspace(p[-1])) && p[n] == '=') {
-			const char *v = p + n + 1;
-			const char *e = v;
+static void
+auth_add(GPtrArray *toks, auth_tok_kind kind, char *text, gboolean glued)
+{
+	auth_tok *t = g_new0(auth_tok, 1);
 
-			while (*e && !g_ascii_isspace(*e) && *e != ';' && *e != '(')
+	t->kind = kind;
+	t->text = text;
+	t->glued = glued;
+	g_ptr_array_add(toks, t);
+}
+
+/* The tokens of header value V; comments and white space only clear the
+ * "glued" flag of the next token. */
+static GPtrArray *
+auth_lex(const char *v)
+{
+	GPtrArray *toks = g_ptr_array_new_with_free_func((GDestroyNotify)auth_tok_free);
+	const char *p = v;
+	gboolean glued = FALSE;
+
+	while (*p) {
+		if (g_ascii_isspace(*p)) {
+			glued = FALSE;
+			p++;
+		} else if (*p == '(') {
+			int depth = 0;
+
+			/* A comment ends at its matching ")"; an unclosed one
+			 * takes the rest of the header. */
+			for (; *p; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				else if (*p == '(')
+					depth++;
+				else if (*p == ')' && --depth == 0) {
+					p++;
+					break;
+				}
+			}
+			glued = FALSE;
+		} else if (*p == '"') {
+			GString *q = g_string_new(NULL);
+
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				if (*p != '\r' && *p != '\n')
+					g_string_append_c(q, *p);
+			}
+			if (*p == '"')
+				p++;
+			auth_add(toks, TOK_QUOTED, g_string_free(q, FALSE), glued);
+			glued = TRUE;
+		} else if (*p == ';' || *p == '=') {
+			auth_add(toks, *p == ';' ? TOK_SEMI : TOK_EQ, NULL, glued);
+			glued = FALSE;
+			p++;
+		} else {
+			const char *e = p;
+
+			while (*e && !g_ascii_isspace(*e) && !strchr("();=\"", *e))
 				e++;
-			return g_ascii_strdown(v, e - v);
+			auth_add(toks, TOK_WORD, g_strndup(p, e - p), glued);
+			glued = TRUE;
+			p = e;
 		}
-		p += n;
 	}
-	return NULL;
+	return toks;
+}
+
+/* One result clause: "dkim=pass header.d=example.org" gives method
+ * "dkim", result "pass" and the property "header.d" (all lower case). */
+typedef struct {
+	char *method;
+	char *result;
+	GHashTable *props; /* "ptype.property" -> value */
+} auth_result;
+
+static void
+auth_result_free(auth_result *r)
+{
+	g_free(r->method);
+	g_free(r->result);
+	g_hash_table_unref(r->props);
+	g_free(r);
+}
+
+static gboolean
+is_value(const auth_tok *t)
+{
+	return t->kind == TOK_WORD || t->kind == TOK_QUOTED;
+}
+
+/* The value starting at TOKS[*I]: glued words and quoted strings joined, so
+ * that "x;y"@example.org is one value.  NULL when there is none. */
+static char *
+auth_value(GPtrArray *toks, guint *i)
+{
+	GString *v;
+
+	if (*i >= toks->len || !is_value(toks->pdata[*i]))
+		return NULL;
+	v = g_string_new(((auth_tok *)toks->pdata[*i])->text);
+	for ((*i)++; *i < toks->len; (*i)++) {
+		auth_tok *t = toks->pdata[*i];
+
+		if (!is_value(t) || !t->glued)
+			break;
+		g_string_append(v, t->text);
+	}
+	return g_string_free(v, FALSE);
+}
+
+/* The word at TOKS[I] when it is one, else NULL. */
+static const char *
+auth_word(GPtrArray *toks, guint i)
+{
+	auth_tok *t = i < toks->len ? toks->pdata[i] : NULL;
+
+	return t && t->kind == TOK_WORD ? t->text : NULL;
+}
+
+static gboolean
+auth_is(GPtrArray *toks, guint i, auth_tok_kind kind)
+{
+	return i < toks->len && ((auth_tok *)toks->pdata[i])->kind == kind;
+}
+
+/* The result clause starting at TOKS[*I] (just after its ";"), NULL when it
+ * does not parse; *I ends at the next ";" or the end either way. */
+static auth_result *
+auth_resinfo(GPtrArray *toks, guint *i)
+{
+	auth_result *r = g_new0(auth_result, 1);
+	const char *method = auth_word(toks, *i);
+	const char *result = auth_word(toks, *i + 2);
+	gboolean ok = method != NULL && auth_is(toks, *i + 1, TOK_EQ) && result != NULL;
+
+	r->props = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (ok) {
+		/* "dkim/1" names the method's version: the method is "dkim". */
+		r->method = g_ascii_strdown(method, strcspn(method, "/"));
+		r->result = g_ascii_strdown(result, -1);
+		*i += 3;
+	}
+	while (ok && *i < toks->len && !auth_is(toks, *i, TOK_SEMI)) {
+		const char *key = auth_word(toks, *i);
+		g_autofree char *value = NULL;
+
+		if (key == NULL || !auth_is(toks, *i + 1, TOK_EQ)) {
+			ok = FALSE;
+			break;
+		}
+		*i += 2;
+		value = auth_value(toks, i);
+		if (value == NULL) {
+			ok = FALSE;
+			break;
+		}
+		/* reason= is for people; only ptype.property values count. */
+		if (strchr(key, '.') != NULL)
+			g_hash_table_insert(r->props, g_ascii_strdown(key, -1),
+			                    g_steal_pointer(&value));
+	}
+	while (*i < toks->len && !auth_is(toks, *i, TOK_SEMI))
+		(*i)++;
+	if (!ok) {
+		auth_result_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* The results of one header value V (auth_result*), and its authserv-id in
+ * *ID; NULL when V does not even name one. */
+static GPtrArray *
+auth_parse(const char *v, char **id)
+{
+	g_autoptr(GPtrArray) toks = auth_lex(v);
+	GPtrArray *results;
+	const char *version;
+	guint i = 0;
+
+	*id = auth_value(toks, &i);
+	if (*id == NULL)
+		return NULL;
+	results = g_ptr_array_new_with_free_func((GDestroyNotify)auth_result_free);
+	/* An optional version number ("example.com 1;"). */
+	version = auth_word(toks, i);
+	if (version != NULL && strspn(version, "0123456789") == strlen(version))
+		i++;
+	while (i < toks->len) {
+		auth_result *r;
+
+		if (!auth_is(toks, i, TOK_SEMI)) {
+			/* Junk before the first ";": nothing here is a result. */
+			i++;
+			continue;
+		}
+		i++;
+		/* "; none" (no result) parses as no clause. */
+		r = auth_resinfo(toks, &i);
+		if (r != NULL)
+			g_ptr_array_add(results, r);
+	}
+	return results;
 }
 
 /* Relaxed DMARC alignment: D is the From domain or one of its parents. */
@@ -74,10 +290,8 @@ aligned(const char *d, const char *from_domain)
 
 	if (d == NULL || *d == '\0')
 		return FALSE;
-	if (*d == '@')
-		d++;
-	else if (strchr(d, '@'))
-		d = strchr(d, '@') + 1;
+	if (strchr(d, '@'))
+		d = strrchr(d, '@') + 1;
 	dl = strlen(d);
 	fl = strlen(from_domain);
 	if (g_ascii_strcasecmp(d, from_domain) == 0)
@@ -87,69 +301,75 @@ aligned(const char *d, const char *from_domain)
 	       g_ascii_strcasecmp(from_domain + fl - dl, d) == 0 && strchr(d, '.') != NULL;
 }
 
-/* Remove (comments) from an Authentication-Results value. */
-static char *
-strip_comments(const char *v)
+/* What one result says about the From domain FROM_DOMAIN. */
+static rd_auth_verdict
+auth_result_verdict(const auth_result *r, const char *from_domain)
 {
-	GString *out = g_string_new(NULL);
-	int depth = 0;
+	if (strcmp(r->method, "dmarc") == 0) {
+		const char *hf = g_hash_table_lookup(r->props, "header.from");
 
-	for (const char *p = v; *p; p++) {
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && depth > 0)
-			depth--;
-		else if (depth == 0)
-			g_string_append_c(out, g_ascii_isspace(*p) ? ' ' : g_ascii_tolower(*p));
+		/* A verdict about another domain says nothing about this
+		 * From, and one without header.from names no domain. */
+		if (hf == NULL || g_ascii_strcasecmp(hf, from_domain) != 0)
+			return RD_AUTH_NONE;
+		if (strcmp(r->result, "pass") == 0)
+			return RD_AUTH_PASS;
+		if (strcmp(r->result, "fail") == 0)
+			return RD_AUTH_FAIL;
+	} else if (strcmp(r->method, "dkim") == 0 && strcmp(r->result, "pass") == 0) {
+		const char *d = g_hash_table_lookup(r->props, "header.d");
+
+		if (aligned(d ? d : g_hash_table_lookup(r->props, "header.i"), from_domain))
+			return RD_AUTH_PASS;
 	}
-	return g_string_free(out, FALSE);
+	return RD_AUTH_NONE;
+}
+
+/* Which headers count: only those of the trusted server, and only the
+ * topmost run of them.  The trusted MTA adds its headers above everything
+ * that came with the mail (and should remove any that claim its name,
+ * RFC 8601 section 5); a header with its name below another server's
+ * header was there before some other hop handled the mail, so whoever sent
+ * it may have written it.  Within the run a dmarc=fail for the From domain
+ * outweighs any pass: it is evidence of forgery. */
+rd_auth_verdict
+rd_command_auth_verdict(GMimeMessage *msg, const char *authserv_id, const char *from)
+{
+	GMimeHeaderList *hl;
+	const char *at;
+	gboolean pass = FALSE;
+	int n;
+
+	if (msg == NULL || authserv_id == NULL || *authserv_id == '\0' || from == NULL ||
+	    (at = strrchr(from, '@')) == NULL)
+		return RD_AUTH_NONE;
+	hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	n = g_mime_header_list_get_count(hl);
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		g_autoptr(GPtrArray) results = NULL;
+		g_autofree char *id = NULL;
+		const char *raw;
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Authentication-Results") != 0)
+			continue;
+		raw = g_mime_header_get_raw_value(h);
+		results = auth_parse(raw ? raw : "", &id);
+		if (results == NULL || g_ascii_strcasecmp(id, authserv_id) != 0)
+			break;
+		for (guint k = 0; k < results->len; k++) {
+			rd_auth_verdict v = auth_result_verdict(results->pdata[k], at + 1);
+
+			if (v == RD_AUTH_FAIL)
+				return RD_AUTH_FAIL;
+			pass = pass || v == RD_AUTH_PASS;
+		}
+	}
+	return pass ? RD_AUTH_PASS : RD_AUTH_NONE;
 }
 
 gboolean
 rd_command_auth_trusted(GMimeMessage *msg, const char *authserv_id, const char *from)
 {
-	GMimeHeaderList *hl;
-	const char *at;
-	int n;
-
-	if (msg == NULL || authserv_id == NULL || *authserv_id == '\0' || from == NULL ||
-	    (at = strrchr(from, '@')) == NULL)
-		return FALSE;
-	hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-	n = g_mime_header_list_get_count(hl);
-	for (int i = 0; i < n; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		g_autofree char *v = NULL;
-		g_auto(GStrv) clauses = NULL;
-		g_autofree char *id = NULL;
-
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Authentication-Results") != 0)
-			continue;
-		v = strip_comments(g_mime_header_get_raw_value(h));
-		clauses = g_strsplit(v, ";", -1);
-		id = rd_command_first_word(clauses[0] ? clauses[0] : "");
-		if (g_ascii_strcasecmp(id, authserv_id) != 0)
-			continue;
-		/* Only the topmost header of the trusted server counts: the
-		 * server adds its own above anything the sender forged (and
-		 * should remove forged ones, RFC 8601 section 5). */
-		for (guint k = 1; clauses[k] != NULL; k++) {
-			g_autofree char *c = g_strdup(g_strstrip(clauses[k]));
-
-			if (g_str_has_prefix(c, "dmarc=pass")) {
-				g_autofree char *hf = clause_property(c, "header.from");
-
-				if (hf == NULL || aligned(hf, at + 1))
-					return TRUE;
-			} else if (g_str_has_prefix(c, "dkim=pass")) {
-				g_autofree char *d = clause_property(c, "header.d");
-				g_autofree char *ii = d ? NULL : clause_property(c, "header.i");
-
-				if (aligned(d ? d : ii, at + 1))
-					return TRUE;
-			}
-		}
-		return FALSE;
-	}
-	return FALSE;
+	return rd_command_auth_verdict(msg, authserv_id, from) == RD_AUTH_PASS;
 }

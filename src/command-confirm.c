@@ -149,22 +149,24 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		g_string_append_printf(res, "%s has left %s.", p->address, x->c->title);
 		return TRUE;
 	}
-	if (strcmp(p->kind, "owner") == 0) {
+	/* "owner": waiting commands of an older version, owner commands only. */
+	if (strcmp(p->kind, "commands") == 0 || strcmp(p->kind, "owner") == 0) {
 		g_auto(GStrv) lines = g_strsplit(p->payload ? p->payload : "", "\n", -1);
 
-		gboolean had = x->authority;
+		gboolean had = x->proven;
 
-		/* The owner confirmed from the registered address: run the
-		 * commands as they were written, with the role they have now.
+		/* The writer confirmed from the registered address: run the
+		 * commands as they were written, with the role and membership
+		 * they have now (a person who left has nothing to change).
 		 * Only these: later lines of the same mail wait as usual. */
-		x->authority = TRUE;
+		x->proven = TRUE;
 		for (guint i = 0; lines[i]; i++) {
 			if (*lines[i] && !rd_command_run_line(x, lines[i], error)) {
-				x->authority = had;
+				x->proven = had;
 				return FALSE;
 			}
 		}
-		x->authority = had;
+		x->proven = had;
 		g_string_append(res, "Confirmed; the results follow.");
 		return TRUE;
 	}
@@ -192,6 +194,7 @@ confirm_held_reply(cmd_ctx *x, gint64 pid, gint64 row, GString *res, GError **er
 {
 	g_autofree char *addr = NULL;
 	g_autoptr(GError) err = NULL;
+	g_autoptr(rd_member) mem = NULL;
 
 	if (!rd_store_reply_person_get(x->s, pid, &addr, NULL, &err)) {
 		if (rd_status_from_error(err) != RD_NOTFOUND) {
@@ -204,6 +207,16 @@ confirm_held_reply(cmd_ctx *x, gint64 pid, gint64 row, GString *res, GError **er
 		                       "This confirmation must come from the address the "
 		                       "request was sent to%s%s.",
 		                       addr ? ", " : "", addr ? addr : "");
+		return TRUE;
+	}
+	/* The reply was to be posted as a member: not once they have left. */
+	if (!rd_command_member_lookup(x, addr, &mem, error))
+		return FALSE;
+	if (mem == NULL) {
+		g_string_append_printf(res,
+		                       "%s is no longer a member of %s; the reply was not "
+		                       "posted.",
+		                       addr, x->c->title);
 		return TRUE;
 	}
 	return rd_command_decide(x, row, TRUE, FALSE, NULL, addr, res, error);

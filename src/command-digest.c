@@ -104,6 +104,9 @@ rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_communit
 		return rd_status_from_error(*error);
 
 	rd_command_ctx_init(&x, s, o, c, NULL, addr);
+	/* The reply address's token proves the person (the reply module
+	 * checked that it came from their address). */
+	x.proven = TRUE;
 	if (!rd_store_begin(s, error))
 		goto fail;
 	if (!rd_command_member_lookup(&x, x.from, &x.mem, error))
@@ -122,11 +125,12 @@ rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_communit
 		if (t == NULL || !rd_store_mute_set(s, person_id, c->id, thread_id,
 		                                    strcmp(verb, "mute") == 0, x.now, error))
 			goto fail;
+		g_autofree char *subject = rd_command_one_line(t->subject);
 		g_string_append_printf(res,
 		                       strcmp(verb, "mute") == 0
 		                           ? "\"%s\" is muted: it will not appear in your digest."
 		                           : "You follow \"%s\" again.",
-		                       t->subject);
+		                       subject);
 		rd_command_add_result(&x, line, res->str);
 	} else if (strcmp(verb, "unsubscribe") == 0 || strcmp(verb, "leave") == 0 ||
 	           strcmp(verb, "stop") == 0) {
@@ -171,10 +175,18 @@ rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_communi
 	g_autoptr(rd_thread_info) t = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autofree char *addr = NULL, *name = NULL, *subject = NULL, *body = NULL;
+	g_autofree char *about = NULL;
 	gint64 now = rd_fanout_now();
 
 	if (!rd_store_reply_person_get(s, person_id, &addr, &name, error))
 		return FALSE;
+	/* The name is the person's own choice: one line of the text. */
+	if (name != NULL) {
+		char *one = rd_command_one_line(name);
+
+		g_free(name);
+		name = one;
+	}
 	if (thread_id != 0 && (t = rd_store_thread_get(s, thread_id, &err)) == NULL &&
 	    rd_status_from_error(err) != RD_NOTFOUND) {
 		g_propagate_error(error, g_steal_pointer(&err));
@@ -183,12 +195,13 @@ rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_communi
 	list = rd_store_member_list(s, c->id, error);
 	if (list == NULL)
 		return FALSE;
+	about = t ? rd_command_one_line(t->subject) : NULL;
 	subject = g_strdup_printf("Private reply from %s%s%s", name && *name ? name : addr,
-	                          t ? ": " : "", t ? t->subject : "");
+	                          t ? ": " : "", t ? about : "");
 	body = g_strdup_printf(
 	    "%s <%s> replied to the %s digest%s%s%s.  Only the owners and "
 	    "posters\nsee this; reply to this mail to answer them directly.\n\n%s\n",
-	    name && *name ? name : addr, addr, c->title, t ? " about \"" : "", t ? t->subject : "",
+	    name && *name ? name : addr, addr, c->title, t ? " about \"" : "", t ? about : "",
 	    t ? "\"" : "", text ? text : "");
 	for (guint i = 0; i < list->len; i++) {
 		rd_member *m = list->pdata[i];

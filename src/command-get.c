@@ -193,16 +193,16 @@ rd_command_verb_get(cmd_ctx *x, char **argv, guint argc, GString *res, GError **
 	for (guint i = 0; i < msgs->len; i++)
 		g.room -= 4 * (gint64)strlen(((rd_stored_message *)msgs->pdata[i])->body);
 	b = rd_command_builder_new(x);
-	rd_command_add_str(b, "subject", t->subject);
+	rd_command_add_field(b, "subject", t->subject);
 	json_builder_set_member_name(b, "messages");
 	json_builder_begin_array(b);
 	for (guint i = 0; ok && i < msgs->len; i++) {
 		rd_stored_message *m = msgs->pdata[i];
 
 		json_builder_begin_object(b);
-		rd_command_add_str(b, "from",
-		                   m->from_name && *m->from_name ? m->from_name : m->from_addr);
-		rd_command_add_str(b, "address", m->from_addr);
+		rd_command_add_field(b, "from",
+		                     m->from_name && *m->from_name ? m->from_name : m->from_addr);
+		rd_command_add_field(b, "address", m->from_addr);
 		rd_command_add_str(b, "date", m->date_text);
 		rd_command_add_str(b, "body", m->body);
 		if (with_attachments)

@@ -24,10 +24,13 @@ typedef struct {
 	rd_store *s;
 	const rd_deliver_opts *o;
 	const rd_community *c;
-	rd_message *m;      /* the mail being handled, NULL for a held notice */
-	char *from;         /* who wrote it (lower case) */
-	rd_member *mem;     /* the writer's membership, NULL when none */
-	gboolean authority; /* owner commands run at once */
+	rd_message *m;  /* the mail being handled, NULL for a held notice */
+	char *from;     /* who wrote it (lower case) */
+	rd_member *mem; /* the writer's membership, NULL when none */
+	/* The writer is proven (a trusted Authentication-Results pass, a
+	 * confirmation from their address, or a digest reply's token): their
+	 * own changes and owner commands run at once (decide() in command.c). */
+	gboolean proven;
 	gint64 now;
 	GPtrArray *results;  /* cmd_result* */
 	GPtrArray *confirms; /* cmd_confirmation* for the writer */
@@ -55,12 +58,16 @@ gboolean rd_command_valid_delivery(const char *d);
 gboolean rd_command_looks_like_address(const char *a);
 /* "<addr>" and "mailto:addr" as people paste them, lower case. */
 char *rd_command_clean_address(const char *a);
+/* The membership in this community of person PID, NULL (no error) when
+ * there is none. */
+gboolean rd_command_person_member(cmd_ctx *x, gint64 pid, rd_member **out, GError **error);
 /* The person and thread a command token names (*PID, *TID); FALSE with
  * the reason in RES when it is not valid here. */
 gboolean rd_command_token_person(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid,
                                  GString *res);
 /* As rd_command_token_person, and the conversation of this community it
- * names (*T): NULL, with the reason in RES, when either is not valid. */
+ * names (*T): NULL, with the reason in RES, when either is not valid or
+ * the person is no longer a member. */
 gboolean rd_command_token_thread(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid,
                                  rd_thread_info **t, GString *res, GError **error);
 
@@ -71,7 +78,8 @@ void rd_command_ctx_init(cmd_ctx *x, rd_store *s, const rd_deliver_opts *o, cons
 void rd_command_ctx_clear(cmd_ctx *x);
 
 void rd_command_add_result(cmd_ctx *x, const char *command, const char *result);
-/* Carry out one command line (owner commands may wait for confirmation). */
+/* Carry out one command line (owner commands and changes of one's own
+ * settings may wait for confirmation). */
 gboolean rd_command_run_line(cmd_ctx *x, const char *line, GError **error);
 /* Queue the one reply with every result and confirmation request. */
 gboolean rd_command_send_reply(cmd_ctx *x, GError **error);
@@ -84,11 +92,21 @@ char *rd_command_community_address(const rd_deliver_opts *o, const rd_community 
                                    const char *ext);
 /* Member KEY of B's object: VALUE, or null when VALUE is NULL. */
 void rd_command_add_str(JsonBuilder *b, const char *key, const char *value);
+/* TEXT (may be NULL) with every control character, CR and LF above all,
+ * folded to a space: a value taken from a header (a decoded name or
+ * subject) put into a notice must never start a line of its own there. */
+char *rd_command_one_line(const char *text);
+/* rd_command_add_str with VALUE on one line: for anything from a header. */
+void rd_command_add_field(JsonBuilder *b, const char *key, const char *value);
 /* A builder with an open object holding the common template variables. */
 JsonBuilder *rd_command_builder_new(cmd_ctx *x);
 /* Template NAME rendered with B's object; *SUBJECT from its first line. */
 char *rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *name,
                         JsonBuilder *b, char **subject, GError **error);
+/* Count one automatic mail to TO against its daily limit (larger for
+ * owners, moderators and posters of C): *ALLOWED is FALSE past it. */
+gboolean rd_command_limit_take(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                               const char *to, gint64 now, gboolean *allowed, GError **error);
 /* Queue one message from the community to TO (see command-mail.c). */
 gboolean rd_command_queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
                                gint64 person_id, const char *to, const char *subject,

@@ -11,6 +11,11 @@
 
 #define DEFAULT_TOKEN_DAYS 7
 #define DEFAULT_REPLY_LIMIT 5
+/* Owners, moderators and posters run their community by email and need
+ * more answers than anyone, so they get this many times the limit; but
+ * anyone can make mail for them (a post to hold, mail to +owner, a forged
+ * From), so they get a limit too. */
+#define TRUSTED_ROLE_FACTOR 10
 
 gint64
 rd_command_token_days(const rd_deliver_opts *o)
@@ -81,6 +86,41 @@ rd_command_add_str(JsonBuilder *b, const char *key, const char *value)
 		json_builder_add_null_value(b);
 }
 
+char *
+rd_command_one_line(const char *text)
+{
+	GString *out;
+
+	if (text == NULL)
+		return NULL;
+	out = g_string_sized_new(strlen(text));
+	for (const char *p = text; *p;) {
+		gunichar c = g_utf8_get_char_validated(p, -1);
+
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			/* Not UTF-8: judge the byte alone. */
+			g_string_append_c(out, g_ascii_iscntrl(*p) ? ' ' : *p);
+			p++;
+			continue;
+		}
+		/* Line and paragraph separators end lines in some readers. */
+		if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+			g_string_append_c(out, ' ');
+		else
+			g_string_append_len(out, p, g_utf8_next_char(p) - p);
+		p = g_utf8_next_char(p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+void
+rd_command_add_field(JsonBuilder *b, const char *key, const char *value)
+{
+	g_autofree char *v = rd_command_one_line(value);
+
+	rd_command_add_str(b, key, v);
+}
+
 /* Render template NAME with the object B was building (closed here).  The
  * first line "Subject: ..." of the output becomes *SUBJECT. */
 char *
@@ -123,12 +163,31 @@ rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *n
 	return text;
 }
 
+gboolean
+rd_command_limit_take(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *to,
+                      gint64 now, gboolean *allowed, GError **error)
+{
+	g_autoptr(rd_member) mem = NULL;
+	g_autoptr(GError) err = NULL;
+	int limit = o->reply_limit > 0 ? o->reply_limit : DEFAULT_REPLY_LIMIT;
+
+	mem = rd_store_member_get(s, c->id, to, &err);
+	if (mem == NULL && rd_status_from_error(err) != RD_NOTFOUND) {
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	if (mem != NULL && strcmp(mem->role, "member") != 0)
+		limit *= TRUSTED_ROLE_FACTOR;
+	return rd_store_autoreply_take(s, to, now, limit, allowed, error);
+}
+
 /* Queue one message from the community's FROM_EXT address to TO: the text
  * BODY, followed in a multipart/mixed by the MIME objects of PARTS when it
- * has any (NULL: text only).  AUTO_REPLY mail counts against the
- * per-address limit: past it, nothing is queued and *SENT (may be NULL) is
- * FALSE.  Automatic mail has a null envelope sender (RFC 3834) so that
- * nothing answers it in turn. */
+ * has any (NULL: text only).  Every such mail counts against the per-address daily limit
+ * (rd_command_limit_take): past it, nothing is queued and *SENT (may be
+ * NULL) is FALSE.  AUTO_REPLY says whether it answers a mail
+ * ("auto-replied") or not ("auto-generated", RFC 3834).  Automatic mail
+ * has a null envelope sender so that nothing answers it in turn. */
 static gboolean
 queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *from_ext,
            gint64 person_id, const char *to, const char *subject, const char *reply_to,
@@ -149,32 +208,12 @@ queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const c
 
 	if (sent)
 		*sent = FALSE;
-	if (auto_reply) {
-		g_autoptr(rd_member) mem = NULL;
-		g_autoptr(GError) err = NULL;
-
-		/* Owners and moderators run their community by email and
-		 * need every answer; anyone else's address could be forged
-		 * into a backscatter victim, so it gets at most LIMIT a day. */
-		mem = rd_store_member_get(s, c->id, to, &err);
-		if (mem == NULL && rd_status_from_error(err) != RD_NOTFOUND) {
-			g_propagate_error(error, g_steal_pointer(&err));
-			return FALSE;
-		}
-		if (mem != NULL &&
-		    (strcmp(mem->role, "owner") == 0 || strcmp(mem->role, "moderator") == 0))
-			auto_reply = FALSE;
-	}
-	if (auto_reply) {
-		int limit = o->reply_limit > 0 ? o->reply_limit : DEFAULT_REPLY_LIMIT;
-
-		if (!rd_store_autoreply_take(s, to, now, limit, &allowed, error))
-			return FALSE;
-		if (!allowed) {
-			rd_log_info("%s@%s: no more automatic replies to %s today (%s)", c->name,
-			            c->domain, to, subject);
-			return TRUE;
-		}
+	if (!rd_command_limit_take(s, o, c, to, now, &allowed, error))
+		return FALSE;
+	if (!allowed) {
+		rd_log_info("%s@%s: no more automatic mail to %s today (%s)", c->name, c->domain,
+		            to, subject);
+		return TRUE;
 	}
 	msg = g_mime_message_new(TRUE);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title, from);

@@ -150,19 +150,11 @@ rd_command_verb_unsubscribe(cmd_ctx *x, char **argv, guint argc, GString *res, G
 
 	if (argc > 1) {
 		gint64 pid, tid;
-		g_autofree char *addr = NULL;
 		g_autoptr(rd_member) mem = NULL;
-		g_autoptr(GError) err = NULL;
 
 		if (!rd_command_token_person(x, argv[1], &pid, &tid, res))
 			return TRUE;
-		if (!rd_store_reply_person_get(x->s, pid, &addr, NULL, &err)) {
-			if (rd_status_from_error(err) != RD_NOTFOUND) {
-				g_propagate_error(error, g_steal_pointer(&err));
-				return FALSE;
-			}
-		}
-		if (addr != NULL && !rd_command_member_lookup(x, addr, &mem, error))
+		if (!rd_command_person_member(x, pid, &mem, error))
 			return FALSE;
 		if (mem == NULL) {
 			g_string_append_printf(res, "That address is no longer a member of %s.",
@@ -170,10 +162,10 @@ rd_command_verb_unsubscribe(cmd_ctx *x, char **argv, guint argc, GString *res, G
 			return TRUE;
 		}
 		/* The digest's own link needs no confirmation. */
-		if (!rd_command_leave_now(x, addr, pid, error))
+		if (!rd_command_leave_now(x, mem->address, pid, error))
 			return FALSE;
-		g_string_append_printf(res, "%s has left %s.", addr, x->c->title);
-		if (g_ascii_strcasecmp(addr, x->from) == 0)
+		g_string_append_printf(res, "%s has left %s.", mem->address, x->c->title);
+		if (g_ascii_strcasecmp(mem->address, x->from) == 0)
 			x->quiet = TRUE;
 		return TRUE;
 	}
@@ -415,8 +407,11 @@ rd_command_verb_settings(cmd_ctx *x, char **argv, guint argc, GString *res, GErr
 	if (!rd_store_command_paused(x->s, m->person_id, &paused, error))
 		return FALSE;
 	g_string_append_printf(res, "address:      %s\n", m->address);
-	if (m->name)
-		g_string_append_printf(res, "name:         %s\n", m->name);
+	if (m->name) {
+		g_autofree char *name = rd_command_one_line(m->name);
+
+		g_string_append_printf(res, "name:         %s\n", name);
+	}
 	g_string_append_printf(res, "role:         %s\n", m->role);
 	g_string_append_printf(res, "delivery:     %s\n", m->delivery);
 	g_string_append_printf(res, "status:       %s\n", m->status);

@@ -20,9 +20,11 @@ rd_command_verb_held(cmd_ctx *x, char **argv, guint argc, GString *res, GError *
 		g_string_append(res, "No posts are waiting.");
 	for (guint i = 0; i < list->len; i++) {
 		rd_stored_message *m = list->pdata[i];
+		g_autofree char *from = rd_command_one_line(m->from_addr);
+		g_autofree char *subject = rd_command_one_line(m->subject);
 
 		g_string_append_printf(res, "%s%" G_GINT64_FORMAT "  %s  \"%s\"  (%s)",
-		                       i ? "\n" : "", m->id, m->from_addr, m->subject,
+		                       i ? "\n" : "", m->id, from, subject,
 		                       m->hold_reason ? m->hold_reason : "held");
 	}
 	return TRUE;
@@ -40,7 +42,7 @@ tell_rejected(cmd_ctx *x, const rd_stored_message *sm, const char *reason, GErro
 	    !rd_command_may_reply(pm, NULL))
 		return TRUE;
 	b = rd_command_builder_new(x);
-	rd_command_add_str(b, "subject", sm->subject);
+	rd_command_add_field(b, "subject", sm->subject);
 	rd_command_add_str(b, "reason", reason);
 	ok = rd_command_send_template(x, "rejected.txt.mustache", b, 0, sm->from_addr, NULL, TRUE,
 	                              NULL, error);
@@ -58,7 +60,7 @@ rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow, cons
 	g_autoptr(rd_stored_message) sm = NULL;
 	g_autoptr(rd_stored_message) full = NULL;
 	g_autoptr(GError) err = NULL;
-	g_autofree char *decision = NULL, *who = NULL;
+	g_autofree char *decision = NULL, *who = NULL, *from = NULL, *subject = NULL;
 	gboolean won;
 
 	sm = rd_store_fanout_message(x->s, row, TRUE, &err);
@@ -72,6 +74,8 @@ rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow, cons
 	}
 	if (!rd_store_command_decide(x->s, x->c->id, row, approve, by, reason, x->now, &won, error))
 		return FALSE;
+	from = rd_command_one_line(sm->from_addr);
+	subject = rd_command_one_line(sm->subject);
 	if (!won) {
 		if (!rd_store_command_decision(x->s, row, &decision, &who, error))
 			return FALSE;
@@ -85,7 +89,7 @@ rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow, cons
 		if (!tell_rejected(x, sm, reason, error))
 			return FALSE;
 		g_string_append_printf(res, "Rejected post %" G_GINT64_FORMAT " from %s.", row,
-		                       sm->from_addr);
+		                       from);
 		return TRUE;
 	}
 	full = rd_store_message_get(x->s, x->c->id, sm->message_id, FALSE, error);
@@ -93,7 +97,7 @@ rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow, cons
 	    !rd_fanout_enqueue(x->s, x->o, x->c, row, error))
 		return FALSE;
 	g_string_append_printf(res, "Approved post %" G_GINT64_FORMAT " from %s: \"%s\".", row,
-	                       sm->from_addr, sm->subject);
+	                       from, subject);
 	if (allow) {
 		g_autoptr(rd_member) existing = NULL;
 		gint64 pid;
@@ -112,7 +116,7 @@ rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow, cons
 		                                error)) {
 			return FALSE;
 		}
-		g_string_append_printf(res, " %s may post from now on.", sm->from_addr);
+		g_string_append_printf(res, " %s may post from now on.", from);
 	}
 	return TRUE;
 }
@@ -253,9 +257,9 @@ rd_command_held_notice(rd_store *s, const rd_deliver_opts *o, const rd_community
 		raddr = rd_command_confirm_address(&x, rtok);
 		b = rd_command_builder_new(&x);
 		rd_command_add_str(b, "id", id);
-		rd_command_add_str(b, "sender", sm->from_addr);
-		rd_command_add_str(b, "sender_name", sm->from_name);
-		rd_command_add_str(b, "subject", sm->subject);
+		rd_command_add_field(b, "sender", sm->from_addr);
+		rd_command_add_field(b, "sender_name", sm->from_name);
+		rd_command_add_field(b, "subject", sm->subject);
 		rd_command_add_str(b, "reason", reason);
 		rd_command_add_str(b, "reason_text", reason_text(reason));
 		rd_command_add_str(b, "first_lines", lines);
@@ -278,7 +282,7 @@ rd_command_held_notice(rd_store *s, const rd_deliver_opts *o, const rd_community
 		JsonBuilder *b = rd_command_builder_new(&x);
 		gboolean sent;
 
-		rd_command_add_str(b, "subject", sm->subject);
+		rd_command_add_field(b, "subject", sm->subject);
 		rd_command_add_str(b, "reason", reason);
 		rd_command_add_str(b, "reason_text", reason_text(reason));
 		sent = rd_command_send_template(&x, "held-sender.txt.mustache", b, 0, sm->from_addr,

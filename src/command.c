@@ -238,18 +238,45 @@ rd_command_token_person(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid,
 	return TRUE;
 }
 
+gboolean
+rd_command_person_member(cmd_ctx *x, gint64 pid, rd_member **out, GError **error)
+{
+	g_autofree char *addr = NULL;
+	g_autoptr(GError) err = NULL;
+
+	*out = NULL;
+	if (!rd_store_reply_person_get(x->s, pid, &addr, NULL, &err)) {
+		if (rd_status_from_error(err) == RD_NOTFOUND)
+			return TRUE;
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	return rd_command_member_lookup(x, addr, out, error);
+}
+
 /* The person (*PID) and the conversation of this community (*T, id *TID)
  * a command token names.  *T stays NULL, with the answer in RES, when
- * either is not valid here. */
+ * either is not valid here, or when the person is no longer a member:
+ * tokens die with the membership. */
 gboolean
 rd_command_token_thread(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid, rd_thread_info **t,
                         GString *res, GError **error)
 {
 	g_autoptr(GError) err = NULL;
+	g_autoptr(rd_member) mem = NULL;
 
 	*t = NULL;
 	if (!rd_command_token_person(x, token, pid, tid, res))
 		return TRUE;
+	if (!rd_command_person_member(x, *pid, &mem, error))
+		return FALSE;
+	if (mem == NULL) {
+		g_string_append_printf(res,
+		                       "That code is no longer valid: its person is not a member "
+		                       "of %s any more.",
+		                       x->c->title);
+		return TRUE;
+	}
 	if (*tid == 0 || (*t = rd_store_thread_get(x->s, *tid, &err)) == NULL ||
 	    (*t)->community_id != x->c->id) {
 		g_clear_pointer(t, rd_thread_info_free);
@@ -258,6 +285,12 @@ rd_command_token_thread(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid,
 			return FALSE;
 		}
 		g_string_append(res, "That conversation does not exist any more.");
+	} else {
+		/* The subject goes into answers and mail text. */
+		char *one = rd_command_one_line((*t)->subject);
+
+		g_free((*t)->subject);
+		(*t)->subject = one;
 	}
 	return TRUE;
 }
@@ -291,48 +324,98 @@ rd_command_ctx_clear(cmd_ctx *x)
 
 /* ---- the verb table ---- */
 
-/* WHO_SELF: a member's own settings, for the writer or for the person a
- * digest's command token (the last word, as digest links add it) names. */
-typedef enum { WHO_ANYONE, WHO_SELF, WHO_MODERATOR, WHO_OWNER } cmd_who_may;
+/* What a verb needs before it runs: the trust table of DESIGN.md, enforced
+ * for every verb by decide() below and nowhere else.
+ *
+ *   NEED_NOTHING  help; subscribe and unsubscribe (which ask the address
+ *                 itself for a confirmation, or take a digest's token);
+ *                 confirm (the token is the proof).
+ *   NEED_TOKEN    mute, follow, get: the command token in the line names
+ *                 the person and is the proof; it is refused once that
+ *                 person is no longer a member.
+ *   NEED_READ     settings: shows the writer's own settings; the answer
+ *                 goes only to the writer's (or the token's) address.
+ *   NEED_SELF     a change of one's own delivery or settings: a command
+ *                 token of the person as the last word (digest links), a
+ *                 trusted Authentication-Results pass for the From, or a
+ *                 confirmation from the registered address; never From
+ *                 alone (then it waits for that confirmation).
+ *   NEED_MOD      moderators and owners; NEED_OWNER owners only: the role,
+ *                 and a trusted Authentication-Results pass or a
+ *                 confirmation from the registered address.
+ *
+ * NEED_READ and NEED_SELF verbs take the trailing command token. */
+typedef enum { NEED_NOTHING, NEED_TOKEN, NEED_READ, NEED_SELF, NEED_MOD, NEED_OWNER } cmd_need;
 
 static const struct {
 	const char *name;
-	cmd_who_may who;
+	cmd_need need;
 	cmd_verb *fn;
 } verbs[] = {
-    {"help", WHO_ANYONE, rd_command_verb_help},
-    {"subscribe", WHO_ANYONE, rd_command_verb_subscribe},
-    {"join", WHO_ANYONE, rd_command_verb_subscribe},
-    {"unsubscribe", WHO_ANYONE, rd_command_verb_unsubscribe},
-    {"leave", WHO_ANYONE, rd_command_verb_unsubscribe},
-    {"stop", WHO_ANYONE, rd_command_verb_unsubscribe},
-    {"digest", WHO_SELF, rd_command_verb_digest},
-    {"daily", WHO_SELF, rd_command_verb_digest},
-    {"weekly", WHO_SELF, rd_command_verb_digest},
-    {"each", WHO_SELF, rd_command_verb_each},
-    {"pause", WHO_SELF, rd_command_verb_pause},
-    {"nomail", WHO_SELF, rd_command_verb_pause},
-    {"resume", WHO_SELF, rd_command_verb_resume},
-    {"timezone", WHO_SELF, rd_command_verb_timezone},
-    {"digest-time", WHO_SELF, rd_command_verb_digest_time},
-    {"combined", WHO_SELF, rd_command_verb_grouping},
-    {"separate", WHO_SELF, rd_command_verb_grouping},
-    {"mute", WHO_ANYONE, rd_command_verb_mute},
-    {"follow", WHO_ANYONE, rd_command_verb_mute},
-    {"get", WHO_ANYONE, rd_command_verb_get},
-    {"settings", WHO_SELF, rd_command_verb_settings},
-    {"confirm", WHO_ANYONE, rd_command_verb_confirm},
-    {"add", WHO_OWNER, rd_command_verb_add},
-    {"invite", WHO_OWNER, rd_command_verb_invite},
-    {"remove", WHO_OWNER, rd_command_verb_remove},
-    {"set", WHO_OWNER, rd_command_verb_set},
-    {"who", WHO_MODERATOR, rd_command_verb_who},
-    {"held", WHO_MODERATOR, rd_command_verb_held},
-    {"approve", WHO_MODERATOR, rd_command_verb_approve},
-    {"reject", WHO_MODERATOR, rd_command_verb_reject},
-    {"policy", WHO_OWNER, rd_command_verb_policy},
-    {"replies", WHO_OWNER, rd_command_verb_replies},
+    {"help", NEED_NOTHING, rd_command_verb_help},
+    {"subscribe", NEED_NOTHING, rd_command_verb_subscribe},
+    {"join", NEED_NOTHING, rd_command_verb_subscribe},
+    {"unsubscribe", NEED_NOTHING, rd_command_verb_unsubscribe},
+    {"leave", NEED_NOTHING, rd_command_verb_unsubscribe},
+    {"stop", NEED_NOTHING, rd_command_verb_unsubscribe},
+    {"digest", NEED_SELF, rd_command_verb_digest},
+    {"daily", NEED_SELF, rd_command_verb_digest},
+    {"weekly", NEED_SELF, rd_command_verb_digest},
+    {"each", NEED_SELF, rd_command_verb_each},
+    {"pause", NEED_SELF, rd_command_verb_pause},
+    {"nomail", NEED_SELF, rd_command_verb_pause},
+    {"resume", NEED_SELF, rd_command_verb_resume},
+    {"timezone", NEED_SELF, rd_command_verb_timezone},
+    {"digest-time", NEED_SELF, rd_command_verb_digest_time},
+    {"combined", NEED_SELF, rd_command_verb_grouping},
+    {"separate", NEED_SELF, rd_command_verb_grouping},
+    {"mute", NEED_TOKEN, rd_command_verb_mute},
+    {"follow", NEED_TOKEN, rd_command_verb_mute},
+    {"get", NEED_TOKEN, rd_command_verb_get},
+    {"settings", NEED_READ, rd_command_verb_settings},
+    {"confirm", NEED_NOTHING, rd_command_verb_confirm},
+    {"add", NEED_OWNER, rd_command_verb_add},
+    {"invite", NEED_OWNER, rd_command_verb_invite},
+    {"remove", NEED_OWNER, rd_command_verb_remove},
+    {"set", NEED_OWNER, rd_command_verb_set},
+    {"who", NEED_MOD, rd_command_verb_who},
+    {"held", NEED_MOD, rd_command_verb_held},
+    {"approve", NEED_MOD, rd_command_verb_approve},
+    {"reject", NEED_MOD, rd_command_verb_reject},
+    {"policy", NEED_OWNER, rd_command_verb_policy},
+    {"replies", NEED_OWNER, rd_command_verb_replies},
 };
+
+typedef enum { DECIDE_RUN, DECIDE_CONFIRM, DECIDE_REFUSE } cmd_decision;
+
+/* Whether a verb that needs NEED runs now, waits for the writer's
+ * confirmation or is refused (*WHY says why).  NAMED: the line carried a
+ * command token of its person. */
+static cmd_decision
+decide(const cmd_ctx *x, cmd_need need, gboolean named, const char **why)
+{
+	*why = NULL;
+	switch (need) {
+	case NEED_NOTHING:
+	case NEED_TOKEN:
+	case NEED_READ:
+		return DECIDE_RUN;
+	case NEED_SELF:
+		/* Someone who is not a member has nothing to change: the verb
+		 * answers so, to the From address, changing nothing. */
+		return named || x->proven || x->mem == NULL ? DECIDE_RUN : DECIDE_CONFIRM;
+	case NEED_MOD:
+	case NEED_OWNER:
+		if (need == NEED_OWNER ? !is_owner(x->mem) : !rd_command_is_moderator(x->mem)) {
+			*why = need == NEED_OWNER
+			           ? "Refused: only the owners of this community can do that."
+			           : "Refused: only owners and moderators can do that.";
+			return DECIDE_REFUSE;
+		}
+		return x->proven ? DECIDE_RUN : DECIDE_CONFIRM;
+	}
+	return DECIDE_REFUSE;
+}
 
 /* When the last word of ARGV (NULL-terminated) is a command token of
  * this community, drop it, set *NAMED and *ACTING to the membership of the
@@ -341,8 +424,6 @@ static gboolean
 person_from_token(cmd_ctx *x, GPtrArray *argv, gboolean *named, rd_member **acting, GError **error)
 {
 	guint64 a = 0, b = 0;
-	g_autofree char *addr = NULL;
-	g_autoptr(GError) err = NULL;
 	const char *last = argv->pdata[argv->len - 2];
 
 	*named = FALSE;
@@ -352,14 +433,7 @@ person_from_token(cmd_ctx *x, GPtrArray *argv, gboolean *named, rd_member **acti
 		return TRUE;
 	g_ptr_array_remove_index(argv, argv->len - 2);
 	*named = TRUE;
-	if (!rd_store_reply_person_get(x->s, (gint64)a, &addr, NULL, &err)) {
-		if (rd_status_from_error(err) != RD_NOTFOUND) {
-			g_propagate_error(error, g_steal_pointer(&err));
-			return FALSE;
-		}
-		return TRUE;
-	}
-	return rd_command_member_lookup(x, addr, acting, error);
+	return rd_command_person_member(x, (gint64)a, acting, error);
 }
 
 void
@@ -372,8 +446,8 @@ rd_command_add_result(cmd_ctx *x, const char *command, const char *result)
 	g_ptr_array_add(x->results, r);
 }
 
-/* Carry out one line.  Owner commands without authority wait for the
- * owner's confirmation (collected in x->deferred). */
+/* Carry out one line, as decide() allows: what waits for the writer's
+ * confirmation is collected in x->deferred. */
 gboolean
 rd_command_run_line(cmd_ctx *x, const char *line, GError **error)
 {
@@ -394,28 +468,22 @@ rd_command_run_line(cmd_ctx *x, const char *line, GError **error)
 	for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++) {
 		if (strcmp(verbs[i].name, verb) != 0)
 			continue;
-		if (verbs[i].who == WHO_SELF && argv->len > 2 &&
+		const char *why;
+
+		if ((verbs[i].need == NEED_SELF || verbs[i].need == NEED_READ) && argv->len > 2 &&
 		    !person_from_token(x, argv, &named, &acting, error))
 			return FALSE;
-		if (verbs[i].who == WHO_MODERATOR || verbs[i].who == WHO_OWNER) {
-			gboolean may = verbs[i].who == WHO_OWNER ? is_owner(x->mem)
-			                                         : rd_command_is_moderator(x->mem);
-
-			if (!may) {
-				rd_command_add_result(
-				    x, line,
-				    verbs[i].who == WHO_OWNER
-				        ? "Refused: only the owners of this community can do "
-				          "that."
-				        : "Refused: only owners and moderators can do that.");
-				return TRUE;
-			}
-			if (!x->authority) {
-				g_string_append_printf(x->deferred, "%s\n", line);
-				rd_command_add_result(x, line,
-				                      "Waiting for your confirmation (see below).");
-				return TRUE;
-			}
+		switch (decide(x, verbs[i].need, named, &why)) {
+		case DECIDE_RUN:
+			break;
+		case DECIDE_REFUSE:
+			rd_command_add_result(x, line, why);
+			return TRUE;
+		case DECIDE_CONFIRM:
+			g_string_append_printf(x->deferred, "%s\n", line);
+			rd_command_add_result(x, line,
+			                      "Waiting for your confirmation (see below).");
+			return TRUE;
 		}
 		/* A digest link acts for its person, whoever sent it. */
 		if (named) {
@@ -455,7 +523,7 @@ rd_command_send_reply(cmd_ctx *x, GError **error)
 		cmd_result *r = x->results->pdata[i];
 
 		json_builder_begin_object(b);
-		rd_command_add_str(b, "command", r->command);
+		rd_command_add_field(b, "command", r->command);
 		rd_command_add_str(b, "result", r->result);
 		json_builder_end_object(b);
 	}
@@ -514,9 +582,20 @@ forward_to_owners(rd_store *s, const rd_deliver_opts *o, const rd_community *c, 
 		rd_member *m = list->pdata[i];
 		g_autoptr(rd_outbox_item) item = NULL;
 		GString *copy;
+		gboolean allowed;
 
 		if (!rd_command_is_moderator(m) || strcmp(m->status, "active") != 0)
 			continue;
+		/* Anyone can write to +owner: the owners' daily limit keeps a
+		 * flood from filling their mailboxes. */
+		if (!rd_command_limit_take(s, o, c, m->address, now, &allowed, error))
+			goto fail;
+		if (!allowed) {
+			rd_log_info("%s@%s: no more automatic mail to %s today (mail to %s)",
+			            c->name, c->domain, m->address, owner);
+			sent++;
+			continue;
+		}
 		copy = g_string_new(head);
 		g_string_append_len(copy, raw, n);
 		item = g_new0(rd_outbox_item, 1);
@@ -618,7 +697,7 @@ rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 	}
 
 	rd_command_ctx_init(&x, s, o, c, m, m->from_addr);
-	x.authority = rd_command_auth_trusted(m->mime, o->trusted_authserv_id, x.from);
+	x.proven = rd_command_auth_trusted(m->mime, o->trusted_authserv_id, x.from);
 
 	if (!rd_store_begin(s, error))
 		goto fail;
@@ -662,7 +741,7 @@ rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 	}
 	if (x.deferred->len > 0) {
 		g_autofree char *tok = rd_command_pending_new(
-		    &x, "owner", x.from, x.mem ? x.mem->person_id : 0, x.deferred->str, error);
+		    &x, "commands", x.from, x.mem ? x.mem->person_id : 0, x.deferred->str, error);
 
 		if (tok == NULL)
 			goto fail;
@@ -675,7 +754,7 @@ rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 		goto fail;
 	set_result(result, m, "handled");
 	rd_log_info("%s@%s: <%s> from %s: %u command(s)%s", c->name, c->domain, m->message_id,
-	            x.from, x.results->len, x.authority ? " (authenticated)" : "");
+	            x.from, x.results->len, x.proven ? " (authenticated)" : "");
 	goto done;
 fail:
 	rd_store_rollback(s);

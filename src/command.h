@@ -40,9 +40,23 @@ gboolean rd_command_is_command(const char *line);
  * or an auto-reply by its looks. */
 gboolean rd_command_may_reply(const rd_message *m, const char *sender);
 
-/* TRUE when MSG has an Authentication-Results header from AUTHSERV_ID
- * (the topmost one from that server) with dmarc=pass for the domain of
- * FROM, or dkim=pass with a d= aligned with it. */
+/* What the trusted Authentication-Results headers of a mail say about
+ * its From domain. */
+typedef enum {
+	RD_AUTH_NONE, /* nothing trusted either way */
+	RD_AUTH_PASS, /* dmarc=pass for the From domain, or an aligned dkim=pass */
+	RD_AUTH_FAIL, /* dmarc=fail for the From domain: evidence of forgery */
+} rd_auth_verdict;
+
+/* The verdict of the topmost contiguous Authentication-Results headers of
+ * MSG added by AUTHSERV_ID (RFC 8601, parsed with quoted strings and
+ * comments) about the domain of FROM: dmarc=pass or fail counts only with
+ * header.from equal to it, dkim=pass only with header.d (or header.i)
+ * equal to it or a parent of it.  A fail outweighs any pass. */
+rd_auth_verdict rd_command_auth_verdict(GMimeMessage *msg, const char *authserv_id,
+                                        const char *from);
+
+/* rd_command_auth_verdict() is RD_AUTH_PASS. */
 gboolean rd_command_auth_trusted(GMimeMessage *msg, const char *authserv_id, const char *from);
 
 /* A digest reply by PERSON_ID (written from their own address) about

@@ -71,6 +71,25 @@ print(m.get_content() if not m.is_multipart() else m.get_body(("plain",)).get_co
 PY
 }
 
+# t_mail FROM TO SUBJECT BODY [EXTRA-HEADER-LINES]: a real-shaped plain
+# text message on stdout, each with its own Message-ID.
+T_MAIL_N=0
+t_mail() {
+	T_MAIL_N=$((T_MAIL_N + 1))
+	printf 'Return-Path: <%s>\n' "$1"
+	[ -n "${5:-}" ] && printf '%b\n' "$5"
+	printf 'From: %s\nTo: %s\nSubject: %s\n' "$1" "$2" "$3"
+	printf 'Date: Tue, 24 Nov 2026 09:%02d:00 +0000\nMessage-ID: <cmd%d.%d@mail.example.org>\n' $((T_MAIL_N % 60)) "$T_MAIL_N" "$$"
+	printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n%b\n' "$4"
+}
+# t_cmd FROM RCPT SUBJECT BODY [EXTRA] [SENDER]: deliver a t_mail to RCPT
+# (envelope sender SENDER, FROM when not given); exit code in $rc.
+t_cmd() {
+	t_mail "$1" "$2" "$3" "$4" "${5:-}" >"$T_TMP/in.eml"
+	"$ROUNDS" deliver --recipient "$2" --sender "${6-$1}" <"$T_TMP/in.eml" >"$T_TMP/out" 2>"$T_TMP/err"
+	rc=$?
+}
+
 t_done() { exit $((T_FAILED > 0)); }
 
 # free_port: an unused TCP port on 127.0.0.1.

@@ -11,7 +11,6 @@ t_home
 R=$ROUNDS
 D=lists.example.test
 DB="$ROUNDS_HOME/rounds.db"
-n=0
 
 "$R" community create care --title "Wound Care" --policy members >/dev/null
 "$R" member add care olu.owner@example.org --name "Olu Owner" --role owner >/dev/null
@@ -20,21 +19,8 @@ n=0
 "$R" community create family --title "Okafor Family" --policy announce >/dev/null
 "$R" member add family ann.okafor@example.com --role owner >/dev/null
 
-# mail FROM TO SUBJECT BODY [EXTRA-HEADER-LINES]: a real-shaped message on stdout.
-mail() {
-	n=$((n + 1))
-	printf 'Return-Path: <%s>\n' "$1"
-	[ -n "${5:-}" ] && printf '%b\n' "$5"
-	printf 'From: %s\nTo: %s\nSubject: %s\n' "$1" "$2" "$3"
-	printf 'Date: Tue, 24 Nov 2026 09:%02d:00 +0000\nMessage-ID: <cmd%d.%d@mail.example.org>\n' $((n % 60)) "$n" "$$"
-	printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n%b\n' "$4"
-}
-# cmd FROM RCPT SUBJECT BODY [EXTRA] [SENDER]: deliver a command mail; exit code in $rc.
-cmd() {
-	mail "$1" "$2" "$3" "$4" "${5:-}" >"$T_TMP/in.eml"
-	"$R" deliver --recipient "$2" --sender "${6-$1}" <"$T_TMP/in.eml" >"$T_TMP/out" 2>"$T_TMP/err"
-	rc=$?
-}
+mail() { t_mail "$@"; }
+cmd() { t_cmd "$@"; }
 req() { cmd "$1" "care+request@$D" "$2" "$3" "${4:-}" "${5-$1}"; }
 count() { sqlite3 "$DB" "select count(*) from outbox where recipient = '$1'"; }
 # last ADDR: the latest outbox message to ADDR (tests/lib.sh).
@@ -47,6 +33,19 @@ member_field() { sqlite3 "$DB" "select $3 from memberships m join people p on p.
 # (the limit itself is tested at the end).
 newday() { sqlite3 "$DB" "delete from auto_replies"; }
 person_field() { sqlite3 "$DB" "select $2 from people where address = '$1'"; }
+# confirm_last ADDR: confirm from ADDR what the latest reply to it asks for.
+confirm_last() {
+	local t
+	t=$(token <<<"$(last "$1")")
+	[ -n "$t" ] && cmd "$1" "care+c-$t@$D" "Re: your commands" "Yes."
+}
+# self FROM SUBJECT BODY: a change of FROM's own settings, confirmed from
+# FROM's address (From alone is never enough, issue 11), on a fresh day.
+self() {
+	newday
+	req "$1" "$2" "$3"
+	confirm_last "$1"
+}
 
 # ---- help, and the fixed addresses ----
 req jo.nurse@example.org "help" ""
@@ -59,10 +58,10 @@ cmd olu.owner@example.org "care+help@$D" "" ""
 has "+help: owners see owner commands" "$(last olu.owner@example.org)" "approve ID"
 
 # ---- reading commands ----
-req jo.nurse@example.org "Re: digest weekly friday" "Thanks!"
+self jo.nurse@example.org "Re: digest weekly friday" "Thanks!"
 has "subject command" "$(last jo.nurse@example.org)" "comes weekly on friday"
 expect_eq "subject: weekly frequency stored" "$(person_field jo.nurse@example.org digest_frequency)/$(person_field jo.nurse@example.org digest_day)" "weekly/5"
-req jo.nurse@example.org "" "TIMEZONE Europe/Paris\nDigest-Time 06:45\n> each\n--\nJo Nurse\nsubscribe"
+self jo.nurse@example.org "" "TIMEZONE Europe/Paris\nDigest-Time 06:45\n> each\n--\nJo Nurse\nsubscribe"
 out=$(last jo.nurse@example.org)
 expect_eq "case-insensitive body commands" "$(person_field jo.nurse@example.org timezone)/$(person_field jo.nurse@example.org digest_time)" "Europe/Paris/06:45"
 expect_eq "quoted line ignored" "$(member_field care jo.nurse@example.org delivery)" "digest"
@@ -74,11 +73,11 @@ has "non-command before commands: not understood" "$out" "Not understood"
 has "not understood points to help" "$out" "Send \"help\""
 has "settings shows the time zone" "$out" "timezone:     Europe/Paris"
 hasnt "stops at the first non-command after a command" "$out" "> combined"
-req jo.nurse@example.org "" "separate\nend\ncombined"
+self jo.nurse@example.org "" "separate\nend\ncombined"
 expect_eq "stops at end" "$(person_field jo.nurse@example.org grouping)" "separate"
 body=""
 for i in $(seq 1 25); do body="${body}digest-time 07:$(printf %02d $i)\n"; done
-req jo.nurse@example.org "" "$body"
+self jo.nurse@example.org "" "$body"
 expect_eq "at most 20 lines" "$(person_field jo.nurse@example.org digest_time)" "07:20"
 {
 	printf 'From: Jo Nurse <jo.nurse@example.org>\nTo: care+request@%s\nSubject: \n' "$D"
@@ -86,22 +85,23 @@ expect_eq "at most 20 lines" "$(person_field jo.nurse@example.org digest_time)" 
 	printf 'Content-Type: text/html; charset=utf-8\n\n<html><body><div>digest daily</div><div>each</div>'
 	printf '<div><br></div><div>Jo Nurse, RN<br>Ward 7</div></body></html>\n'
 } | "$R" deliver --recipient "care+request@$D" --sender jo.nurse@example.org >/dev/null 2>&1
+confirm_last jo.nurse@example.org
 expect_eq "HTML-only command mail" "$(member_field care jo.nurse@example.org delivery)" "each"
 newday
-req jo.nurse@example.org "" "timezone Mars/Olympus\ndigest-time 25:00\npause until 2001-01-01"
+self jo.nurse@example.org "" "timezone Mars/Olympus\ndigest-time 25:00\npause until 2001-01-01"
 out=$(last jo.nurse@example.org)
 has "bad time zone refused" "$out" "not a time zone"
 has "bad digest time refused" "$out" "Use: digest-time"
 has "past pause date refused" "$out" "not a future date"
-req jo.nurse@example.org "" "pause until 2030-01-10"
+self jo.nurse@example.org "" "pause until 2030-01-10"
 expect_eq "pause until DATE" "$(person_field jo.nurse@example.org paused_until)" "2030-01-10T00:00:00Z"
-req jo.nurse@example.org "nomail" ""
+self jo.nurse@example.org "nomail" ""
 expect_eq "nomail pauses the membership" "$(member_field care jo.nurse@example.org status)" "paused"
-req jo.nurse@example.org "resume" ""
+self jo.nurse@example.org "resume" ""
 expect_eq "resume" "$(member_field care jo.nurse@example.org status)/$(person_field jo.nurse@example.org paused_until)" "active/"
-req jo.nurse@example.org "digest off" ""
+self jo.nurse@example.org "digest off" ""
 expect_eq "digest off" "$(member_field care jo.nurse@example.org delivery)" "none"
-req jo.nurse@example.org "digest daily" ""
+self jo.nurse@example.org "digest daily" ""
 expect_eq "digest daily" "$(member_field care jo.nurse@example.org delivery)/$(person_field jo.nurse@example.org digest_frequency)" "digest/daily"
 
 newday

@@ -107,43 +107,93 @@ test_may_reply(void)
 	}
 }
 
+#define AR "Authentication-Results: "
+#define TRUSTED AR "mx.lists.example.test"
+
 static void
 test_auth_trusted(void)
 {
 	static const struct {
 		const char *headers;
-		gboolean ok;
+		rd_auth_verdict want;
 	} cases[] = {
-	    {"Authentication-Results: mx.lists.example.test; dmarc=pass (p=none) "
-	     "header.from=example.org\n",
-	     TRUE},
-	    {"Authentication-Results: mx.lists.example.test;\n\tdkim=pass header.d=example.org "
-	     "header.s=k1; spf=fail\n",
-	     TRUE},
+	    {TRUSTED "; dmarc=pass (p=none) header.from=example.org\n", RD_AUTH_PASS},
+	    {TRUSTED ";\n\tdkim=pass header.d=example.org header.s=k1; spf=fail\n", RD_AUTH_PASS},
 	    /* a parent domain is aligned (relaxed), a stranger's is not */
-	    {"Authentication-Results: mx.lists.example.test; dkim=pass header.d=mail.example.org\n",
-	     FALSE},
-	    {"Authentication-Results: mx.lists.example.test; dkim=pass header.d=evil.example\n",
-	     FALSE},
-	    {"Authentication-Results: mx.lists.example.test; dmarc=fail header.from=example.org\n",
-	     FALSE},
+	    {TRUSTED "; dkim=pass header.d=mail.example.org\n", RD_AUTH_NONE},
+	    {TRUSTED "; dkim=pass header.d=evil.example\n", RD_AUTH_NONE},
+	    {TRUSTED "; dkim=pass header.i=@example.org\n", RD_AUTH_PASS},
+	    {TRUSTED "; dkim=pass header.i=jo@evil.example\n", RD_AUTH_NONE},
+	    {TRUSTED "; dmarc=fail header.from=example.org\n", RD_AUTH_FAIL},
+	    {TRUSTED "; dmarc=fail header.from=evil.example\n", RD_AUTH_NONE},
 	    /* another server's verdict counts for nothing */
-	    {"Authentication-Results: mx.evil.example; dmarc=pass header.from=example.org\n",
-	     FALSE},
-	    /* only the topmost header of the trusted server counts */
-	    {"Authentication-Results: mx.lists.example.test; dmarc=fail header.from=example.org\n"
-	     "Authentication-Results: mx.lists.example.test; dmarc=pass header.from=example.org\n",
-	     FALSE},
-	    {"", FALSE},
+	    {AR "mx.evil.example; dmarc=pass header.from=example.org\n", RD_AUTH_NONE},
+	    /* a fail in the trusted run outweighs a pass */
+	    {TRUSTED "; dmarc=fail header.from=example.org\n" TRUSTED
+	             "; dmarc=pass header.from=example.org\n",
+	     RD_AUTH_FAIL},
+	    /* milters of one MTA add one header each: the run counts */
+	    {TRUSTED "; spf=pass smtp.mailfrom=example.org\n" TRUSTED
+	             "; dmarc=pass header.from=example.org\n",
+	     RD_AUTH_PASS},
+	    /* a ";" in a quoted local part is no separator */
+	    {TRUSTED "; spf=pass smtp.mailfrom=\"x;dmarc=pass\"@evil.example\n", RD_AUTH_NONE},
+	    {TRUSTED "; spf=pass smtp.mailfrom=\"x;dmarc=pass header.from=example.org\"@evil."
+	             "example\n",
+	     RD_AUTH_NONE},
+	    /* escapes inside the quoted string do not end it */
+	    {TRUSTED "; spf=pass smtp.mailfrom=\"x\\\";dmarc=pass header.from=example.org;\"@e.x\n",
+	     RD_AUTH_NONE},
+	    /* nor in a comment, nested or not */
+	    {TRUSTED "; spf=none (; dmarc=pass header.from=example.org) smtp.mailfrom=e.x\n",
+	     RD_AUTH_NONE},
+	    {TRUSTED "; spf=none (a (b; dmarc=pass header.from=example.org) c) smtp.helo=e.x\n",
+	     RD_AUTH_NONE},
+	    /* a comment inside the pass clause is fine */
+	    {TRUSTED "; dmarc=pass (p=reject (strict)) header.from=(the From) example.org\n",
+	     RD_AUTH_PASS},
+	    {TRUSTED "; dmarc=pass header.from=\"example.org\"\n", RD_AUTH_PASS},
+	    /* dmarc=pass says nothing without header.from */
+	    {TRUSTED "; dmarc=pass\n", RD_AUTH_NONE},
+	    {TRUSTED "; dmarc=pass (header.from=example.org)\n", RD_AUTH_NONE},
+	    {TRUSTED "; dmarc=pass header.from=example.org.evil.example\n", RD_AUTH_NONE},
+	    {TRUSTED "; dmarc=pass header.from=org\n", RD_AUTH_NONE},
+	    /* case does not matter */
+	    {AR "MX.Lists.Example.Test; DMARC=Pass Header.From=Example.ORG\n", RD_AUTH_PASS},
+	    /* a version number after the authserv-id */
+	    {TRUSTED " 1; dmarc=pass header.from=example.org\n", RD_AUTH_PASS},
+	    {TRUSTED " 1; none\n", RD_AUTH_NONE},
+	    {TRUSTED "; none\n", RD_AUTH_NONE},
+	    /* a forged header below another server's is not trusted */
+	    {AR "mx.evil.example; none\n" TRUSTED "; dmarc=pass header.from=example.org\n",
+	     RD_AUTH_NONE},
+	    {TRUSTED "; spf=pass smtp.mailfrom=example.org\n" AR "relay.example.net; none\n" TRUSTED
+	             "; dmarc=pass header.from=example.org\n",
+	     RD_AUTH_NONE},
+	    /* the authserv-id is the first token, not a prefix */
+	    {AR "mx.lists.example.test.evil.example; dmarc=pass header.from=example.org\n",
+	     RD_AUTH_NONE},
+	    {AR "(mx.lists.example.test) mx.evil.example; dmarc=pass header.from=example.org\n",
+	     RD_AUTH_NONE},
+	    /* a malformed clause counts for nothing, the next one does */
+	    {TRUSTED "; dmarc pass header.from=example.org; dkim=pass header.d=example.org\n",
+	     RD_AUTH_PASS},
+	    {TRUSTED "; dmarc=pass header.from=\n", RD_AUTH_NONE},
+	    {"", RD_AUTH_NONE},
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *text = g_strdup_printf("%s" HEAD "\nwho\n", cases[i].headers);
 		g_autoptr(rd_message) m = parse(text);
 
+		if (g_test_verbose())
+			g_printerr("case %zu: %s", i, cases[i].headers);
+		g_assert_cmpint(rd_command_auth_verdict(m->mime, "mx.lists.example.test",
+		                                        "jo.nurse@example.org"),
+		                ==, cases[i].want);
 		g_assert_cmpint(rd_command_auth_trusted(m->mime, "mx.lists.example.test",
 		                                        "jo.nurse@example.org"),
-		                ==, cases[i].ok);
+		                ==, cases[i].want == RD_AUTH_PASS);
 		g_assert_false(rd_command_auth_trusted(m->mime, NULL, "jo.nurse@example.org"));
 	}
 }
