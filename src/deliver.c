@@ -150,7 +150,10 @@ store_message(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_m
 	sm->hold_reason = g_strdup(hold);
 	sm->body = g_strdup(m->body);
 	sm->raw = g_bytes_ref(data);
-	sm->refs = g_strdupv(m->refs);
+	/* Parsed chains are capped already; a reply's chain built from its
+	 * conversation (reply.c) is one longer than the one it extends, and
+	 * must not grow with every reply. */
+	sm->refs = rd_message_refs_cap(g_strdupv(m->refs));
 	sm->attachments = g_ptr_array_ref(m->attachments);
 	if (!rd_store_message_insert(s, sm, error))
 		goto fail;

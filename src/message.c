@@ -140,17 +140,48 @@ rd_message_ref_chain(const char *references, const char *in_reply_to, const char
 			if (strcmp(refs->pdata[i], irt->pdata[0]) == 0)
 				n = i + 1;
 	}
-	/* Walk backwards so the last occurrence of a duplicate is kept. */
+	/* Walk backwards so the last occurrence of a duplicate is kept; the
+	 * chain is built newest first and turned round once (inserting at the
+	 * front would be quadratic in a hostile header). */
 	for (guint i = n; i-- > 0;) {
 		const char *id = refs->pdata[i];
 
 		if ((self_id && strcmp(id, self_id) == 0) || g_hash_table_contains(seen, id))
 			continue;
 		g_hash_table_add(seen, (gpointer)id);
-		g_ptr_array_insert(chain, 0, g_strdup(id));
+		g_ptr_array_add(chain, g_strdup(id));
+	}
+	for (guint i = 0; i < chain->len / 2; i++) {
+		gpointer t = chain->pdata[i];
+
+		chain->pdata[i] = chain->pdata[chain->len - 1 - i];
+		chain->pdata[chain->len - 1 - i] = t;
 	}
 	g_ptr_array_add(chain, NULL);
-	return (char **)g_ptr_array_free(g_steal_pointer(&chain), FALSE);
+	return rd_message_refs_cap((char **)g_ptr_array_free(g_steal_pointer(&chain), FALSE));
+}
+
+/* Threading needs only the root (the first id) and the nearest ancestors
+ * (the last ones): the middle of a long chain adds nothing a mail client or
+ * rd_thread_link() uses, but every id costs work on each later reply that
+ * inherits the chain, and a hostile header may carry tens of thousands.
+ * News and mail software cut References the same way: Usenet's article
+ * format (USEFOR, after son-of-RFC 1036) removes ids from the second on,
+ * never the first, down to 21.  Rounds keeps the first and the last 100,
+ * more than any real conversation is deep. */
+char **
+rd_message_refs_cap(char **refs)
+{
+	guint len = refs ? g_strv_length(refs) : 0;
+
+	if (len <= RD_MESSAGE_REFS_MAX)
+		return refs;
+	for (guint i = 1; i < len - (RD_MESSAGE_REFS_MAX - 1); i++)
+		g_free(refs[i]);
+	memmove(refs + 1, refs + len - (RD_MESSAGE_REFS_MAX - 1),
+		(RD_MESSAGE_REFS_MAX - 1) * sizeof *refs);
+	refs[RD_MESSAGE_REFS_MAX] = NULL;
+	return refs;
 }
 
 /* Decode an RFC 2047 header value one encoded word at a time.  GMime 3.2

@@ -69,6 +69,14 @@ char *rd_message_decode_header(const char *raw);
 char **rd_message_ref_chain(const char *references, const char *in_reply_to,
 			    const char *self_id);
 
+/* The longest reference chain kept: the root and the last 100 ancestors
+ * (see rd_message_refs_cap in message.c for why). */
+#define RD_MESSAGE_REFS_MAX 101
+
+/* Cut REFS (a chain, oldest first, may be NULL) to its first id and its
+ * last RD_MESSAGE_REFS_MAX - 1, in place; returns REFS. */
+char **rd_message_refs_cap(char **refs);
+
 /* DATA (a whole message) as a server without 8BITMIME may carry it: every
  * 8bit or binary leaf re-encoded, text as quoted-printable and anything else
  * as base64, and raw 8-bit header values as RFC 2047 words.  Line ends as

@@ -213,7 +213,24 @@ static const char *const migrations[] = {
     " outcome TEXT NOT NULL CHECK (outcome IN ('taken','refused')),"
     " at INTEGER NOT NULL,"
     " PRIMARY KEY (source, uidl)) WITHOUT ROWID;",
+    /* 8: a thread absorbed by a merge (rd_thread_link) lives on as an alias
+     * of the thread that took it in, so that the reply addresses, get and
+     * mute codes already mailed for it keep working.  Aliases always name a
+     * live thread (a later merge repoints them), and thread ids are never
+     * reused (rd_store_thread_create), so an old code can never reach
+     * another conversation.  Merges move mutes and filed replies, hence
+     * their indexes by thread. */
+    "CREATE TABLE thread_alias ("
+    " old_id INTEGER PRIMARY KEY,"
+    " thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE);"
+    "CREATE INDEX thread_alias_thread ON thread_alias(thread_id);"
+    "CREATE INDEX mutes_thread ON mutes(thread_id);"
+    "CREATE INDEX kept_replies_thread ON kept_replies(thread_id);",
 };
+
+/* SQL for the live thread behind thread id parameter P (one from a token
+ * may name a thread merged away since). */
+#define THREAD_OF(p) "coalesce((SELECT thread_id FROM thread_alias WHERE old_id = " p "), " p ")"
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
  * are temporary so that the MTA retries. */
@@ -1046,26 +1063,109 @@ rd_store_thread_messages(rd_store *s, gint64 thread_id, GError **error)
 {
 	return message_rows(s,
 			    store_prepare(s, error,
-					  "SELECT " MESSAGE_COLS
-					  " FROM messages WHERE thread_id = ? ORDER BY date, id",
+					  "SELECT " MESSAGE_COLS " FROM messages WHERE thread_id = "
+					  THREAD_OF("?1") " ORDER BY date, id",
 					  "i", thread_id),
 			    TRUE, error);
 }
 
-GPtrArray *
-rd_store_messages_touching(rd_store *s, gint64 community_id, const char *id, GError **error)
+gboolean
+rd_store_thread_touching(rd_store *s, gint64 community_id, gint64 row, GArray *threads,
+			 GError **error)
 {
-	return message_rows(
-	    s,
-	    store_prepare(s, error,
-			  /* Two index lookups; the unary + keeps SQLite from
-			   * scanning the community's index instead. */
-			  "SELECT " MESSAGE_COLS " FROM messages WHERE id IN (SELECT id FROM "
-			  "messages WHERE community_id = ?1 AND message_id = ?2 UNION SELECT "
-			  "message FROM refs WHERE ref = ?2) AND +community_id = ?1 AND status = "
-			  "'posted'",
-			  "it", community_id, id),
-	    FALSE, error);
+	/* Index lookups only: the messages named by ROW's references, and
+	 * those whose references name ROW or share one of its references.
+	 * The unary + keeps SQLite from scanning the community's index. */
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "WITH ids(id) AS (SELECT ref FROM refs WHERE message = ?2 UNION SELECT message_id "
+	    "FROM messages WHERE id = ?2) "
+	    "SELECT DISTINCT thread_id FROM messages WHERE id IN (SELECT id FROM messages WHERE "
+	    "community_id = ?1 AND message_id IN ids UNION SELECT message FROM refs WHERE ref IN "
+	    "ids) AND +community_id = ?1 AND status = 'posted' AND thread_id IS NOT NULL AND "
+	    "id <> ?2 ORDER BY thread_id",
+	    "ii", community_id, row);
+	int r;
+
+	if (st == NULL)
+		return FALSE;
+	while ((r = store_row(s, st, error)) > 0) {
+		gint64 t = sqlite3_column_int64(st, 0);
+
+		g_array_append_val(threads, t);
+	}
+	return r == 0;
+}
+
+GPtrArray *
+rd_store_thread_nodes(rd_store *s, gint64 thread_id, gint64 row, GError **error)
+{
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_stored_message_free);
+	g_autoptr(GHashTable) by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_autoptr(GHashTable) chains = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+							     (GDestroyNotify)g_ptr_array_unref);
+	sqlite3_stmt *st = store_prepare(
+	    s, error,
+	    "SELECT id, message_id, coalesce(thread_id, 0), parent_message_id, fallback_parent, "
+	    "date FROM messages WHERE thread_id = ?1 AND status = 'posted' AND id <> ?2 "
+	    "UNION ALL SELECT id, message_id, coalesce(thread_id, 0), parent_message_id, "
+	    "fallback_parent, date FROM messages WHERE id = ?2",
+	    "ii", thread_id, row);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0) {
+		rd_stored_message *m = g_new0(rd_stored_message, 1);
+
+		m->id = sqlite3_column_int64(st, 0);
+		m->message_id = col_text(st, 1);
+		m->thread_id = sqlite3_column_int64(st, 2);
+		m->parent_message_id = col_text(st, 3);
+		m->fallback_parent = col_text(st, 4);
+		m->date = sqlite3_column_int64(st, 5);
+		g_ptr_array_add(out, m);
+		g_hash_table_insert(by_id, &m->id, m);
+	}
+	if (r < 0)
+		return NULL;
+	/* Every chain in one statement, not one statement per message. */
+	st = store_prepare(s, error,
+			   "SELECT message, ref FROM refs WHERE message IN (SELECT id FROM messages "
+			   "WHERE thread_id = ?1 AND status = 'posted' UNION ALL SELECT ?2) ORDER "
+			   "BY message, position",
+			   "ii", thread_id, row);
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0) {
+		gint64 id = sqlite3_column_int64(st, 0);
+		rd_stored_message *m = g_hash_table_lookup(by_id, &id);
+		GPtrArray *chain;
+
+		if (m == NULL)
+			continue;
+		chain = g_hash_table_lookup(chains, &m->id);
+		if (chain == NULL) {
+			chain = g_ptr_array_new_with_free_func(g_free);
+			g_hash_table_insert(chains, &m->id, chain);
+		}
+		g_ptr_array_add(chain, col_text(st, 1));
+	}
+	if (r < 0)
+		return NULL;
+	for (guint i = 0; i < out->len; i++) {
+		rd_stored_message *m = out->pdata[i];
+		GPtrArray *chain = g_hash_table_lookup(chains, &m->id);
+
+		if (chain == NULL) {
+			m->refs = g_new0(char *, 1);
+			continue;
+		}
+		g_ptr_array_add(chain, NULL);
+		m->refs = (char **)g_ptr_array_steal(chain, NULL);
+	}
+	return g_steal_pointer(&out);
 }
 
 rd_stored_message *
@@ -1122,10 +1222,14 @@ gboolean
 rd_store_thread_create(rd_store *s, gint64 community_id, const char *subject, gint64 *id,
 		       GError **error)
 {
+	/* SQLite would hand out the id of a thread merged away (the highest
+	 * one) again; its alias must keep leading to where it went. */
 	if (!store_done(s,
 			store_prepare(s, error,
-				      "INSERT INTO threads (community_id, subject) VALUES (?,?)", "it",
-				      community_id, subject),
+				      "INSERT INTO threads (id, community_id, subject) VALUES "
+				      "(max(coalesce((SELECT max(id) FROM threads), 0), "
+				      "coalesce((SELECT max(old_id) FROM thread_alias), 0)) + 1, ?, ?)",
+				      "it", community_id, subject),
 			error))
 		return FALSE;
 	*id = sqlite3_last_insert_rowid(s->db);
@@ -1135,15 +1239,26 @@ rd_store_thread_create(rd_store *s, gint64 community_id, const char *subject, gi
 gboolean
 rd_store_thread_merge(rd_store *s, gint64 from, gint64 to, GError **error)
 {
+	/* ?1 the surviving thread, ?2 the absorbed one.  Aliases of FROM move
+	 * on to TO, so a chain of merges resolves in one lookup; a person's
+	 * mute of either conversation mutes the merged one. */
+	static const char *const steps[] = {
+	    "UPDATE messages SET thread_id = ?1 WHERE thread_id = ?2",
+	    "UPDATE thread_alias SET thread_id = ?1 WHERE thread_id = ?2",
+	    "INSERT OR REPLACE INTO thread_alias (old_id, thread_id) VALUES (?2, ?1)",
+	    "INSERT OR IGNORE INTO mutes (person_id, thread_id, community_id, created) SELECT "
+	    "person_id, ?1, community_id, created FROM mutes WHERE thread_id = ?2",
+	    "DELETE FROM mutes WHERE thread_id = ?2",
+	    "UPDATE kept_replies SET thread_id = ?1 WHERE thread_id = ?2",
+	    "DELETE FROM threads WHERE id = ?2",
+	};
+
 	if (from == to)
 		return TRUE;
-	return store_done(s,
-			  store_prepare(s, error, "UPDATE messages SET thread_id = ? WHERE "
-						  "thread_id = ?",
-					"ii", to, from),
-			  error) &&
-	       store_done(s, store_prepare(s, error, "DELETE FROM threads WHERE id = ?", "i", from),
-			  error);
+	for (guint i = 0; i < G_N_ELEMENTS(steps); i++)
+		if (!store_done(s, store_prepare(s, error, steps[i], "ii", to, from), error))
+			return FALSE;
+	return TRUE;
 }
 
 gboolean
@@ -1224,8 +1339,9 @@ rd_store_thread_list(rd_store *s, gint64 community_id, GError **error)
 rd_thread_info *
 rd_store_thread_get(rd_store *s, gint64 thread_id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error, "SELECT " THREAD_COLS " FROM threads WHERE id = ?",
-					 "i", thread_id);
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT " THREAD_COLS " FROM threads WHERE id = " THREAD_OF("?1"), "i",
+	    thread_id);
 	rd_thread_info *t;
 	int r;
 
@@ -1450,8 +1566,9 @@ rd_store_thread_messages_upto(rd_store *s, gint64 thread_id, gint64 to_seq, GErr
 {
 	return message_rows(s,
 			    store_prepare(s, error,
-					  "SELECT " MESSAGE_COLS " FROM messages WHERE thread_id = ? "
-					  "AND posted_seq IS NOT NULL AND (?2 = 0 OR posted_seq <= ?2) "
+					  "SELECT " MESSAGE_COLS " FROM messages WHERE thread_id = "
+					  THREAD_OF("?1") " AND posted_seq IS NOT NULL AND "
+					  "(?2 = 0 OR posted_seq <= ?2) "
 					  "ORDER BY date, id",
 					  "ii", thread_id, to_seq),
 			    FALSE, error);
@@ -1917,8 +2034,9 @@ rd_store_reply_latest(rd_store *s, gint64 thread_id, GError **error)
 	g_autoptr(GPtrArray) rows =
 	    message_rows(s,
 			 store_prepare(s, error,
-				       "SELECT " MESSAGE_COLS " FROM messages WHERE thread_id = ? "
-				       "AND status = 'posted' ORDER BY date DESC, id DESC LIMIT 1",
+				       "SELECT " MESSAGE_COLS " FROM messages WHERE thread_id = "
+				       THREAD_OF("?1") " AND status = 'posted' ORDER BY date "
+				       "DESC, id DESC LIMIT 1",
 				       "i", thread_id),
 			 FALSE, error);
 
@@ -2191,13 +2309,14 @@ rd_store_mute_set(rd_store *s, gint64 person_id, gint64 community_id, gint64 thr
 		return store_done(s,
 				  store_prepare(s, error,
 						"INSERT INTO mutes (person_id, thread_id, "
-						"community_id, created) VALUES (?,?,?,?) ON "
-						"CONFLICT DO NOTHING",
+						"community_id, created) VALUES (?1," THREAD_OF("?2")
+						",?3,?4) ON CONFLICT DO NOTHING",
 						"iiii", person_id, thread_id, community_id, now),
 				  error);
 	return store_done(s,
 			  store_prepare(s, error,
-					"DELETE FROM mutes WHERE person_id = ? AND thread_id = ?",
+					"DELETE FROM mutes WHERE person_id = ?1 AND thread_id = "
+					THREAD_OF("?2"),
 					"ii", person_id, thread_id),
 			  error);
 }

@@ -142,11 +142,16 @@ GPtrArray *rd_store_thread_messages(rd_store *s, gint64 thread_id, GError **erro
 void rd_stored_message_free(rd_stored_message *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_stored_message, rd_stored_message_free)
 
-/* Threading support: the posted messages of a community whose Message-ID or
- * references contain ID (light rows: id, message_id, thread, refs, date,
- * subject fields). */
-GPtrArray *rd_store_messages_touching(rd_store *s, gint64 community_id, const char *id,
-				      GError **error);
+/* Threading support, one statement whatever the number of references:
+ * append to THREADS (GArray of gint64) the distinct threads of the posted
+ * messages that message ROW names in its references, or that name ROW or
+ * share a reference with it. */
+gboolean rd_store_thread_touching(rd_store *s, gint64 community_id, gint64 row, GArray *threads,
+				  GError **error);
+/* The posted messages of THREAD_ID plus message ROW as light rows (id,
+ * message_id, thread_id, parent_message_id, fallback_parent, date, refs;
+ * no bodies), in two statements. */
+GPtrArray *rd_store_thread_nodes(rd_store *s, gint64 thread_id, gint64 row, GError **error);
 /* The posted message of the most recent thread with NORM_SUBJECT dated in
  * [from, to], or NULL (no error) when there is none. */
 rd_stored_message *rd_store_subject_match(rd_store *s, gint64 community_id,
@@ -160,7 +165,8 @@ GPtrArray *rd_store_subject_orphans(rd_store *s, gint64 community_id, const char
 rd_stored_message *rd_store_thread_root(rd_store *s, gint64 thread_id, GError **error);
 gboolean rd_store_thread_create(rd_store *s, gint64 community_id, const char *subject,
 				gint64 *id, GError **error);
-/* Move every message of thread FROM into thread TO and delete FROM. */
+/* Move every message of thread FROM into thread TO and delete FROM; FROM
+ * stays an alias of TO, and its mutes and filed replies move to TO. */
 gboolean rd_store_thread_merge(rd_store *s, gint64 from, gint64 to, GError **error);
 gboolean rd_store_message_set_thread(rd_store *s, gint64 row, gint64 thread_id,
 				     const char *parent_message_id, const char *fallback_parent,
@@ -168,6 +174,10 @@ gboolean rd_store_message_set_thread(rd_store *s, gint64 row, gint64 thread_id,
 /* Recompute the subject, counts and dates of a thread from its messages. */
 gboolean rd_store_thread_refresh(rd_store *s, gint64 thread_id, GError **error);
 GPtrArray *rd_store_thread_list(rd_store *s, gint64 community_id, GError **error);
+/* A thread by id; an id merged away answers with the thread that absorbed
+ * it (t->id is then the live id).  So do rd_store_thread_messages,
+ * rd_store_thread_messages_upto, rd_store_reply_latest and
+ * rd_store_mute_set, which take ids from tokens. */
 rd_thread_info *rd_store_thread_get(rd_store *s, gint64 thread_id, GError **error);
 void rd_thread_info_free(rd_thread_info *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_thread_info, rd_thread_info_free)

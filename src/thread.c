@@ -112,49 +112,6 @@ rd_thread_assign_parents(rd_thread_node **nodes, guint n)
 	}
 }
 
-/* Collect the posted messages connected to M through references. */
-static gboolean
-thread_component(rd_store *s, rd_stored_message *m, GPtrArray *out, GError **error)
-{
-	g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GHashTable) rows = g_hash_table_new(g_int64_hash, g_int64_equal);
-	g_autoptr(GQueue) todo = g_queue_new();
-
-	g_hash_table_add(ids, g_strdup(m->message_id));
-	g_queue_push_tail(todo, g_strdup(m->message_id));
-	while (!g_queue_is_empty(todo)) {
-		g_autofree char *id = g_queue_pop_head(todo);
-		g_autoptr(GPtrArray) found = rd_store_messages_touching(s, m->community_id, id, error);
-
-		if (found == NULL)
-			return FALSE;
-		for (guint i = 0; i < found->len; i++) {
-			rd_stored_message *f = found->pdata[i];
-			char **r = f->refs;
-
-			if (g_hash_table_contains(rows, &f->id))
-				continue;
-			found->pdata[i] = NULL;
-			g_ptr_array_add(out, f);
-			g_hash_table_add(rows, &f->id);
-			if (!g_hash_table_contains(ids, f->message_id)) {
-				g_hash_table_add(ids, g_strdup(f->message_id));
-				g_queue_push_tail(todo, g_strdup(f->message_id));
-			}
-			for (guint k = 0; r && r[k]; k++) {
-				if (g_hash_table_contains(ids, r[k]))
-					continue;
-				g_hash_table_add(ids, g_strdup(r[k]));
-				g_queue_push_tail(todo, g_strdup(r[k]));
-			}
-		}
-		g_ptr_array_set_free_func(found, NULL);
-		for (guint i = 0; i < found->len; i++)
-			rd_stored_message_free(found->pdata[i]);
-	}
-	return TRUE;
-}
-
 static void
 add_thread(GArray *threads, gint64 t)
 {
@@ -166,13 +123,22 @@ add_thread(GArray *threads, gint64 t)
 	g_array_append_val(threads, t);
 }
 
+/* The work is a constant number of statements whatever the number of
+ * references (capped when parsed, see rd_message_refs_cap) plus one per
+ * merged thread and one per message whose parent changes.  A thread is a
+ * union of connected components (every message linked so far merged the
+ * threads it touched), so the component of M lies within M and the
+ * threads M touches; parents are recomputed over the merged thread, where
+ * messages of other components cannot change each other's answer (ghost
+ * votes come only from chains naming the ghost). */
 gboolean
 rd_thread_link(rd_store *s, rd_stored_message *m, int window_days, GError **error)
 {
-	g_autoptr(GPtrArray) comp =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_stored_message_free);
+	g_autoptr(GPtrArray) comp = NULL;
 	g_autoptr(GPtrArray) orphans = NULL;
 	g_autoptr(GArray) threads = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GArray) touched = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GHashTable) adopted = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_autofree rd_thread_node **nodes = NULL;
 	g_autofree rd_thread_node *store_nodes = NULL;
 	g_autofree char *fallback = NULL;
@@ -180,7 +146,7 @@ rd_thread_link(rd_store *s, rd_stored_message *m, int window_days, GError **erro
 	gint64 keep = 0;
 	gboolean no_refs = m->refs == NULL || m->refs[0] == NULL;
 
-	if (!thread_component(s, m, comp, error))
+	if (!rd_store_thread_touching(s, m->community_id, m->id, touched, error))
 		return FALSE;
 
 	/* A reply without references joins the most recent thread with the
@@ -211,13 +177,15 @@ rd_thread_link(rd_store *s, rd_stored_message *m, int window_days, GError **erro
 			return FALSE;
 	}
 
-	for (guint i = 0; i < comp->len; i++)
-		add_thread(threads, ((rd_stored_message *)comp->pdata[i])->thread_id);
+	for (guint i = 0; i < touched->len; i++)
+		add_thread(threads, g_array_index(touched, gint64, i));
 	for (guint i = 0; orphans && i < orphans->len; i++) {
 		rd_stored_message *o = orphans->pdata[i];
 
-		if (strcmp(o->message_id, m->message_id) != 0)
+		if (o->id != m->id) {
 			add_thread(threads, o->thread_id);
+			g_hash_table_add(adopted, &o->id);
+		}
 	}
 	for (guint i = 0; i < threads->len; i++) {
 		gint64 t = g_array_index(threads, gint64, i);
@@ -231,36 +199,36 @@ rd_thread_link(rd_store *s, rd_stored_message *m, int window_days, GError **erro
 		if (!rd_store_thread_merge(s, g_array_index(threads, gint64, i), keep, error))
 			return FALSE;
 
+	comp = rd_store_thread_nodes(s, keep, m->id, error);
+	if (comp == NULL)
+		return FALSE;
 	nodes = g_new0(rd_thread_node *, comp->len);
 	store_nodes = g_new0(rd_thread_node, comp->len);
 	for (guint i = 0; i < comp->len; i++) {
 		rd_stored_message *c = comp->pdata[i];
 
-		if (c->id == m->id) {
-			g_free(c->fallback_parent);
-			c->fallback_parent = g_strdup(fallback);
-		}
 		store_nodes[i].message_id = c->message_id;
 		store_nodes[i].refs = c->refs;
 		store_nodes[i].fallback_parent = c->fallback_parent;
 		store_nodes[i].date = c->date;
+		/* The new message's subject match, and the orphans it adopts
+		 * (they have no references, so the fallback is their parent). */
+		if (c->id == m->id)
+			store_nodes[i].fallback_parent = fallback;
+		else if (g_hash_table_contains(adopted, &c->id))
+			store_nodes[i].fallback_parent = m->message_id;
 		nodes[i] = &store_nodes[i];
 	}
 	rd_thread_assign_parents(nodes, comp->len);
+	/* Write only what changed: an ordinary reply updates itself alone. */
 	for (guint i = 0; i < comp->len; i++) {
 		rd_stored_message *c = comp->pdata[i];
 
-		if (!rd_store_message_set_thread(s, c->id, keep, nodes[i]->parent,
-						 c->fallback_parent, error))
-			return FALSE;
-	}
-	for (guint i = 0; orphans && i < orphans->len; i++) {
-		rd_stored_message *o = orphans->pdata[i];
-
-		if (strcmp(o->message_id, m->message_id) == 0)
+		if (c->id != m->id && g_strcmp0(c->parent_message_id, nodes[i]->parent) == 0 &&
+		    g_strcmp0(c->fallback_parent, nodes[i]->fallback_parent) == 0)
 			continue;
-		if (!rd_store_message_set_thread(s, o->id, keep, m->message_id, m->message_id,
-						 error))
+		if (!rd_store_message_set_thread(s, c->id, keep, nodes[i]->parent,
+						 nodes[i]->fallback_parent, error))
 			return FALSE;
 	}
 	return rd_store_thread_refresh(s, keep, error);

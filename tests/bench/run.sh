@@ -63,3 +63,6 @@ echo "time ratio for 4x the people: $(python3 -c "import sys; print(f'{float(sys
 
 echo "== fan-out: one 50 KB post to 10,000 each members vs smtp-source"
 bash tests/bench/fanout.sh || echo "fan-out benchmark failed"
+
+echo "== hostile References: a post with 20,000 and a later reply vs a plain post"
+bash tests/bench/references.sh || echo "references benchmark failed"

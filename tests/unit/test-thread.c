@@ -1,4 +1,5 @@
 /* test-thread.c - reference chains and order-independent parent choice. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "message.h"
@@ -152,6 +153,72 @@ test_ghost_loop(void)
 	all_orders(s, G_N_ELEMENTS(s));
 }
 
+static void
+test_chain_cap(void)
+{
+	GString *refs = g_string_new(NULL);
+	g_auto(GStrv) chain = NULL;
+	g_auto(GStrv) short_chain = NULL;
+
+	/* A hostile header: the root, 19,998 ids and the parent. */
+	for (int i = 0; i < 20000; i++)
+		g_string_append_printf(refs, "<id%d@x> ", i);
+	chain = rd_message_ref_chain(refs->str, "<id19999@x>", "m@x");
+	g_string_free(refs, TRUE);
+	g_assert_cmpuint(g_strv_length(chain), ==, RD_MESSAGE_REFS_MAX);
+	g_assert_cmpstr(chain[0], ==, "id0@x");
+	g_assert_cmpstr(chain[1], ==, "id19900@x");
+	g_assert_cmpstr(chain[RD_MESSAGE_REFS_MAX - 1], ==, "id19999@x");
+
+	/* A chain at the limit, and no chain, stay as they are. */
+	short_chain = g_new0(char *, RD_MESSAGE_REFS_MAX + 1);
+	for (int i = 0; i < RD_MESSAGE_REFS_MAX; i++)
+		short_chain[i] = g_strdup_printf("s%d@x", i);
+	g_assert_true(rd_message_refs_cap(short_chain) == short_chain);
+	g_assert_cmpuint(g_strv_length(short_chain), ==, RD_MESSAGE_REFS_MAX);
+	g_assert_cmpstr(short_chain[1], ==, "s1@x");
+	g_assert_null(rd_message_refs_cap(NULL));
+}
+
+/* Threads merged away answer to their old ids, through chains of merges,
+ * and their ids are never handed out again. */
+static void
+test_merge_alias(void)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *dir = g_dir_make_tmp("test-thread-XXXXXX", &err);
+	g_autofree char *path = g_build_filename(dir, "rounds.db", NULL);
+	g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+	g_autofree char *shm = g_strconcat(path, "-shm", NULL);
+	rd_store *s = rd_store_open(path, 5000, &err);
+	gint64 cid, c, b, a, fresh;
+
+	g_assert_no_error(err);
+	g_assert_true(rd_store_community_create(s, "care", "lists.example.test", "Care", "open",
+						&cid, &err));
+	g_assert_true(rd_store_thread_create(s, cid, "C", &c, &err));
+	g_assert_true(rd_store_thread_create(s, cid, "B", &b, &err));
+	g_assert_true(rd_store_thread_create(s, cid, "A", &a, &err));
+	g_assert_true(rd_store_thread_merge(s, a, b, &err));
+	/* A was the highest id: SQLite alone would give it out again. */
+	g_assert_true(rd_store_thread_create(s, cid, "Fresh", &fresh, &err));
+	g_assert_cmpint(fresh, >, a);
+	g_assert_true(rd_store_thread_merge(s, b, c, &err));
+	g_assert_no_error(err);
+	for (gint64 id = c; id <= a; id++) {
+		g_autoptr(rd_thread_info) t = rd_store_thread_get(s, id, &err);
+
+		g_assert_no_error(err);
+		g_assert_cmpint(t->id, ==, c);
+		g_assert_cmpstr(t->subject, ==, "C");
+	}
+	rd_store_close(s);
+	g_unlink(wal);
+	g_unlink(shm);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,5 +230,7 @@ main(int argc, char **argv)
 	g_test_add_func("/thread/ghost-root", test_ghost_root);
 	g_test_add_func("/thread/loop", test_loop);
 	g_test_add_func("/thread/ghost-loop", test_ghost_loop);
+	g_test_add_func("/thread/chain-cap", test_chain_cap);
+	g_test_add_func("/thread/merge-alias", test_merge_alias);
 	return g_test_run();
 }
