@@ -26,7 +26,8 @@ rd_command_community_address(const rd_deliver_opts *o, const rd_community *c, co
 static char *
 template_source(const rd_deliver_opts *o, const rd_community *c, const char *name)
 {
-	const char *dirs[4];
+	/* Never the current directory: see default_template_dir() in config.c. */
+	const char *dirs[3];
 	guint n = 0;
 	g_autofree char *own = NULL;
 
@@ -34,7 +35,6 @@ template_source(const rd_deliver_opts *o, const rd_community *c, const char *nam
 		dirs[n++] = own = g_build_filename(o->home, "templates", c->name, NULL);
 	if (o->template_dir != NULL)
 		dirs[n++] = o->template_dir;
-	dirs[n++] = "templates";
 #ifdef RD_DATADIR
 	dirs[n++] = RD_DATADIR "/templates";
 #endif

@@ -14,13 +14,14 @@ typedef struct {
 	char *domain;        /* default domain of communities */
 	char *database;      /* absolute path of the SQLite database */
 	char *secret_file;   /* absolute path of the HMAC secret */
-	char *template_dir;  /* installed templates */
+	char *template_dir;  /* [rounds] template-dir, else the checkout's or RD_DATADIR's */
 	char *timezone;      /* default IANA zone of people */
 	char delimiter;      /* recipient delimiter: '+' or '-' */
 	char *mta;           /* postfix|exim|opensmtpd|sendmail */
 	gint64 max_message_size;
 	int subject_window_days;
 	int busy_timeout_ms;
+	gint64 digest_max_size; /* [digest] max-size: bytes of one digest mail */
 	/* [smtp] */
 	char *smtp_host;
 	int smtp_port;
