@@ -105,6 +105,7 @@ sched_env_load(const char *verb, rd_config *c, sched_env *e)
 	e->digest.max_conversations = (int)conf_int(kf, "digest", "max-conversations", 12);
 	e->digest.max_image = conf_int(kf, "digest", "max-image-size", 1024 * 1024);
 	e->digest.max_images_total = conf_int(kf, "digest", "max-images-size", 5 * 1024 * 1024);
+	e->digest.max_size = c->digest_max_size;
 
 	e->smtp.host = c->smtp_host;
 	e->smtp.port = c->smtp_port;
