@@ -276,6 +276,8 @@ fetch_pass(rd_store *s, sched_env *e)
 					      : g_strdup_printf("%s@%s", community, c->domain);
 		o.recipient = post;
 		o.delimiter = c->delimiter;
+		o.template_dir = c->template_dir;
+		o.home = c->home;
 		o.max_size = c->max_message_size;
 		o.subject_window_days = c->subject_window_days;
 		o.secret = e->secret;

@@ -72,8 +72,8 @@ config_size(GKeyFile *kf, const char *group, const char *key, gint64 def, GError
  * build/asan/rounds, the ./rounds link resolves to it), else the installed
  * RD_DATADIR/templates.  Never the current directory: an installed binary
  * run from wherever a user stands must not read templates from there. */
-static char *
-default_template_dir(void)
+char *
+rd_config_default_template_dir(void)
 {
 	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
 	g_autofree char *dir = exe ? g_path_get_dirname(exe) : NULL;
@@ -159,7 +159,7 @@ rd_config_load(const char *home, GError **error)
 		return NULL;
 	}
 	if (c->template_dir == NULL)
-		c->template_dir = default_template_dir();
+		c->template_dir = rd_config_default_template_dir();
 	return g_steal_pointer(&c);
 }
 

@@ -502,7 +502,8 @@ boundary_in_line(const char *line, gsize n)
 gboolean
 rd_message_check_limits(const char *data, gsize len, GError **error)
 {
-	g_autoptr(GHashTable) boundaries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) boundaries =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	const char *p = data, *end = data + len;
 	gboolean in_header = TRUE;
 	guint fields = 0, parts = 1;
@@ -544,7 +545,8 @@ rd_message_check_limits(const char *data, gsize len, GError **error)
 				k--;
 			g_autofree char *rest = g_strndup(p + 2, k - 2);
 
-			if (g_hash_table_contains(boundaries, rest) && ++parts > RD_MESSAGE_MAX_PARTS)
+			if (g_hash_table_contains(boundaries, rest) &&
+			    ++parts > RD_MESSAGE_MAX_PARTS)
 				return too_many_parts(error);
 		} else if (n > 8 && (b = boundary_in_line(p, n)) != NULL) {
 			/* Every multipart is a part itself. */
