@@ -105,6 +105,7 @@ sched_env_load(const char *verb, rd_config *c, sched_env *e)
 	e->digest.max_conversations = (int)conf_int(kf, "digest", "max-conversations", 12);
 	e->digest.max_image = conf_int(kf, "digest", "max-image-size", 1024 * 1024);
 	e->digest.max_images_total = conf_int(kf, "digest", "max-images-size", 5 * 1024 * 1024);
+	e->digest.max_size = c->digest_max_size;
 
 	e->smtp.host = c->smtp_host;
 	e->smtp.port = c->smtp_port;
@@ -275,6 +276,8 @@ fetch_pass(rd_store *s, sched_env *e)
 					      : g_strdup_printf("%s@%s", community, c->domain);
 		o.recipient = post;
 		o.delimiter = c->delimiter;
+		o.template_dir = c->template_dir;
+		o.home = c->home;
 		o.max_size = c->max_message_size;
 		o.subject_window_days = c->subject_window_days;
 		o.secret = e->secret;

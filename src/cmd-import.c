@@ -241,6 +241,8 @@ rd_cmd_fetch(int argc, char **argv)
 	post = g_strdup_printf("%s@%s", com->name, com->domain);
 	o.recipient = post;
 	o.delimiter = c->delimiter;
+	o.template_dir = c->template_dir;
+	o.home = c->home;
 	o.max_size = c->max_message_size;
 	o.subject_window_days = c->subject_window_days;
 	o.secret = rd_cli_secret(c, NULL);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "command-internal.h"
+#include "config.h"
 #include "fanout.h"
 #include "log.h"
 #include "mustache.h"
@@ -32,18 +33,18 @@ rd_command_community_address(const rd_deliver_opts *o, const rd_community *c, co
 static char *
 template_source(const rd_deliver_opts *o, const rd_community *c, const char *name)
 {
-	const char *dirs[4];
+	/* Callers without a configuration (bounce notices from the outbox)
+	 * get the same default as rounds.conf; never the current directory. */
+	static char *fallback;
+	const char *dirs[2];
 	guint n = 0;
 	g_autofree char *own = NULL;
 
+	if (fallback == NULL)
+		fallback = rd_config_default_template_dir();
 	if (o->home != NULL)
 		dirs[n++] = own = g_build_filename(o->home, "templates", c->name, NULL);
-	if (o->template_dir != NULL)
-		dirs[n++] = o->template_dir;
-	dirs[n++] = "templates";
-#ifdef RD_DATADIR
-	dirs[n++] = RD_DATADIR "/templates";
-#endif
+	dirs[n++] = o->template_dir != NULL ? o->template_dir : fallback;
 	for (guint i = 0; i < n; i++) {
 		g_autofree char *path = g_build_filename(dirs[i], name, NULL);
 		char *text = NULL;

@@ -1,9 +1,13 @@
 /* config.c - rounds.conf, an INI file read with GKeyFile. */
 #include <errno.h>
+#include <string.h>
 
 #include "config.h"
 
 #define DEFAULT_MAX_SIZE (20 * 1024 * 1024)
+/* Smarthosts commonly refuse mail over 10 to 25 MB, and a digest is read
+ * on a phone: 2 MB holds a day of a busy community with a few images. */
+#define DEFAULT_DIGEST_SIZE (2 * 1024 * 1024)
 
 static char *
 config_string(GKeyFile *kf, const char *group, const char *key, const char *def)
@@ -33,6 +37,64 @@ config_int(GKeyFile *kf, const char *group, const char *key, gint64 def, GError 
 		return def;
 	}
 	return v;
+}
+
+/* A size in bytes, with an optional K, M or G suffix (powers of 1024):
+ * "2M", "512K", "2097152". */
+static gint64
+config_size(GKeyFile *kf, const char *group, const char *key, gint64 def, GError **error)
+{
+	g_autofree char *v = config_string(kf, group, key, NULL);
+	const char *units = "KMG";
+	const char *unit;
+	char *end = NULL;
+	gint64 n, mult = 1;
+
+	if (v == NULL || (error != NULL && *error != NULL))
+		return def;
+	n = g_ascii_strtoll(v, &end, 10);
+	if (end != v && *end != '\0' && (unit = strchr(units, g_ascii_toupper(*end))) != NULL) {
+		for (const char *u = units; u <= unit; u++)
+			mult *= 1024;
+		end++;
+	}
+	if (end == v || *end != '\0' || n <= 0 || n > G_MAXINT64 / mult) {
+		g_set_error(error, RD_ERROR, RD_CONFIG, "[%s] %s: not a size (like 2M)", group,
+		            key);
+		return def;
+	}
+	return n * mult;
+}
+
+/* Where the templates are when rounds.conf does not say: the checkout's
+ * templates/ when the running binary is the one built in a checkout (make
+ * check, make demo, the tests: the binary is build/rounds or
+ * build/asan/rounds, the ./rounds link resolves to it), else the installed
+ * RD_DATADIR/templates.  Never the current directory: an installed binary
+ * run from wherever a user stands must not read templates from there. */
+char *
+rd_config_default_template_dir(void)
+{
+	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *dir = exe ? g_path_get_dirname(exe) : NULL;
+
+	for (int up = 0; dir != NULL && up < 3; up++) {
+		g_autofree char *readme = g_build_filename(dir, "templates", "README", NULL);
+		g_autofree char *main_c = g_build_filename(dir, "src", "main.c", NULL);
+		char *parent;
+
+		if (g_file_test(readme, G_FILE_TEST_IS_REGULAR) &&
+		    g_file_test(main_c, G_FILE_TEST_IS_REGULAR))
+			return g_build_filename(dir, "templates", NULL);
+		parent = g_path_get_dirname(dir);
+		if (strcmp(parent, dir) == 0) {
+			g_free(parent);
+			break;
+		}
+		g_free(dir);
+		dir = parent;
+	}
+	return g_strdup(RD_DATADIR "/templates");
 }
 
 /* Relative paths in the file are relative to the installation directory. */
@@ -91,16 +153,13 @@ rd_config_load(const char *home, GError **error)
 	c->smtp_password_file =
 	    config_path(home, config_string(kf, "smtp", "password-file", NULL));
 	c->smtp_connections = (int)config_int(kf, "smtp", "connections", 4, &err);
+	c->digest_max_size = config_size(kf, "digest", "max-size", DEFAULT_DIGEST_SIZE, &err);
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
 		return NULL;
 	}
-	if (c->template_dir == NULL) {
-		/* Prefer the checkout's templates when run from it (tests, demo). */
-		c->template_dir = g_file_test("templates/README", G_FILE_TEST_EXISTS)
-				      ? g_canonicalize_filename("templates", NULL)
-				      : g_strdup(RD_DATADIR "/templates");
-	}
+	if (c->template_dir == NULL)
+		c->template_dir = rd_config_default_template_dir();
 	return g_steal_pointer(&c);
 }
 

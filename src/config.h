@@ -14,13 +14,14 @@ typedef struct {
 	char *domain;        /* default domain of communities */
 	char *database;      /* absolute path of the SQLite database */
 	char *secret_file;   /* absolute path of the HMAC secret */
-	char *template_dir;  /* installed templates */
+	char *template_dir;  /* [rounds] template-dir, else the checkout's or RD_DATADIR's */
 	char *timezone;      /* default IANA zone of people */
 	char delimiter;      /* recipient delimiter: '+' or '-' */
 	char *mta;           /* postfix|exim|opensmtpd|sendmail */
 	gint64 max_message_size;
 	int subject_window_days;
 	int busy_timeout_ms;
+	gint64 digest_max_size; /* [digest] max-size: bytes of one digest mail */
 	/* [smtp] */
 	char *smtp_host;
 	int smtp_port;
@@ -36,6 +37,11 @@ typedef struct {
 rd_config *rd_config_load(const char *home, GError **error);
 void rd_config_free(rd_config *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_config, rd_config_free)
+
+/* Where templates are when rounds.conf names none: the checkout's when
+ * the running binary was built in one, else RD_DATADIR's; never the
+ * current directory.  Reads no file but the executable's link. */
+char *rd_config_default_template_dir(void);
 
 /* Write a commented rounds.conf for DOMAIN into HOME, unless one exists. */
 gboolean rd_config_write_default(const char *home, const char *domain, GError **error);

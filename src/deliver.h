@@ -18,7 +18,7 @@ typedef struct {
 	const char *trusted_authserv_id; /* [commands] trusted-authserv-id, or NULL */
 	int token_days;                  /* [commands] token-days (7) */
 	int reply_limit;                 /* [commands] reply-limit per address per 24 h (5) */
-	const char *template_dir;        /* installed templates (NULL: ./templates) */
+	const char *template_dir;        /* templates (NULL: the default of rounds.conf) */
 	const char *home;                /* per-community overrides in HOME/templates/NAME/ */
 } rd_deliver_opts;
 

@@ -377,7 +377,45 @@ typedef struct {
 	GPtrArray *images; /* inline images: GMimePart* for the HTML */
 	gint64 images_total;
 	char *person_address;
+	gint64 used;   /* estimated bytes of the digest so far */
+	gint64 budget; /* what the content may take (ctx->max_size less the frame) */
 } model_state;
+
+/* ---- the size ceiling ----
+ *
+ * A digest is built to fit ctx->max_size while the model is built, never
+ * rendered whole and cut: each conversation's cost is estimated from the
+ * strings it will put into both bodies (twice: text and HTML) plus the
+ * markup around them, and a conversation that does not fit is left out
+ * and listed with its get link (later ones may still fit).  Images come
+ * last, per message, only into the room that is left.  The estimates are
+ * generous, so the rendered mail stays under the ceiling with the stock
+ * templates; a per-community template that repeats content can exceed it,
+ * which is its owner's choice. */
+
+/* Headers, both templates' frame, table of contents and footer. */
+#define DIGEST_FRAME_COST 16384
+/* One conversation's markup and links in both bodies, beyond its strings. */
+#define CONVERSATION_COST 3072
+/* One message's markup in both bodies, beyond its strings. */
+#define MESSAGE_COST 1024
+/* One entry of a list (left out, more) beyond its strings. */
+#define LIST_ENTRY_COST 512
+/* The MIME headers of an inline image part, beyond its base64. */
+#define IMAGE_PART_COST 384
+/* The part of the budget kept for listing what was left out. */
+#define LIST_RESERVE_DIVISOR 8
+/* Attachments listed per message (the rest are counted), and images shown
+ * inline per message: a post with hundreds of attachments costs a digest
+ * no more than one with twenty. */
+#define MAX_LISTED_ATTACHMENTS 20
+#define MAX_INLINE_IMAGES 20
+
+static gboolean
+fits(const model_state *st, gint64 cost, gint64 limit)
+{
+	return st->used + cost <= limit;
+}
 
 static void
 add_str(JsonBuilder *b, const char *name, const char *value)
@@ -457,6 +495,8 @@ message_images(model_state *st, const rd_stored_message *m)
 
 		if (!g_str_has_prefix(a->content_type, "image/") || a->size > st->ctx->max_image)
 			continue;
+		if (images->len >= MAX_INLINE_IMAGES)
+			break;
 		im = g_new0(inline_image, 1);
 		im->cid = g_strdup_printf("img%u.%" G_GINT64_FORMAT "@rounds", i, m->id);
 		im->content_type = g_strdup(a->content_type);
@@ -474,6 +514,22 @@ images_size(GPtrArray *images)
 
 	for (guint i = 0; i < images->len; i++)
 		n += (gint64)g_bytes_get_size(((inline_image *)images->pdata[i])->data);
+	return n;
+}
+
+/* What IMAGES add to the mail: base64 in lines of 76, and part headers. */
+static gint64
+images_cost(GPtrArray *images)
+{
+	gint64 n = 0;
+
+	for (guint i = 0; i < images->len; i++) {
+		gint64 b64 =
+		    ((gint64)g_bytes_get_size(((inline_image *)images->pdata[i])->data) + 2) / 3 *
+		    4;
+
+		n += b64 + b64 / 76 * 2 + IMAGE_PART_COST;
+	}
 	return n;
 }
 
@@ -555,7 +611,7 @@ message_node(model_state *st, const rd_stored_message *m, GPtrArray *images)
 	add_int(b, "more_lines", n - keep);
 	json_builder_set_member_name(b, "attachments");
 	json_builder_begin_array(b);
-	for (guint i = 0; i < m->attachments->len; i++) {
+	for (guint i = 0; i < m->attachments->len && i < MAX_LISTED_ATTACHMENTS; i++) {
 		rd_attachment *a = m->attachments->pdata[i];
 		g_autofree char *size = human_size(a->size);
 
@@ -566,6 +622,11 @@ message_node(model_state *st, const rd_stored_message *m, GPtrArray *images)
 	}
 	json_builder_end_array(b);
 	add_bool(b, "has_attachments", m->attachments->len > 0);
+	add_bool(b, "has_more_attachments", m->attachments->len > MAX_LISTED_ATTACHMENTS);
+	add_int(b, "more_attachments",
+	        m->attachments->len > MAX_LISTED_ATTACHMENTS
+	            ? m->attachments->len - MAX_LISTED_ATTACHMENTS
+	            : 0);
 	json_builder_set_member_name(b, "images");
 	json_builder_begin_array(b);
 	for (guint i = 0; images && i < images->len; i++) {
@@ -584,66 +645,205 @@ message_node(model_state *st, const rd_stored_message *m, GPtrArray *images)
 	return node;
 }
 
-/* Add message M to the conversation being built, with its images when the
- * digest still has room for them. */
-static void
-message_json(model_state *st, JsonBuilder *b, const rd_stored_message *m)
+/* The request address of C's community as a mailto for VERB with TOKEN,
+ * then SUFFIX.  Tokens are lower-case base32 and need no escaping. */
+static char *
+request_mailto(model_state *st, const rd_digest_conversation *c, const char *verb,
+               const char *token, const char *suffix)
 {
-	GPtrArray *images = message_images(st, m);
-	gint64 size = images_size(images);
-	gboolean with_images =
-	    images->len > 0 && st->images_total + size <= st->ctx->max_images_total;
+	const char delim[2] = {st->ctx->delimiter, '\0'};
 
-	if (with_images) {
-		st->images_total += size;
-		attach_images(st, images);
-	}
-	json_builder_add_value(b, message_node(st, m, with_images ? images : NULL));
+	return g_strconcat("mailto:", c->community->name, delim, "request@", c->community->domain,
+	                   "?subject=", verb, "%20", token, suffix, NULL);
 }
 
+/* The reader's command token for conversation C (get, mute). */
+static char *
+conversation_token(model_state *st, const rd_digest_conversation *c)
+{
+	return rd_token_make(st->ctx->secret, RD_TOKEN_COMMAND, c->community->name,
+	                     c->community->domain, (guint64)st->sel->person_id,
+	                     (guint64)c->thread_id);
+}
+
+static gsize
+member_len(JsonObject *o, const char *name)
+{
+	return strlen(json_object_get_string_member_with_default(o, name, ""));
+}
+
+/* What message NODE puts into both bodies; LINK is the length of the
+ * mailto it may repeat (for the rest of the text, for each attachment). */
+static gint64
+message_cost(JsonNode *node, gsize link)
+{
+	JsonObject *o = json_node_get_object(node);
+	JsonArray *att = json_object_get_array_member(o, "attachments");
+	JsonArray *img = json_object_get_array_member(o, "images");
+	gint64 n =
+	    MESSAGE_COST + (gint64)(member_len(o, "text") + member_len(o, "text_html") +
+	                            2 * (member_len(o, "author") + member_len(o, "time") + link));
+
+	for (guint i = 0; att && i < json_array_get_length(att); i++) {
+		JsonObject *a = json_array_get_object_element(att, i);
+
+		n += 128 + (gint64)(2 * (member_len(a, "name") + member_len(a, "size") + link));
+	}
+	for (guint i = 0; img && i < json_array_get_length(img); i++) {
+		JsonObject *a = json_array_get_object_element(img, i);
+
+		n += 256 + (gint64)(2 * (member_len(a, "name") + member_len(a, "cid")));
+	}
+	return n;
+}
+
+/* The bytes of the images message_images() would pick for M, from the
+ * stored attachment list: decides whether they could fit before any
+ * message is parsed for them. */
+static gint64
+planned_images_size(model_state *st, const rd_stored_message *m)
+{
+	gint64 n = 0;
+	guint count = 0;
+
+	for (guint i = 0; i < m->attachments->len && count < MAX_INLINE_IMAGES; i++) {
+		rd_attachment *a = m->attachments->pdata[i];
+
+		if (g_str_has_prefix(a->content_type, "image/") && a->size <= st->ctx->max_image) {
+			n += a->size;
+			count++;
+		}
+	}
+	return n;
+}
+
+/* One conversation as it would go into the model, with its cost. */
+typedef struct {
+	const rd_digest_conversation *c;
+	char *raddr, *reply, *get, *get_att, *mute, *who;
+	GPtrArray *nodes;  /* JsonNode* per new message */
+	GPtrArray *images; /* GPtrArray of inline_image*, borrowed from the cache */
+	gint64 cost;
+	gint64 image_bytes;
+} conv_model;
+
 static void
-conversation_json(model_state *st, JsonBuilder *b, const rd_digest_conversation *c, guint number)
+conv_model_free(conv_model *cm)
+{
+	g_free(cm->raddr);
+	g_free(cm->reply);
+	g_free(cm->get);
+	g_free(cm->get_att);
+	g_free(cm->mute);
+	g_free(cm->who);
+	g_ptr_array_unref(cm->nodes);
+	g_ptr_array_unref(cm->images);
+	g_free(cm);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(conv_model, conv_model_free)
+
+/* Conversation C with its new messages, or NULL when it does not fit under
+ * LIMIT; the messages' images are added while there is room for them.
+ * Stops building as soon as the conversation is over the limit. */
+static conv_model *
+conversation_model(model_state *st, const rd_digest_conversation *c, gint64 limit)
 {
 	const rd_digest_ctx *ctx = st->ctx;
+	g_autoptr(conv_model) cm = g_new0(conv_model, 1);
 	g_autofree char *rtok =
 	    rd_token_make(ctx->secret, RD_TOKEN_REPLY, c->community->name, c->community->domain,
 	                  (guint64)st->sel->person_id, (guint64)c->thread_id);
-	g_autofree char *ctok =
-	    rd_token_make(ctx->secret, RD_TOKEN_COMMAND, c->community->name, c->community->domain,
-	                  (guint64)st->sel->person_id, (guint64)c->thread_id);
+	g_autofree char *ctok = conversation_token(st, c);
 	const char delim[2] = {ctx->delimiter, '\0'};
-	/* Tokens are lower-case base32 and need no escaping; the escaped
-	 * subject is the thread's, made once per pass: this runs for every
-	 * conversation of every digest. */
-	g_autofree char *raddr = g_strconcat(c->community->name, delim, "r-", rtok, "@",
-	                                     c->community->domain, NULL);
-	g_autofree char *req = g_strconcat("mailto:", c->community->name, delim, "request@",
-	                                   c->community->domain, "?subject=", NULL);
-	g_autofree char *reply = g_strconcat("mailto:", raddr, "?subject=", c->reply_subject, NULL);
-	g_autofree char *get = g_strconcat(req, "get%20", ctok, NULL);
-	g_autofree char *get_att = g_strconcat(req, "get%20", ctok, "%20attachments", NULL);
-	g_autofree char *mute = g_strconcat(req, "mute%20", ctok, NULL);
-	g_autofree char *who = participants(c, st->person_address);
+	gsize link;
+
+	cm->c = c;
+	/* The escaped subject is the thread's, made once per pass: this runs
+	 * for every conversation of every digest. */
+	cm->raddr =
+	    g_strconcat(c->community->name, delim, "r-", rtok, "@", c->community->domain, NULL);
+	cm->reply = g_strconcat("mailto:", cm->raddr, "?subject=", c->reply_subject, NULL);
+	cm->get = request_mailto(st, c, "get", ctok, "");
+	cm->get_att = request_mailto(st, c, "get", ctok, "%20attachments");
+	cm->mute = request_mailto(st, c, "mute", ctok, "");
+	cm->who = participants(c, st->person_address);
+	cm->nodes = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
+	cm->images = g_ptr_array_new();
+	link = MAX(strlen(cm->get), strlen(cm->get_att));
+	cm->cost =
+	    CONVERSATION_COST +
+	    (gint64)(2 * (strlen(c->subject) + strlen(c->community->title) + strlen(cm->who) +
+	                  strlen(cm->raddr) + strlen(cm->reply) + strlen(cm->mute)));
+	for (guint i = 0; i < c->fresh->len && fits(st, cm->cost, limit); i++) {
+		JsonNode *node = message_node(st, c->fresh->pdata[i], NULL);
+
+		cm->cost += message_cost(node, link);
+		g_ptr_array_add(cm->nodes, node);
+	}
+	if (!fits(st, cm->cost, limit))
+		return NULL;
+	/* Images last, into the room the text left. */
+	for (guint i = 0; i < c->fresh->len; i++) {
+		const rd_stored_message *m = c->fresh->pdata[i];
+		gint64 planned = planned_images_size(st, m);
+		GPtrArray *images;
+		JsonNode *with;
+		gint64 extra, size;
+
+		if (planned == 0 ||
+		    st->images_total + cm->image_bytes + planned > ctx->max_images_total ||
+		    !fits(st, cm->cost + planned, limit))
+			continue;
+		images = message_images(st, m);
+		size = images_size(images);
+		if (images->len == 0 ||
+		    st->images_total + cm->image_bytes + size > ctx->max_images_total)
+			continue;
+		with = message_node(st, m, images);
+		extra = images_cost(images) + message_cost(with, link) -
+		        message_cost(cm->nodes->pdata[i], link);
+		if (!fits(st, cm->cost + extra, limit)) {
+			json_node_unref(with);
+			continue;
+		}
+		json_node_unref(cm->nodes->pdata[i]);
+		cm->nodes->pdata[i] = with;
+		cm->cost += extra;
+		cm->image_bytes += size;
+		g_ptr_array_add(cm->images, images);
+	}
+	return g_steal_pointer(&cm);
+}
+
+/* Put CM into the model as conversation NUMBER, and count what it costs. */
+static void
+conversation_json(model_state *st, JsonBuilder *b, conv_model *cm, guint number)
+{
+	const rd_digest_conversation *c = cm->c;
 
 	json_builder_begin_object(b);
 	add_int(b, "number", number);
 	add_str(b, "community", c->community->title);
 	add_str(b, "subject", c->subject);
-	add_str(b, "participants", who);
+	add_str(b, "participants", cm->who);
 	add_int(b, "new_count", c->fresh->len);
 	add_bool(b, "one_new", c->fresh->len == 1);
-	add_str(b, "reply_address", raddr);
-	add_str(b, "reply_mailto", reply);
-	add_str(b, "mute_mailto", mute);
+	add_str(b, "reply_address", cm->raddr);
+	add_str(b, "reply_mailto", cm->reply);
+	add_str(b, "mute_mailto", cm->mute);
 	/* Found from inside each message by Mustache's context lookup. */
-	add_str(b, "get_mailto", get);
-	add_str(b, "attachments_mailto", get_att);
+	add_str(b, "get_mailto", cm->get);
+	add_str(b, "attachments_mailto", cm->get_att);
 	json_builder_set_member_name(b, "messages");
 	json_builder_begin_array(b);
-	for (guint i = 0; i < c->fresh->len; i++)
-		message_json(st, b, c->fresh->pdata[i]);
+	for (guint i = 0; i < cm->nodes->len; i++)
+		json_builder_add_value(b, json_node_ref(cm->nodes->pdata[i]));
 	json_builder_end_array(b);
 	json_builder_end_object(b);
+	for (guint i = 0; i < cm->images->len; i++)
+		attach_images(st, cm->images->pdata[i]);
+	st->images_total += cm->image_bytes;
+	st->used += cm->cost;
 }
 
 static int
@@ -949,7 +1149,13 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
 	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, st->tz);
 	g_autofree char *day = g_date_time_format(local, "%a %d %b");
-	guint total = 0, shown = 0, counts[4] = {0};
+	guint total = 0, counts[4] = {0};
+	guint left_convs = 0, left_msgs = 0, unlisted = 0, more = 0;
+	/* Full conversations leave room for listing what did not fit. */
+	gint64 full_limit = st->budget - st->budget / LIST_RESERVE_DIVISOR;
+	g_autofree gboolean *full = g_new0(gboolean, convs->len);
+	/* A negative max_conversations shows them all, as it always did. */
+	guint in_full = MIN(convs->len, (guint)ctx->max_conversations);
 	const char *title = single ? single->title : "Rounds";
 	const rd_community *first = single;
 
@@ -1011,10 +1217,13 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 	for (int k = 0; k < 4; k++) {
 		gboolean open = FALSE;
 
-		for (guint i = 0; i < convs->len; i++) {
+		/* The number a reader sees is the index + 1 whatever is left
+		 * out, as replies by number count them (rd_digest_conversations). */
+		for (guint i = 0; i < in_full; i++) {
 			rd_digest_conversation *c = convs->pdata[i];
+			g_autoptr(conv_model) cm = NULL;
 
-			if (c->section != k || shown >= (guint)ctx->max_conversations)
+			if (c->section != k || (cm = conversation_model(st, c, full_limit)) == NULL)
 				continue;
 			if (!open) {
 				json_builder_begin_object(b);
@@ -1023,7 +1232,8 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 				json_builder_begin_array(b);
 				open = TRUE;
 			}
-			conversation_json(st, b, c, ++shown);
+			conversation_json(st, b, cm, i + 1);
+			full[i] = TRUE;
 		}
 		if (open) {
 			json_builder_end_array(b);
@@ -1031,11 +1241,55 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 		}
 	}
 	json_builder_end_array(b);
+	/* What did not fit is listed with its get link while the list fits;
+	 * past that it is only counted.  Either way it counts as delivered:
+	 * the digest state advanced when the digest was decided, and the get
+	 * link (or the archive) is where the rest is. */
+	json_builder_set_member_name(b, "left_out");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < in_full; i++) {
+		rd_digest_conversation *c = convs->pdata[i];
+		g_autofree char *ctok = NULL, *get = NULL;
+		gint64 cost;
+
+		if (full[i])
+			continue;
+		left_convs++;
+		left_msgs += c->fresh->len;
+		ctok = conversation_token(st, c);
+		get = request_mailto(st, c, "get", ctok, "");
+		cost =
+		    LIST_ENTRY_COST +
+		    (gint64)(2 * (strlen(c->subject) + strlen(c->community->title) + strlen(get)));
+		if (!fits(st, cost, st->budget)) {
+			unlisted++;
+			continue;
+		}
+		st->used += cost;
+		json_builder_begin_object(b);
+		add_int(b, "number", i + 1);
+		add_str(b, "community", c->community->title);
+		add_str(b, "subject", c->subject);
+		add_int(b, "new_count", c->fresh->len);
+		add_str(b, "get_mailto", get);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
 	json_builder_set_member_name(b, "more");
 	json_builder_begin_array(b);
-	for (guint i = shown; i < convs->len; i++) {
+	for (guint i = in_full; i < convs->len; i++) {
 		rd_digest_conversation *c = convs->pdata[i];
+		gint64 cost = LIST_ENTRY_COST +
+		              (gint64)(2 * (strlen(c->subject) + strlen(c->community->title)));
 
+		if (!fits(st, cost, st->budget)) {
+			left_convs++;
+			left_msgs += c->fresh->len;
+			unlisted++;
+			continue;
+		}
+		st->used += cost;
+		more++;
 		json_builder_begin_object(b);
 		add_str(b, "community", c->community->title);
 		add_str(b, "subject", c->subject);
@@ -1043,8 +1297,13 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	add_bool(b, "has_more", convs->len > shown);
-	add_int(b, "more_count", convs->len - shown);
+	add_bool(b, "has_more", more > 0);
+	add_int(b, "more_count", more);
+	add_bool(b, "has_left_out", left_convs > 0);
+	add_int(b, "left_out_conversations", left_convs);
+	add_int(b, "left_out_messages", left_msgs);
+	add_bool(b, "has_left_out_unlisted", unlisted > 0);
+	add_int(b, "left_out_unlisted", unlisted);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -1122,6 +1381,7 @@ render_all(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selection *sel
 	st.tz = tz;
 	st.images = images;
 	st.person_address = sel->address;
+	st.budget = ctx->max_size > 0 ? ctx->max_size - DIGEST_FRAME_COST : G_MAXINT64 / 4;
 	model = build_model(&st, convs, now, outbox_id, subject, single);
 	raw_text = render_template(ctx, single ? single->name : NULL, "digest.txt.mustache", model,
 	                           RD_MUSTACHE_TEXT, error);

@@ -24,6 +24,7 @@ typedef struct {
 	int max_conversations;     /* shown in full (12); the rest by subject */
 	gint64 max_image;          /* bytes of one inline image (1 MiB) */
 	gint64 max_images_total;   /* bytes of inline images per digest (5 MiB) */
+	gint64 max_size;           /* bytes of one digest mail (2 MiB); 0: no ceiling */
 } rd_digest_ctx;
 
 typedef struct {

@@ -550,6 +550,148 @@ message_from(rd_message *m)
 	}
 }
 
+/* ---- limits ----
+ *
+ * GMime builds the whole tree of a message before we see any of it, so the
+ * limits are checked on the raw bytes first: the header block by its length
+ * and its fields, the parts by the delimiter lines of the boundaries the
+ * message declares (RFC 2046: each body part starts at "--BOUNDARY").  That
+ * count is an upper bound of what GMime would build, within one line scan
+ * and a set of at most RD_MESSAGE_MAX_PARTS boundaries.  A boundary that
+ * escapes it (RFC 2231 continuations) is caught after parsing by
+ * count_parts(), which costs what the parse did but keeps everything after
+ * it bounded. */
+
+static gboolean
+too_many_parts(GError **error)
+{
+	g_set_error(error, RD_ERROR, RD_DATAERR,
+	            "The message has more than %d MIME parts; this list accepts at most %d "
+	            "parts (attachments) in one message.",
+	            RD_MESSAGE_MAX_PARTS, RD_MESSAGE_MAX_PARTS);
+	return FALSE;
+}
+
+/* The value of a boundary= parameter in LINE, or NULL. */
+static char *
+boundary_in_line(const char *line, gsize n)
+{
+	static const char key[] = "boundary";
+	const gsize klen = sizeof key - 1;
+	const char *end = line + n, *v, *stop;
+
+	for (const char *p = line; p + klen < end; p++) {
+		if (g_ascii_strncasecmp(p, key, klen) != 0)
+			continue;
+		v = p + klen;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v >= end || *v != '=')
+			continue;
+		v++;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v < end && *v == '"') {
+			v++;
+			stop = memchr(v, '"', (size_t)(end - v));
+		} else {
+			stop = v;
+			while (stop < end && !strchr("; \t\r", *stop))
+				stop++;
+		}
+		if (stop == NULL)
+			stop = end;
+		/* RFC 2046 allows 70 characters; more is not a boundary we
+		 * need to recognise, and must not grow the set. */
+		if (stop > v && stop - v <= 200)
+			return g_strndup(v, (gsize)(stop - v));
+	}
+	return NULL;
+}
+
+gboolean
+rd_message_check_limits(const char *data, gsize len, GError **error)
+{
+	g_autoptr(GHashTable) boundaries =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	const char *p = data, *end = data + len;
+	gboolean in_header = TRUE;
+	guint fields = 0, parts = 1;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		gsize n = (gsize)(eol - p);
+		char *b;
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (in_header) {
+			if (n == 0) {
+				in_header = FALSE;
+			} else if (*p != ' ' && *p != '\t' &&
+			           ++fields > RD_MESSAGE_MAX_HEADER_FIELDS) {
+				g_set_error(error, RD_ERROR, RD_DATAERR,
+				            "The message header has more than %d fields; this "
+				            "list accepts at most %d.",
+				            RD_MESSAGE_MAX_HEADER_FIELDS,
+				            RD_MESSAGE_MAX_HEADER_FIELDS);
+				return FALSE;
+			}
+			if ((gsize)(eol - data) > RD_MESSAGE_MAX_HEADER_BYTES) {
+				g_set_error(error, RD_ERROR, RD_DATAERR,
+				            "The message header is larger than %d MB; this list "
+				            "accepts headers of at most %d MB.",
+				            RD_MESSAGE_MAX_HEADER_BYTES / (1024 * 1024),
+				            RD_MESSAGE_MAX_HEADER_BYTES / (1024 * 1024));
+				return FALSE;
+			}
+		}
+		if (n > 2 && p[0] == '-' && p[1] == '-' && g_hash_table_size(boundaries) > 0) {
+			/* Transport padding may follow a delimiter. */
+			gsize k = n;
+
+			while (k > 2 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+				k--;
+			g_autofree char *rest = g_strndup(p + 2, k - 2);
+
+			if (g_hash_table_contains(boundaries, rest) &&
+			    ++parts > RD_MESSAGE_MAX_PARTS)
+				return too_many_parts(error);
+		} else if (n > 8 && (b = boundary_in_line(p, n)) != NULL) {
+			/* Every multipart is a part itself. */
+			g_hash_table_add(boundaries, b);
+			if (g_hash_table_size(boundaries) > RD_MESSAGE_MAX_PARTS)
+				return too_many_parts(error);
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return TRUE;
+}
+
+/* The MIME objects under OBJ, counting stopped past LIMIT. */
+static guint
+count_parts(GMimeObject *obj, guint limit, int depth)
+{
+	guint n = 1;
+
+	if (depth > 64)
+		return n;
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+
+		for (int i = 0; i < g_mime_multipart_get_count(mp) && n <= limit; i++)
+			n += count_parts(g_mime_multipart_get_part(mp, i), limit - n, depth + 1);
+	} else if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
+
+		if (body != NULL && n <= limit)
+			n += count_parts(body, limit - n, depth + 1);
+	}
+	return n;
+}
+
 rd_message *
 rd_message_parse(GBytes *data, const char *domain, GError **error)
 {
@@ -572,6 +714,8 @@ rd_message_parse_full(GBytes *data, const char *domain, gboolean with_data, GErr
 		g_set_error(error, RD_ERROR, RD_DATAERR, "the message is empty");
 		return NULL;
 	}
+	if (!rd_message_check_limits(p, len, error))
+		return NULL;
 	g_mime_parser_options_set_fallback_charsets(opts, fallback);
 	g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_address_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
@@ -585,6 +729,11 @@ rd_message_parse_full(GBytes *data, const char *domain, gboolean with_data, GErr
 		return NULL;
 	}
 	GMimeObject *top = GMIME_OBJECT(m->mime);
+	GMimeObject *body = g_mime_message_get_mime_part(m->mime);
+	if (body != NULL && count_parts(body, RD_MESSAGE_MAX_PARTS, 0) > RD_MESSAGE_MAX_PARTS) {
+		too_many_parts(error);
+		return NULL;
+	}
 	if (g_mime_object_get_header(top, "From") == NULL &&
 	    g_mime_object_get_header(top, "Subject") == NULL &&
 	    g_mime_object_get_header(top, "Message-ID") == NULL &&

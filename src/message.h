@@ -27,8 +27,24 @@ typedef struct _rd_message {
 	char *list_id;
 } rd_message;
 
+/* What one inbound message may cost.  Ordinary mail, even a long thread
+ * forwarded with every attachment, stays far below these; hostile mail
+ * with 100,000 parts or a 15 MB header made parsing alone take hundreds
+ * of megabytes.  1,000 parts are more than any mail client produces (a
+ * photo album of a few hundred pictures fits); a header of 1 MB holds
+ * thousands of Received lines; 1,000 fields likewise. */
+#define RD_MESSAGE_MAX_PARTS 1000
+#define RD_MESSAGE_MAX_HEADER_BYTES (1024 * 1024)
+#define RD_MESSAGE_MAX_HEADER_FIELDS 1000
+
+/* Check DATA against the limits above before it is parsed, from the raw
+ * bytes and without building anything in proportion to them; RD_DATAERR
+ * with one sentence for the sender when it is over. */
+gboolean rd_message_check_limits(const char *data, gsize len, GError **error);
+
 /* Parse DATA (a whole RFC 5322 message).  DOMAIN is used to derive a
- * Message-ID when there is none.  NULL with RD_DATAERR when unparseable. */
+ * Message-ID when there is none.  NULL with RD_DATAERR when unparseable
+ * or over the limits above. */
 rd_message *rd_message_parse(GBytes *data, const char *domain, GError **error);
 /* Same, and with WITH_DATA also the decoded bytes of every attachment. */
 rd_message *rd_message_parse_full(GBytes *data, const char *domain, gboolean with_data,

@@ -510,6 +510,15 @@ indent_source(const char *src, const char *indent, gsize indent_len)
 	return g_string_free(s, FALSE);
 }
 
+/* Whether NAME may name a partial file: a plain name, nothing that could
+ * leave the directory it is looked up in. */
+static gboolean
+partial_name_ok(const char *name)
+{
+	return name[0] != '\0' && name[0] != '.' && strchr(name, '/') == NULL &&
+	       strchr(name, '\\') == NULL && strstr(name, "..") == NULL;
+}
+
 /* The compiled partial for N, or NULL when there is none (*FAILED stays
  * FALSE) or it does not compile (*FAILED set, error filled in). */
 static rd_mustache *
@@ -528,7 +537,9 @@ partial_get(render_ctx *rc, const node *n, gboolean *failed, GError **error)
 		                                       (GDestroyNotify)rd_mustache_free);
 	if (g_hash_table_lookup_extended(root->partials, n->key, NULL, &value))
 		return value;
-	if (root->partial_fn != NULL)
+	/* Checked here, once for every caller: partial names become file
+	 * names, and per-community templates are written by list owners. */
+	if (root->partial_fn != NULL && partial_name_ok(n->name))
 		source = root->partial_fn(n->name, root->partial_data);
 	if (source != NULL && nl != n->key) {
 		char *indented = indent_source(source, n->key, (gsize)(nl - n->key));

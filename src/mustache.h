@@ -21,7 +21,9 @@ typedef enum {
 	RD_MUSTACHE_TEXT,
 } rd_mustache_escape;
 
-/* Returns a g_malloc'd template source for partial NAME, or NULL if none. */
+/* Returns a g_malloc'd template source for partial NAME, or NULL if none.
+ * It is only called with plain names: no "/", "\\", ".." or leading "."
+ * (mustache.c refuses the others as unknown partials). */
 typedef char *(*rd_mustache_partial_fn)(const char *name, gpointer user_data);
 
 /* Compile SOURCE.  On a syntax error (unclosed tag or section, mismatched
