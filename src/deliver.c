@@ -42,7 +42,8 @@ is_own_loop(const rd_message *m, const rd_community *c)
 
 /* Decide posted or held; returns the hold reason or NULL to post. */
 static const char *
-policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **error)
+policy_decide(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const rd_message *m,
+              GError **error)
 {
 	g_autoptr(rd_member) mem = NULL;
 	g_autoptr(GError) err = NULL;
@@ -56,6 +57,12 @@ policy_decide(rd_store *s, const rd_community *c, const rd_message *m, GError **
 	 * and the envelope are claims of whoever sent it (message.c). */
 	if (m->from_addr == NULL)
 		return "no-from-address";
+	/* The MTA we trust checked the From domain's DMARC policy and it
+	 * failed: the From is forged, so nobody's name is posted on it, in an
+	 * open community either (DESIGN.md, trust model). */
+	if (o->trusted_authserv_id != NULL &&
+	    rd_command_auth_verdict(m->mime, o->trusted_authserv_id, m->from_addr) == RD_AUTH_FAIL)
+		return "dmarc-fail";
 	if (strcmp(c->policy, "open") == 0)
 		return NULL;
 	mem = rd_store_member_get(s, c->id, m->from_addr, &err);
@@ -129,7 +136,7 @@ store_message(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_m
 	}
 	hold = forced_hold;
 	if (hold == NULL && private_pid == 0 && !o->bypass_policy)
-		hold = policy_decide(s, c, m, &err);
+		hold = policy_decide(s, o, c, m, &err);
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
 		goto fail;

@@ -148,4 +148,25 @@ cmd "Sam Reader <sam@example.com>" "care+owner@$D" "Question" "Could you add my 
 expect_eq "mail to +owner past the limit is not forwarded" "$(sent_to olu.owner@example.org)" $((o0 + 10))
 expect_eq "mail to +owner past the limit still exits 0" "$rc" 0
 
+# ---- the post policy: a trusted dmarc=fail for the From domain holds ----
+# status SUBJECT: "status hold_reason" of the post with SUBJECT.
+status() {
+	local id
+	id=$("$R" message list care --json | python3 -c '
+import json, sys
+for m in json.load(sys.stdin):
+    if m["subject"] == sys.argv[1]: print(m["message_id"])' "$1")
+	"$R" message show care "$id" --json | python3 -c '
+import json, sys
+m = json.load(sys.stdin); print(m["status"], m["hold_reason"] or "")'
+}
+AR_FAIL="Authentication-Results: mx.lists.example.test; dmarc=fail (p=reject) header.from=example.org"
+cmd "Alice Reyes <alice@example.org>" "care@$D" "Forged in Alice's name" "Please send me the rota." "$AR_FAIL" "x@evil.example"
+expect_eq "a member's From with a trusted dmarc=fail: held, not posted" "$(status "Forged in Alice's name")" "held dmarc-fail"
+cmd "Alice Reyes <alice@example.org>" "care@$D" "Alice, really" "Rota attached." "$AR_OK"
+expect_eq "... with a trusted dmarc=pass: posted" "$(status "Alice, really")" "posted "
+AR_ELSE="Authentication-Results: mx.evil.example; dmarc=fail header.from=example.org"
+cmd "Alice Reyes <alice@example.org>" "care@$D" "Alice via another server" "Hello." "$AR_ELSE"
+expect_eq "... a dmarc=fail from a server we do not trust changes nothing" "$(status "Alice via another server")" "posted "
+
 t_done
