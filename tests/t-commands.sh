@@ -181,13 +181,8 @@ AR_OTHER="Authentication-Results: mx.evil.example; dmarc=pass header.from=exampl
 printf '\n[commands]\ntrusted-authserv-id = mx.lists.example.test\n' >>"$ROUNDS_HOME/rounds.conf"
 cmd olu.owner@example.org "care+request@$D" "policy announce" "" "$AR_OTHER"
 expect_eq "Authentication-Results of another authserv-id ignored" "$(sqlite3 "$DB" "select policy from communities where name='care'")" "open"
-if grep -q trusted_authserv_id src/cmd-deliver.c; then
-	cmd olu.owner@example.org "care+request@$D" "policy members" "" "$AR_OK"
-	expect_eq "trusted dmarc=pass runs at once" "$(sqlite3 "$DB" "select policy from communities where name='care'")" "members"
-else
-	echo "ok - trusted dmarc=pass runs at once # SKIP cmd-deliver.c does not pass [commands] yet"
-	"$R" community set care --policy members >/dev/null
-fi
+cmd olu.owner@example.org "care+request@$D" "policy members" "" "$AR_OK"
+expect_eq "trusted dmarc=pass runs at once" "$(sqlite3 "$DB" "select policy from communities where name='care'")" "members"
 
 newday
 # ---- owner commands, confirmed ----
