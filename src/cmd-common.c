@@ -118,3 +118,16 @@ rd_cli_print_json(JsonNode *node)
 	fputs(text, stdout);
 	fputc('\n', stdout);
 }
+
+void
+rd_cli_deliver_opts(const rd_config *c, rd_deliver_opts *o)
+{
+	o->delimiter = c->delimiter;
+	o->max_size = c->max_message_size;
+	o->subject_window_days = c->subject_window_days;
+	o->trusted_authserv_id = c->trusted_authserv_id;
+	o->token_days = c->token_days;
+	o->reply_limit = c->reply_limit;
+	o->template_dir = c->template_dir;
+	o->home = c->home;
+}

@@ -85,11 +85,9 @@ rd_cmd_deliver(int argc, char **argv)
 	data = read_stdin(c->max_message_size, &too_big, &err);
 	if (data == NULL)
 		return rd_cli_fail("deliver", err);
+	rd_cli_deliver_opts(c, &o);
 	o.recipient = recipient;
 	o.sender = sender;
-	o.delimiter = c->delimiter;
-	o.max_size = c->max_message_size;
-	o.subject_window_days = c->subject_window_days;
 	if (too_big) {
 		fprintf(stderr, "rounds deliver: The message is larger than this list accepts "
 				"(%" G_GINT64_FORMAT " bytes at most).\n",
@@ -99,12 +97,6 @@ rd_cmd_deliver(int argc, char **argv)
 	/* Token addresses need the secret; a post does not, so a missing
 	 * secret only matters (as a temporary failure) where it is used. */
 	o.secret = rd_cli_secret(c, NULL);
-	g_autofree char *authserv = g_key_file_get_string(c->kf, "commands", "trusted-authserv-id", NULL);
-	o.trusted_authserv_id = authserv;
-	o.token_days = g_key_file_get_integer(c->kf, "commands", "token-days", NULL);
-	o.reply_limit = g_key_file_get_integer(c->kf, "commands", "reply-limit", NULL);
-	o.template_dir = c->template_dir;
-	o.home = c->home;
 	st = rd_deliver(s, &o, data, &r, &err);
 	if (o.secret)
 		g_bytes_unref(o.secret);

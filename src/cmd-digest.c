@@ -274,12 +274,8 @@ fetch_pass(rd_store *s, sched_env *e)
 			g_strchomp(password);
 		post = strchr(community, '@') ? g_strdup(community)
 					      : g_strdup_printf("%s@%s", community, c->domain);
+		rd_cli_deliver_opts(c, &o);
 		o.recipient = post;
-		o.delimiter = c->delimiter;
-		o.template_dir = c->template_dir;
-		o.home = c->home;
-		o.max_size = c->max_message_size;
-		o.subject_window_days = c->subject_window_days;
 		o.secret = e->secret;
 		if (!rd_import_fetch_once(s, &o, url, password,
 					  g_key_file_get_boolean(c->kf, g, "insecure", NULL), ca,

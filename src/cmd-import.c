@@ -120,10 +120,8 @@ rd_cmd_import(int argc, char **argv)
 	if (com == NULL)
 		return rc;
 	post = g_strdup_printf("%s@%s", com->name, com->domain);
+	rd_cli_deliver_opts(c, &o);
 	o.recipient = post;
-	o.delimiter = c->delimiter;
-	o.max_size = c->max_message_size;
-	o.subject_window_days = c->subject_window_days;
 	o.bypass_policy = TRUE;
 
 	bar = !quiet && isatty(STDERR_FILENO);
@@ -239,12 +237,8 @@ rd_cmd_fetch(int argc, char **argv)
 	if (com == NULL)
 		return rc;
 	post = g_strdup_printf("%s@%s", com->name, com->domain);
+	rd_cli_deliver_opts(c, &o);
 	o.recipient = post;
-	o.delimiter = c->delimiter;
-	o.template_dir = c->template_dir;
-	o.home = c->home;
-	o.max_size = c->max_message_size;
-	o.subject_window_days = c->subject_window_days;
 	o.secret = rd_cli_secret(c, NULL);
 	ok = rd_import_fetch(s, &o, url, password, insecure, ca_file, &st, &err);
 	if (o.secret)

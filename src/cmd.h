@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "config.h"
+#include "deliver.h"
 #include "rounds.h"
 #include "store.h"
 
@@ -55,6 +56,12 @@ int rd_cmd_run(int argc, char **argv);
 int rd_cmd_outbox(int argc, char **argv);
 int rd_cmd_mta(int argc, char **argv);
 int rd_cmd_community_set(int argc, char **argv);
+
+/* Fill the installation's part of a delivery's options from C: delimiter,
+ * size limit, threading window, [commands], templates (the caller sets
+ * recipient, sender, secret and bypass_policy).  One place, so that
+ * deliver, fetch and import apply the same settings. */
+void rd_cli_deliver_opts(const rd_config *c, rd_deliver_opts *o);
 
 /* The installation secret (hex in the secret file) for tokens. */
 GBytes *rd_cli_secret(const rd_config *c, GError **error);

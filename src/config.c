@@ -23,13 +23,16 @@ config_string(GKeyFile *kf, const char *group, const char *key, const char *def)
 	return g_strdup(def);
 }
 
+/* The integer at GROUP KEY, DEF when it is not set.  Reads chain on one
+ * ERROR: after the first bad value the rest return DEF, so the message
+ * names the first mistake (and GLib never sees an error set twice). */
 static gint64
 config_int(GKeyFile *kf, const char *group, const char *key, gint64 def, GError **error)
 {
 	g_autoptr(GError) err = NULL;
 	gint64 v;
 
-	if (!g_key_file_has_key(kf, group, key, NULL))
+	if ((error != NULL && *error != NULL) || !g_key_file_has_key(kf, group, key, NULL))
 		return def;
 	v = g_key_file_get_int64(kf, group, key, &err);
 	if (err != NULL) {
@@ -37,6 +40,20 @@ config_int(GKeyFile *kf, const char *group, const char *key, gint64 def, GError 
 		return def;
 	}
 	return v;
+}
+
+/* As config_int, for a count that must be at least 1. */
+static int
+config_count(GKeyFile *kf, const char *group, const char *key, int def, GError **error)
+{
+	gint64 v = config_int(kf, group, key, def, error);
+
+	if ((error == NULL || *error == NULL) && (v < 1 || v > G_MAXINT)) {
+		g_set_error(error, RD_ERROR, RD_CONFIG, "[%s] %s: must be a whole number from 1",
+		            group, key);
+		return def;
+	}
+	return (int)v;
 }
 
 /* A size in bytes, with an optional K, M or G suffix (powers of 1024):
@@ -154,6 +171,9 @@ rd_config_load(const char *home, GError **error)
 	    config_path(home, config_string(kf, "smtp", "password-file", NULL));
 	c->smtp_connections = (int)config_int(kf, "smtp", "connections", 4, &err);
 	c->digest_max_size = config_size(kf, "digest", "max-size", DEFAULT_DIGEST_SIZE, &err);
+	c->trusted_authserv_id = config_string(kf, "commands", "trusted-authserv-id", NULL);
+	c->token_days = config_count(kf, "commands", "token-days", 7, &err);
+	c->reply_limit = config_count(kf, "commands", "reply-limit", 5, &err);
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
 		return NULL;
@@ -180,6 +200,7 @@ rd_config_free(rd_config *c)
 	g_free(c->smtp_starttls);
 	g_free(c->smtp_user);
 	g_free(c->smtp_password_file);
+	g_free(c->trusted_authserv_id);
 	g_free(c->sender_domain);
 	if (c->kf)
 		g_key_file_unref(c->kf);

@@ -29,6 +29,10 @@ typedef struct {
 	char *smtp_user;
 	char *smtp_password_file;
 	int smtp_connections;
+	/* [commands] */
+	char *trusted_authserv_id; /* NULL: trust no Authentication-Results */
+	int token_days;
+	int reply_limit;
 	char *sender_domain; /* domain of automatic mail; default = domain */
 	GKeyFile *kf;        /* the file itself, for sections other modules own */
 } rd_config;

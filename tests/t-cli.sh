@@ -48,6 +48,24 @@ expect_eq "member fields" "$(json 'sorted(d[0].keys())' <"$T_TMP/m.json")" \
 expect_code 0 "member remove" "$R" member remove care d@example.org
 expect_code 66 "member remove again" "$R" member remove care d@example.org
 
+# A mistyped setting is named, never silently replaced by its default
+# (issue 16): 78 for a verb, 75 for deliver (the MTA keeps the mail while
+# the administrator fixes the file).
+cp "$home/rounds.conf" "$T_TMP/rounds.conf.good"
+printf '\n[commands]\nreply-limit = five\n' >>"$home/rounds.conf"
+expect_code 78 "a bad [commands] reply-limit: 78" "$R" community list
+if grep -q "reply-limit" "$T_TMP/err"; then ok "... the message names the key"; else not_ok "... the message names the key" "$(cat "$T_TMP/err")"; fi
+printf 'From: a@example.org\nSubject: x\nMessage-ID: <cfg1@example.org>\n\nhello\n' >"$T_TMP/cfg.eml"
+expect_code 75 "... and deliver answers 75" deliver care@lists.example.test "$T_TMP/cfg.eml"
+cp "$T_TMP/rounds.conf.good" "$home/rounds.conf"
+printf '\n[commands]\ntoken-days = 0\n' >>"$home/rounds.conf"
+expect_code 78 "token-days = 0 refused" "$R" community list
+if grep -q "token-days" "$T_TMP/err"; then ok "... named"; else not_ok "... named" "$(cat "$T_TMP/err")"; fi
+printf '[smtp]\nport = x\nconnections = y\n' >>"$home/rounds.conf"
+expect_code 78 "several mistakes: 78" "$R" community list
+expect_eq "... one line, no GLib warning about an error set twice" "$(wc -l <"$T_TMP/err")" 1
+cp "$T_TMP/rounds.conf.good" "$home/rounds.conf"
+
 for v in init community member deliver thread message digest tick run outbox template trim bounce; do
 	expect_code 0 "$v --help" "$R" $v --help
 done
