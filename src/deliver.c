@@ -109,8 +109,8 @@ scrub_post(rd_store *s, rd_message *m, GBytes **data, GBytes **clean, GError **e
  * threaded, fanned out or digested) and forwards it to the owners. */
 static rd_status
 store_message(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
-	      GBytes *data, const char *forced_hold, gint64 private_pid, gint64 private_tid,
-	      rd_deliver_result *result, GError **error)
+              GBytes *data, const char *forced_hold, gint64 private_pid, gint64 private_tid,
+              rd_deliver_hook hook, gpointer hook_data, rd_deliver_result *result, GError **error)
 {
 	g_autoptr(rd_stored_message) sm = g_new0(rd_stored_message, 1);
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -179,6 +179,8 @@ store_message(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_m
 	/* A held post tells the moderators in the same transaction. */
 	if (hold != NULL && !rd_command_held_notice(s, o, c, sm->id, hold, error))
 		goto fail;
+	if (hook != NULL && !hook(s, sm->id, sm->status, hook_data, error))
+		goto fail;
 	if (!rd_store_commit(s, error))
 		goto fail;
 	result->status = g_strdup(sm->status);
@@ -196,7 +198,15 @@ rd_status
 rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
 		 GBytes *data, const char *forced_hold, rd_deliver_result *result, GError **error)
 {
-	return store_message(s, o, c, m, data, forced_hold, 0, 0, result, error);
+	return store_message(s, o, c, m, data, forced_hold, 0, 0, NULL, NULL, result, error);
+}
+
+rd_status
+rd_deliver_store_then(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+                      GBytes *data, const char *forced_hold, rd_deliver_hook hook,
+                      gpointer hook_data, rd_deliver_result *result, GError **error)
+{
+	return store_message(s, o, c, m, data, forced_hold, 0, 0, hook, hook_data, result, error);
 }
 
 rd_status
@@ -205,7 +215,8 @@ rd_deliver_store_private(rd_store *s, const rd_deliver_opts *o, const rd_communi
 			 rd_deliver_result *result, GError **error)
 {
 	g_return_val_if_fail(person_id > 0, RD_SOFTWARE);
-	return store_message(s, o, c, m, data, NULL, person_id, thread_id, result, error);
+	return store_message(s, o, c, m, data, NULL, person_id, thread_id, NULL, NULL, result,
+	                     error);
 }
 
 static rd_status

@@ -47,6 +47,19 @@ rd_status rd_deliver_store(rd_store *s, const rd_deliver_opts *o, const rd_commu
 			   struct _rd_message *m, GBytes *data, const char *forced_hold,
 			   rd_deliver_result *result, GError **error);
 
+/* Called inside the transaction of rd_deliver_store_then(), after the post
+ * is stored as ROW with STATUS ("posted", "held"): what the post causes
+ * (a confirmation to its author) is queued there, so that both commit or
+ * neither does and a retry by the MTA is never a silent duplicate. */
+typedef gboolean (*rd_deliver_hook)(rd_store *s, gint64 row, const char *status, gpointer data,
+                                    GError **error);
+
+/* rd_deliver_store() with HOOK (may be NULL) and its DATA. */
+rd_status rd_deliver_store_then(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+                                struct _rd_message *m, GBytes *data, const char *forced_hold,
+                                rd_deliver_hook hook, gpointer hook_data, rd_deliver_result *result,
+                                GError **error);
+
 /* The same for a digest reply of PERSON_ID about THREAD_ID (0: none) in
  * a community with "replies owners": M is filed as "private" and its
  * text sent to the owners and posters only (rd_command_forward_reply). */

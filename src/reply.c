@@ -454,14 +454,30 @@ queue_confirmation(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 	    "The reply said:\n\n%s",
 	    sender && *sender ? sender : "an unknown sender", thread_subject, tok, request, quoted);
 
-	if (!rd_store_begin(s, error))
-		return FALSE;
-	if (!queue_notice(s, o, c, person_id, person_addr, subject, reply_to, body, error) ||
-	    !rd_store_commit(s, error)) {
-		rd_store_rollback(s);
-		return FALSE;
-	}
-	return TRUE;
+	return queue_notice(s, o, c, person_id, person_addr, subject, reply_to, body, error);
+}
+
+/* A reply from another address than the person's, waiting for the
+ * person's confirmation (post_reply fills in the thread's subject). */
+typedef struct {
+	const rd_deliver_opts *o;
+	const rd_community *c;
+	gint64 person_id;
+	const char *person_addr, *sender, *text;
+	const char *thread_subject;
+} confirm_req;
+
+/* rd_deliver_hook: a held reply asks its person, in the transaction that
+ * stores it. */
+static gboolean
+confirm_hook(rd_store *s, gint64 row, const char *status, gpointer data, GError **error)
+{
+	confirm_req *r = data;
+
+	if (strcmp(status, "held") != 0)
+		return TRUE;
+	return queue_confirmation(s, r->o, r->c, r->person_id, r->person_addr, row, r->sender,
+	                          r->thread_subject, r->text, error);
 }
 
 /* ---- posting ---- */
@@ -539,13 +555,13 @@ compose_reply(const rd_community *c, const rd_message *m, const char *from_addr,
 
 /* Post M (raw DATA) into thread THREAD_ID of community C as a reply to its
  * latest message, with BODY as its text.  FORCED_HOLD holds it; AS_PERSON
- * files it under the person's own address.  *THREAD_SUBJECT (may be NULL)
- * receives the thread's subject. */
+ * files it under the person's own address.  CONFIRM (may be NULL): when
+ * the reply is held, its person is asked to confirm it, in the same
+ * transaction. */
 static rd_status
 post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 thread_id,
            const char *person_addr, gboolean as_person, rd_message *m, const char *body,
-           const char *forced_hold, char **thread_subject, rd_deliver_result *result,
-           GError **error)
+           const char *forced_hold, confirm_req *confirm, rd_deliver_result *result, GError **error)
 {
 	g_autoptr(rd_thread_info) t = NULL;
 	g_autoptr(rd_stored_message) latest = NULL;
@@ -571,8 +587,8 @@ post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 	if (latest == NULL)
 		return rd_status_from_error(*error);
 	subject = rd_reply_subject(t->subject);
-	if (thread_subject)
-		*thread_subject = g_strdup(t->subject);
+	if (confirm)
+		confirm->thread_subject = t->subject;
 
 	/* The chain of the message answered plus that message: every mail
 	 * client threads it there, and so does rd_thread_link(). */
@@ -633,7 +649,8 @@ post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 			return rd_deliver_store_private(s, o, c, m, raw, mem->person_id, thread_id,
 			                                result, error);
 	}
-	return rd_deliver_store(s, o, c, m, raw, hold, result, error);
+	return rd_deliver_store_then(s, o, c, m, raw, hold, confirm ? confirm_hook : NULL, confirm,
+	                             result, error);
 }
 
 /* A reply that is one command ("mute", "stop", "weekly") is carried out
@@ -681,7 +698,7 @@ deliver_thread_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
                      const rd_address *a, rd_message *m, rd_deliver_result *result, GError **error)
 {
 	guint64 pid = 0, tid = 0;
-	g_autofree char *paddr = NULL, *digest_text = NULL, *body = NULL, *tsubj = NULL;
+	g_autofree char *paddr = NULL, *digest_text = NULL, *body = NULL;
 	g_autoptr(GError) err = NULL;
 	gboolean mine;
 	rd_status st;
@@ -707,14 +724,10 @@ deliver_thread_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 		if (st != RD_OK || handled)
 			return st;
 	}
-	st = post_reply(s, o, c, (gint64)tid, paddr, mine, m, body,
-	                mine ? NULL : "reply-from-other-address", &tsubj, result, error);
-	if (st != RD_OK || mine || result->row == 0 || g_strcmp0(result->status, "held") != 0)
-		return st;
-	if (!queue_confirmation(s, o, c, (gint64)pid, paddr, result->row, m->from_addr, tsubj, body,
-	                        error))
-		return rd_status_from_error(*error);
-	return RD_OK;
+	confirm_req cr = {o, c, (gint64)pid, paddr, m->from_addr, body, NULL};
+	return post_reply(s, o, c, (gint64)tid, paddr, mine, m, body,
+	                  mine ? NULL : "reply-from-other-address", mine ? NULL : &cr, result,
+	                  error);
 }
 
 /* ---- d-TOKEN: a reply to the whole digest ---- */
@@ -809,7 +822,6 @@ deliver_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 	g_autoptr(rd_community) target = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autofree char *paddr = NULL, *digest_text = NULL, *body = NULL, *elided = NULL;
-	g_autofree char *tsubj = NULL;
 	gboolean mine;
 	reply_conv *cv;
 	rd_status st;
@@ -867,14 +879,10 @@ deliver_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 	if (cv == NULL)
 		return keep_reply(s, o, c, (gint64)pid, paddr, (gint64)oid, convs, m, data, body,
 		                  result, error);
-	st = post_reply(s, o, target, cv->thread_id, paddr, mine, m, body,
-	                mine ? NULL : "reply-from-other-address", &tsubj, result, error);
-	if (st != RD_OK || mine || result->row == 0 || g_strcmp0(result->status, "held") != 0)
-		return st;
-	if (!queue_confirmation(s, o, target, (gint64)pid, paddr, result->row, m->from_addr, tsubj,
-	                        body, error))
-		return rd_status_from_error(*error);
-	return RD_OK;
+	confirm_req cr = {o, target, (gint64)pid, paddr, m->from_addr, body, NULL};
+	return post_reply(s, o, target, cv->thread_id, paddr, mine, m, body,
+	                  mine ? NULL : "reply-from-other-address", mine ? NULL : &cr, result,
+	                  error);
 }
 
 rd_status

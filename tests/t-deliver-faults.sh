@@ -36,4 +36,37 @@ expect_code 0 "the MTA's retry after the fault is gone: stored" deliver "care@$D
 expect_eq "... once" "$(rows)" 1
 expect_code 0 "a second retry is a duplicate, not a second copy" deliver "care@$D" "$T_TMP/post.eml"
 expect_eq "... still once" "$(rows)" 1
+
+# A reply to a digest from another address is held and its person asked
+# to confirm it, in one transaction: when the confirmation cannot be
+# queued, nothing is stored and the MTA's retry stores both.  (Before,
+# the retry found the held reply, called it a duplicate, and no
+# confirmation was ever sent.)
+"$ROUNDS" member add care jo.nurse@example.org --name "Jo Nurse" --delivery digest >/dev/null
+sed -e 's/fault1@/fault0@/' -e 's/week 3/week 4/' "$T_TMP/post.eml" >"$T_TMP/post2.eml"
+expect_code 0 "a post Jo's digest will carry" deliver "care@$D" "$T_TMP/post2.eml"
+rtok=$("$ROUNDS" digest preview jo.nurse@example.org --now "$(date -u -d '+1 day' +%Y-%m-%dT12:00:00Z)" 2>/dev/null |
+	tr -d '=\n' | grep -o 'care+r-[a-z2-7]*' | head -1 | sed 's/care+r-//')
+expect_eq "Jo's digest has a reply address" "${rtok:+yes}" yes
+{
+	echo "From: Jo at home <jo.home@example.net>"
+	echo "To: care+r-$rtok@$D"
+	echo "Date: Wed, 12 Jun 2024 07:10:00 +0100"
+	echo "Message-ID: <fault2@example.net>"
+	echo "Subject: Re: Heel ulcer, week 3"
+	echo "MIME-Version: 1.0"
+	echo "Content-Type: text/plain; charset=utf-8"
+	echo
+	echo "Silver dressing worked for us."
+} >"$T_TMP/reply.eml"
+to_jo() { "$ROUNDS" outbox list --json | json 'len([i for i in d if i["recipient"] == "jo.nurse@example.org"])'; }
+held() { "$ROUNDS" message list care --status held --json | json 'len(d)'; }
+sqlite3 "$ROUNDS_HOME/rounds.db" \
+	"CREATE TRIGGER fault BEFORE INSERT ON outbox WHEN NEW.recipient = 'jo.nurse@example.org' BEGIN SELECT RAISE(ABORT, 'injected fault'); END;"
+expect_code 75 "the confirmation cannot be queued: 75" deliver "care+r-$rtok@$D" "$T_TMP/reply.eml" jo.home@example.net
+expect_eq "... and the reply is not stored either" "$(held)" 0
+sqlite3 "$ROUNDS_HOME/rounds.db" "DROP TRIGGER fault"
+expect_code 0 "the MTA's retry: stored" deliver "care+r-$rtok@$D" "$T_TMP/reply.eml" jo.home@example.net
+expect_eq "... held" "$(held)" 1
+expect_eq "... and Jo is asked to confirm it" "$(to_jo)" 1
 t_done
