@@ -672,6 +672,83 @@ member_list(int argc, char **argv)
 	return EX_OK;
 }
 
+/* rounds member alias add|remove|list ADDR [ALT]: the other addresses a
+ * person writes from.  A reply through the person's own token from one of
+ * them is theirs (not held), so this is an administrator's act, as
+ * `member add` is. */
+static int
+member_alias(int argc, char **argv)
+{
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {
+	    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON (list)", NULL}, {NULL}};
+	g_autoptr(GOptionContext) ctx = g_option_context_new(
+	    "add|remove ADDR ALT | list ADDR - a person's alternate addresses");
+	g_autoptr(rd_config) c = NULL;
+	g_autoptr(rd_store) s = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+	const char *verb = "member alias";
+	const char *sub;
+	gint64 pid = 0, other = 0;
+	int rc;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!rd_cli_parse(ctx, verb, &argc, &argv))
+		return EX_USAGE;
+	sub = argc >= 2 ? argv[1] : "";
+	if (strcmp(sub, "list") == 0                                ? argc != 3
+	    : strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 ? argc != 4
+	                                                            : TRUE)
+		return rd_cli_usage(verb, "expected add ADDR ALT, remove ADDR ALT or list ADDR");
+	if (argc == 4 && !valid_address(argv[3]))
+		return rd_cli_usage(verb, "%s is not an address", argv[3]);
+	if ((rc = rd_cli_open(verb, &c, &s)))
+		return rc;
+	if (!rd_store_person_id(s, argv[2], &pid, &err))
+		return rd_cli_fail(verb, err);
+	if (strcmp(sub, "list") == 0) {
+		if ((list = rd_store_person_aliases(s, pid, &err)) == NULL)
+			return rd_cli_fail(verb, err);
+		if (json) {
+			g_autoptr(JsonArray) arr = json_array_new();
+			g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+
+			for (guint i = 0; i < list->len; i++)
+				json_array_add_string_element(arr, list->pdata[i]);
+			json_node_set_array(root, arr);
+			rd_cli_print_json(root);
+		} else {
+			for (guint i = 0; i < list->len; i++)
+				printf("%s\n", (char *)list->pdata[i]);
+		}
+		return EX_OK;
+	}
+	if (strcmp(sub, "remove") == 0) {
+		if (!rd_store_person_alias_remove(s, pid, argv[3], &err))
+			return rd_cli_fail(verb, err);
+		printf("%s is no longer an address of %s\n", argv[3], argv[2]);
+		return EX_OK;
+	}
+	/* An address that is already someone's (their own or an alternate)
+	 * is never taken over: that person would lose their replies. */
+	if (rd_store_reply_person_by_address(s, argv[3], &other, &err)) {
+		if (other == pid) {
+			printf("%s is already an address of %s\n", argv[3], argv[2]);
+			return EX_OK;
+		}
+		fprintf(stderr, "rounds %s: %s is the address of another person\n", verb, argv[3]);
+		return EX_CANTCREAT;
+	}
+	if (rd_status_from_error(err) != RD_NOTFOUND)
+		return rd_cli_fail(verb, err);
+	g_clear_error(&err);
+	if (!rd_store_reply_add_address(s, pid, argv[3], &err))
+		return rd_cli_fail(verb, err);
+	printf("%s is now also an address of %s\n", argv[3], argv[2]);
+	return EX_OK;
+}
+
 int
 rd_cmd_member(int argc, char **argv)
 {
@@ -683,18 +760,24 @@ rd_cmd_member(int argc, char **argv)
 		return member_remove(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "list") == 0)
 		return member_list(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "alias") == 0)
+		return member_alias(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		printf("Usage:\n"
-		       "  rounds member add COMMUNITY ADDR [--name NAME] [--delivery each|digest|none]"
-		       " [--role member|poster|moderator|owner]\n"
-		       "  rounds member set COMMUNITY ADDR [--name NAME] [--delivery MODE] [--role "
-		       "ROLE]\n"
-		       "        [--timezone ZONE] [--digest-time HH:MM] [--digest daily|weekly|off]\n"
-		       "        [--digest-day DAY] [--grouping combined|separate]\n"
-		       "  rounds member remove COMMUNITY ADDR\n"
-		       "  rounds member list COMMUNITY [--json]\n"
-		       "rounds member add|set --help shows every option.\n");
+		printf(
+		    "Usage:\n"
+		    "  rounds member add COMMUNITY ADDR [--name NAME] [--delivery each|digest|none]"
+		    " [--role member|poster|moderator|owner]\n"
+		    "  rounds member set COMMUNITY ADDR [--name NAME] [--delivery MODE] [--role "
+		    "ROLE]\n"
+		    "        [--timezone ZONE] [--digest-time HH:MM] [--digest daily|weekly|off]\n"
+		    "        [--digest-day DAY] [--grouping combined|separate]\n"
+		    "  rounds member remove COMMUNITY ADDR\n"
+		    "  rounds member list COMMUNITY [--json]\n"
+		    "  rounds member alias add|remove ADDR ALT, rounds member alias list ADDR "
+		    "[--json]\n"
+		    "rounds member add|set --help shows every option.\n");
 		return EX_OK;
 	}
-	return rd_cli_usage("member", "expected add, set, remove or list (see rounds member --help)");
+	return rd_cli_usage("member",
+	                    "expected add, set, remove, list or alias (see rounds member --help)");
 }

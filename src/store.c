@@ -2028,6 +2028,58 @@ rd_store_reply_add_address(rd_store *s, gint64 person_id, const char *address, G
 			  error);
 }
 
+gboolean
+rd_store_person_id(rd_store *s, const char *address, gint64 *person_id, GError **error)
+{
+	sqlite3_stmt *st =
+	    store_prepare(s, error, "SELECT id FROM people WHERE address = ?", "t", address);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "nobody has the address %s", address);
+		return FALSE;
+	}
+	*person_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return TRUE;
+}
+
+GPtrArray *
+rd_store_person_aliases(rd_store *s, gint64 person_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT address FROM person_addresses WHERE person_id = ? ORDER BY address",
+	    "i", person_id);
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+	int r;
+
+	if (st == NULL)
+		return NULL;
+	while ((r = store_row(s, st, error)) > 0)
+		g_ptr_array_add(out, col_text(st, 0));
+	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+gboolean
+rd_store_person_alias_remove(rd_store *s, gint64 person_id, const char *address, GError **error)
+{
+	if (!store_done(
+	        s,
+	        store_prepare(s, error,
+	                      "DELETE FROM person_addresses WHERE person_id = ? AND address = ?",
+	                      "it", person_id, address),
+	        error))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND,
+		            "%s is not an alternate address of theirs", address);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 rd_stored_message *
 rd_store_reply_latest(rd_store *s, gint64 thread_id, GError **error)
 {

@@ -361,6 +361,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_kept_reply, rd_kept_reply_free)
  * alternate, case-insensitive): FALSE with RD_NOTFOUND when nobody. */
 gboolean rd_store_reply_person_by_address(rd_store *s, const char *address, gint64 *person_id,
 					  GError **error);
+/* The person whose own address is ADDRESS (alternates not counted);
+ * RD_NOTFOUND. */
+gboolean rd_store_person_id(rd_store *s, const char *address, gint64 *person_id, GError **error);
+/* The person's alternate addresses (char*), sorted; NULL on error. */
+GPtrArray *rd_store_person_aliases(rd_store *s, gint64 person_id, GError **error);
+/* Forget one alternate address of the person; RD_NOTFOUND when it is not one. */
+gboolean rd_store_person_alias_remove(rd_store *s, gint64 person_id, const char *address,
+                                      GError **error);
 /* The person's own address and name (either may be NULL); RD_NOTFOUND. */
 gboolean rd_store_reply_person_get(rd_store *s, gint64 person_id, char **address, char **name,
 				   GError **error);

@@ -199,14 +199,20 @@ expect_eq "second address: a confirmation is queued for Jo" \
 expect_eq "second address: one new outbox entry" "$("$R" outbox list --json | json 'len(d)')" "$((before + 1))"
 
 # 7b. A recorded alternate address is Jo.
-sqlite3 "$ROUNDS_HOME/rounds.db" "INSERT INTO person_addresses (address, person_id, created) SELECT 'jo.home@gmail.com', id, '2026-11-20' FROM people WHERE address = 'jo.nurse@example.org'" 2>/dev/null ||
-	python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO person_addresses (address, person_id, created) SELECT ?, id, ? FROM people WHERE address = ?", ("jo.home@gmail.com", "2026-11-20", "jo.nurse@example.org")); c.commit()' "$ROUNDS_HOME/rounds.db"
+expect_code 0 "member alias add: Jo also writes from jo.home@gmail.com" "$R" member alias add jo.nurse@example.org jo.home@gmail.com
+expect_eq "member alias list --json" "$("$R" member alias list jo.nurse@example.org --json | json 'd')" "['jo.home@gmail.com']"
+expect_code 73 "member alias add: another person's address is not taken over" "$R" member alias add jo.nurse@example.org uche.okafor@example.com
+expect_code 66 "member alias add for nobody" "$R" member alias add nobody@example.org x@example.org
+expect_code 64 "member alias add with a bad address" "$R" member alias add jo.nurse@example.org not-an-address
 mkmail $M/gmail-android.eml "$T_TMP/m7b" "$T_TMP/jo.txt" NAME="Jo N" FROM=Jo.Home@gmail.com TO="$R_NIGHT" \
 	SUBJECT="$JO_SUBJ" MID="CAJx7pQ2alt0address9Xk@mail.gmail.com" DIGEST_MID="$JO_MID" \
 	NEW="Also: the sharps bin needs checking at handover."
 expect_code 0 "reply from a recorded alternate address" deliver "$R_NIGHT" "$T_TMP/m7b" jo.home@gmail.com
 expect_eq "alternate address: posted as Jo" "$(show care CAJx7pQ2alt0address9Xk@mail.gmail.com 'd["status"] + " " + d["from"]')" "posted jo.nurse@example.org"
 expect_eq "alternate address: exactly the new text" "$(show care CAJx7pQ2alt0address9Xk@mail.gmail.com 'd["body"]')" "Also: the sharps bin needs checking at handover."
+expect_code 0 "member alias remove" "$R" member alias remove jo.nurse@example.org JO.HOME@gmail.com
+expect_eq "... the list is empty again" "$("$R" member alias list jo.nurse@example.org --json | json 'len(d)')" 0
+expect_code 66 "member alias remove of an address that is not one" "$R" member alias remove jo.nurse@example.org jo.home@gmail.com
 
 # 8. Reply to the whole digest, one conversation in it: it lands there.
 U_D=$(sed -n 1p "$T_TMP/uche.hdr")
