@@ -359,6 +359,25 @@ store_row(rd_store *s, sqlite3_stmt *st, GError **error)
 	return -1;
 }
 
+/* The id in the first column of ST's one row into *ID; RD_NOTFOUND
+ * ("WHAT KEY") when there is no row. */
+static gboolean
+store_one_id(rd_store *s, sqlite3_stmt *st, gint64 *id, const char *what, const char *key,
+             GError **error)
+{
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	if (r == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s %s", what, key);
+		return FALSE;
+	}
+	*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return TRUE;
+}
+
 static char *
 col_text(sqlite3_stmt *st, int i)
 {
@@ -1974,22 +1993,14 @@ rd_store_reply_person_by_address(rd_store *s, const char *address, gint64 *perso
 {
 	/* people.address and person_addresses.address are COLLATE NOCASE, so
 	 * both comparisons ignore case. */
-	sqlite3_stmt *st = store_prepare(s, error,
-					 "SELECT id FROM people WHERE address = ?1 UNION ALL "
-					 "SELECT person_id FROM person_addresses WHERE address = ?1 "
-					 "LIMIT 1",
-					 "t", address);
-	int r;
+	sqlite3_stmt *st =
+	    store_prepare(s, error,
+	                  "SELECT id FROM people WHERE address = ?1 UNION ALL "
+	                  "SELECT person_id FROM person_addresses WHERE address = ?1 "
+	                  "LIMIT 1",
+	                  "t", address);
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "nobody writes from %s", address);
-		return FALSE;
-	}
-	*person_id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return TRUE;
+	return store_one_id(s, st, person_id, "nobody writes from", address, error);
 }
 
 gboolean
@@ -2033,25 +2044,14 @@ rd_store_person_id(rd_store *s, const char *address, gint64 *person_id, GError *
 {
 	sqlite3_stmt *st =
 	    store_prepare(s, error, "SELECT id FROM people WHERE address = ?", "t", address);
-	int r;
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "nobody has the address %s", address);
-		return FALSE;
-	}
-	*person_id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return TRUE;
+	return store_one_id(s, st, person_id, "nobody has the address", address, error);
 }
 
-GPtrArray *
-rd_store_person_aliases(rd_store *s, gint64 person_id, GError **error)
+/* The first column of every row of ST, as strings; NULL on error. */
+static GPtrArray *
+store_texts(rd_store *s, sqlite3_stmt *st, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT address FROM person_addresses WHERE person_id = ? ORDER BY address",
-	    "i", person_id);
 	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
 	int r;
 
@@ -2060,6 +2060,16 @@ rd_store_person_aliases(rd_store *s, gint64 person_id, GError **error)
 	while ((r = store_row(s, st, error)) > 0)
 		g_ptr_array_add(out, col_text(st, 0));
 	return r < 0 ? NULL : g_steal_pointer(&out);
+}
+
+GPtrArray *
+rd_store_person_aliases(rd_store *s, gint64 person_id, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(
+	    s, error, "SELECT address FROM person_addresses WHERE person_id = ? ORDER BY address",
+	    "i", person_id);
+
+	return store_texts(s, st, error);
 }
 
 gboolean
@@ -2145,19 +2155,14 @@ GPtrArray *
 rd_store_reply_previous_bodies(rd_store *s, gint64 community_id, const char *address,
 			       guint limit, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error,
-					 "SELECT body FROM messages WHERE community_id = ? AND "
-					 "from_addr = ? COLLATE NOCASE AND status = 'posted' ORDER BY "
-					 "date DESC, id DESC LIMIT ?",
-					 "iti", community_id, address, (gint64)limit);
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
-	int r;
+	sqlite3_stmt *st =
+	    store_prepare(s, error,
+	                  "SELECT body FROM messages WHERE community_id = ? AND "
+	                  "from_addr = ? COLLATE NOCASE AND status = 'posted' ORDER BY "
+	                  "date DESC, id DESC LIMIT ?",
+	                  "iti", community_id, address, (gint64)limit);
 
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, col_text(st, 0));
-	return r < 0 ? NULL : g_steal_pointer(&out);
+	return store_texts(s, st, error);
 }
 
 gboolean
