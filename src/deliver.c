@@ -83,20 +83,10 @@ policy_decide(rd_store *s, const rd_deliver_opts *o, const rd_community *c, cons
 static gboolean
 scrub_post(rd_store *s, rd_message *m, GBytes **data, GBytes **clean, GError **error)
 {
-	g_autoptr(GPtrArray) list = rd_store_community_list(s, error);
-	g_autoptr(GPtrArray) domains = g_ptr_array_new();
+	g_autoptr(GPtrArray) domains = rd_store_community_domains(s, error);
 
-	if (list == NULL)
+	if (domains == NULL)
 		return FALSE;
-	for (guint i = 0; i < list->len; i++) {
-		const char *d = ((rd_community *)list->pdata[i])->domain;
-		gboolean seen = FALSE;
-
-		for (guint k = 0; k < domains->len && !seen; k++)
-			seen = g_ascii_strcasecmp(domains->pdata[k], d) == 0;
-		if (!seen)
-			g_ptr_array_add(domains, (gpointer)d);
-	}
 	g_ptr_array_add(domains, NULL);
 	*clean = rd_scrub_message(m, *data, (const char *const *)domains->pdata);
 	if (*clean != NULL)

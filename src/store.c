@@ -2063,6 +2063,14 @@ store_texts(rd_store *s, sqlite3_stmt *st, GError **error)
 }
 
 GPtrArray *
+rd_store_community_domains(rd_store *s, GError **error)
+{
+	return store_texts(
+	    s, store_prepare(s, error, "SELECT DISTINCT lower(domain) FROM communities", ""),
+	    error);
+}
+
+GPtrArray *
 rd_store_person_aliases(rd_store *s, gint64 person_id, GError **error)
 {
 	sqlite3_stmt *st = store_prepare(

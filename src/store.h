@@ -103,6 +103,8 @@ rd_community *rd_store_community_get(rd_store *s, const char *name, const char *
 				     GError **error);
 rd_community *rd_store_community_get_by_id(rd_store *s, gint64 id, GError **error);
 GPtrArray *rd_store_community_list(rd_store *s, GError **error);
+/* The distinct domains of all communities (char*, lower case); NULL on error. */
+GPtrArray *rd_store_community_domains(rd_store *s, GError **error);
 gboolean rd_store_community_set(rd_store *s, gint64 id, const char *key, const char *value,
 				GError **error);
 void rd_community_free(rd_community *c);
