@@ -92,6 +92,21 @@ t_cmd() {
 
 t_done() { exit $((T_FAILED > 0)); }
 
+# wait_for CMD...: poll CMD every 0.1 s until it succeeds (0) or 20 s pass (1).
+# The one way tests wait for another process; never a fixed sleep.
+wait_for() {
+	for _ in $(seq 1 200); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+# sink_has DIR N: smtp-sink has written at least N messages into DIR.
+sink_has() { [ "$(ls "$1" 2>/dev/null | wc -l)" -ge "$2" ]; }
+# sink_rcpt DIR ADDR...: smtp-sink has a message for each ADDR in DIR.
+sink_rcpt() {
+	local dir=$1 a
+	shift
+	for a in "$@"; do grep -qs "^X-Rcpt-Args: .*$a" "$dir"/* || return 1; done
+}
+
 # free_port: an unused TCP port on 127.0.0.1.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

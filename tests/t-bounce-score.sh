@@ -124,7 +124,8 @@ expect_eq "nobody else told" "$("$R" outbox list --json | python3 -c 'import jso
 sink_start "$T_TMP/sink" || not_ok "smtp-sink starts"
 set_smtp "$SINK_PORT"
 "$R" outbox flush >/dev/null
-sleep 0.3
+probe_arrived() { grep -qs '^Subject: Your mail from Care Team is paused' "$T_TMP/sink"/*; }
+wait_for probe_arrived
 f=$(grep -l '^Subject: Your mail from Care Team is paused' "$T_TMP/sink"/* 2>/dev/null | head -1)
 tr -d '\r' <"${f:-/dev/null}" >"$T_TMP/probe"
 grep -q '^Auto-Submitted: auto-replied' "$T_TMP/probe" && ok "probe is Auto-Submitted" || not_ok "probe is Auto-Submitted"

@@ -80,7 +80,7 @@ for i in 1 2 3 4 5; do
 	wait "$pid" 2>/dev/null
 done
 expect_code 0 "a final flush" "$R" outbox flush --now "$flushnow"
-sleep 1
+wait_for sink_has "$T_TMP/sink" $((N * 5))
 python3 - "$T_TMP/sink" $((N * 5)) <<'PY' >"$T_TMP/sent"
 import sys, os, collections, re
 d, want = sys.argv[1], int(sys.argv[2])

@@ -65,7 +65,7 @@ expect_code 0 "post accepted" deliver care@$D "$T_TMP/post1.eml" alice@example.o
 queued=$("$R" outbox list --json | python3 -c 'import json,sys; print(" ".join(sorted(o["recipient"] for o in json.load(sys.stdin) if o["kind"] == "post")))')
 expect_eq "queued for each members but not the author or the digest member" "$queued" "bob@example.org dave@example.org"
 expect_code 0 "outbox flush sends the copies" "$R" outbox flush
-sleep 0.3
+wait_for sink_rcpt "$T_TMP/sink" bob@example.org dave@example.org
 f=$(grep -l 'X-Rcpt-Args: .*bob@example.org' "$T_TMP/sink"/* 2>/dev/null | head -1)
 if [ -n "$f" ]; then ok "bob got his copy"; else not_ok "bob got his copy"; f=/dev/null; fi
 tr -d '\r' <"$f" >"$T_TMP/bob1"
@@ -116,7 +116,7 @@ EOF
 rm -f "$T_TMP/sink"/*
 deliver care@$D "$T_TMP/post2.eml" bob@example.org
 "$R" outbox flush >/dev/null
-sleep 0.3
+wait_for sink_rcpt "$T_TMP/sink" alice@example.org dave@example.org
 subj=$(cat "$T_TMP/sink"/* | tr -d '\r' | grep '^Subject:' | sort -u)
 expect_eq "prefix not doubled on a reply" "$subj" "Subject: Re: [care] Weekend rota for wound care"
 expect_eq "the reply reached alice and dave, not bob" "$(grep -h '^X-Rcpt-Args' "$T_TMP/sink"/* | tr -d '\r' | grep -o '[a-z]*@example.org' | sort | tr '\n' ' ')" "alice@example.org dave@example.org "
@@ -125,7 +125,7 @@ expect_eq "the reply reached alice and dave, not bob" "$(grep -h '^X-Rcpt-Args' 
 rm -f "$T_TMP/sink"/*
 tomorrow=$(date -u -d 'tomorrow 12:00' +%Y-%m-%dT%H:%M:%SZ)
 "$R" tick --now "$tomorrow" >/dev/null
-sleep 0.3
+wait_for sink_rcpt "$T_TMP/sink" carol@example.org owner@example.org
 digests=$(grep -l '^Subject: .*Care Team' "$T_TMP/sink"/* 2>/dev/null | xargs -r grep -h '^X-Rcpt-Args' | tr -d '\r' | grep -o '[a-z]*@example.org' | sort | tr '\n' ' ')
 expect_eq "digest only for the digest members" "$digests" "carol@example.org owner@example.org "
 
@@ -138,7 +138,7 @@ expect_eq "self-copy queued for the author" "$("$R" outbox list --json | python3
 "$R" member set care dave@example.org --delivery digest >/dev/null
 rm -f "$T_TMP/sink"/*
 "$R" outbox flush >/dev/null
-sleep 0.3
+wait_for sink_rcpt "$T_TMP/sink" alice@example.org bob@example.org
 expect_eq "copies go to alice and bob only" "$(grep -h '^X-Rcpt-Args' "$T_TMP/sink"/* | tr -d '\r' | grep -o '[a-z]*@example.org' | sort | tr '\n' ' ')" "alice@example.org bob@example.org "
 expect_eq "dave's copy is dropped" "$("$R" outbox list --json | python3 -c 'import json,sys; print([o["status"] for o in json.load(sys.stdin) if o["kind"] == "post" and o["recipient"] == "dave@example.org"][0])')" "failed"
 
@@ -156,7 +156,7 @@ sed -e 's/5f0c1e2a-7d1b/7b2e3a4c-9f3d/' -e 's/^Subject: .*/Subject: Café rota: 
 rm -f "$T_TMP/sink"/*
 deliver care@$D "$T_TMP/post4.eml" alice@example.org
 "$R" outbox flush >/dev/null
-sleep 0.3
+wait_for sink_rcpt "$T_TMP/sink" bob@example.org
 f=$(grep -l 'X-Rcpt-Args: .*bob@example.org' "$T_TMP/sink"/* | head -1)
 tr -d '\r' <"${f:-/dev/null}" >"$T_TMP/bob4"
 h4() { sed '/^$/q' "$T_TMP/bob4" | grep -i "^$1:" | head -1; }

@@ -63,8 +63,10 @@ postmap -c "$PF/conf" "hash:$PF/conf/transport"
 # ASan reads this in the pipe's environment.
 postconf -c "$PF/conf" -e "export_environment = TZ MAIL_CONFIG LANG ASAN_OPTIONS UBSAN_OPTIONS" \
 	"import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS"
-pf_start() { postfix -c "$PF/conf" start >/dev/null 2>&1; for _ in $(seq 1 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-pf_stop() { postfix -c "$PF/conf" stop >/dev/null 2>&1; sleep 0.5; }
+pf_listening() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null; }
+pf_down() { ! postfix -c "$PF/conf" status >/dev/null 2>&1 && ! pf_listening; }
+pf_start() { postfix -c "$PF/conf" start >/dev/null 2>&1; wait_for pf_listening; }
+pf_stop() { postfix -c "$PF/conf" stop >/dev/null 2>&1; wait_for pf_down; }
 t_on_exit pf_stop
 if pf_start; then ok "private Postfix starts"; else not_ok "private Postfix starts" "$(tail -5 "$PF/maillog" 2>/dev/null)"; t_done; fi
 python3 - "$home/rounds.conf" "$PORT" <<'PY'
@@ -78,10 +80,8 @@ s = head + "[smtp]\nhost = 127.0.0.1\nport = %s\nstarttls = none\n" % port
 open(p, "w").write(s)
 PY
 
-wait_for() { # CMD... : up to 20 s
-	for _ in $(seq 1 100); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
+pf_queue_empty() { postqueue -c "$PF/conf" -p 2>/dev/null | grep -q 'Mail queue is empty'; }
+pf_reloaded() { [ "$(grep -c 'reload -- version' "$PF/maillog" 2>/dev/null)" -gt "$1" ]; }
 count_msgs() { as_rounds message list care --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 has_msgs() { [ "$(count_msgs)" = "$1" ]; }
 maildir_count() { ls "$PF/mail/alice/new" 2>/dev/null | wc -l; }
@@ -140,14 +140,16 @@ before=$(ls "$PF/mail/alice/new" | wc -l)
 later=$(date -u -d '2 days 12:10' +%Y-%m-%dT%H:%M:%SZ)
 as_rounds outbox flush --now "$later" >/dev/null
 if wait_for maildir_more "$before"; then ok "delivered once Postfix is back"; else not_ok "delivered once Postfix is back"; fi
-sleep 1
+# Once Postfix's queue is empty nothing more can arrive: count then.
+wait_for pf_queue_empty || not_ok "Postfix's queue empties"
 expect_eq "and only once" "$(ls "$PF/mail/alice/new" | wc -l)" $((before + 1))
 
 # A 550 for one recipient: that one is failed, the others are sent.
 as_rounds member add care carol@readers.example.test --name Carol >/dev/null
 postconf -c "$PF/conf" -e "smtpd_recipient_restrictions = check_recipient_access inline:{ {carol@readers.example.test = 550 5.1.1 No such mailbox here} }, permit_mynetworks, reject_unauth_destination"
+reloads=$(grep -c 'reload -- version' "$PF/maillog" 2>/dev/null)
 postfix -c "$PF/conf" reload >/dev/null 2>&1
-sleep 1
+wait_for pf_reloaded "$reloads" || not_ok "Postfix reloads its configuration"
 printf 'From: Bob <bob@readers.example.test>\nSubject: Fridge temperature log\nMessage-ID: <fridge@x>\n\nPlease sign the log daily.\n' |
 	as_rounds deliver --recipient care@lists.example.test
 day3=$(date -u -d '3 days 12:00' +%Y-%m-%dT%H:%M:%SZ)

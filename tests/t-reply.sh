@@ -98,7 +98,7 @@ SINK_DIR=$T_TMP/sink
 sink_start "$SINK_DIR" || not_ok "smtp-sink starts"
 set_smtp "$SINK_PORT"
 expect_code 0 "tick sends the digests" "$R" tick --now "$tomorrow"
-sleep 0.3
+wait_for sink_rcpt "$SINK_DIR" jo.nurse@example.org uche.okafor@example.com priya.nair@example.org
 digest_of jo.nurse@example.org "$T_TMP/jo"
 digest_of uche.okafor@example.com "$T_TMP/uche"
 digest_of priya.nair@example.org "$T_TMP/priya"
@@ -266,7 +266,7 @@ expect_eq "ambiguous: never a thread about the digest" \
 	"$("$R" message list care --json | json 'len([m for m in d if "conversation" in m["subject"]])')" 0
 rm -rf "$SINK_DIR"/*
 expect_code 0 "the answer is sent" "$R" outbox flush --now "$later"
-sleep 0.3
+wait_for sink_rcpt "$SINK_DIR" jo.nurse@example.org
 digest_of jo.nurse@example.org "$T_TMP/ans"
 if grep -q "could not be matched" "$T_TMP/ans.txt" 2>/dev/null && grep -q "Thanks everyone, this is really helpful." "$T_TMP/ans.txt"; then
 	ok "ambiguous: the answer lists the conversations and keeps the text"
