@@ -149,6 +149,37 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		g_string_append_printf(res, "%s has left %s.", p->address, x->c->title);
 		return TRUE;
 	}
+	/* The new address confirmed from itself: it becomes the person's, unless
+	 * someone else took it meanwhile. */
+	if (strcmp(p->kind, "alias") == 0) {
+		g_autofree char *own = NULL;
+		gint64 other = 0;
+
+		if (!rd_store_reply_person_get(x->s, p->person_id, &own, NULL, &err)) {
+			if (rd_status_from_error(err) != RD_NOTFOUND) {
+				g_propagate_error(error, g_steal_pointer(&err));
+				return FALSE;
+			}
+			g_clear_error(&err);
+		}
+		if (own != NULL && !rd_store_reply_person_by_address(x->s, p->address, &other, &err)) {
+			if (rd_status_from_error(err) != RD_NOTFOUND) {
+				g_propagate_error(error, g_steal_pointer(&err));
+				return FALSE;
+			}
+			g_clear_error(&err);
+			if (!rd_store_reply_add_address(x->s, p->person_id, p->address, error))
+				return FALSE;
+			other = p->person_id;
+		}
+		if (own == NULL || other != p->person_id) {
+			g_string_append_printf(res, "%s was not added: it belongs to someone else now.",
+			                       p->address);
+			return TRUE;
+		}
+		g_string_append_printf(res, "%s is now also an address of %s.", p->address, own);
+		return TRUE;
+	}
 	/* "owner": waiting commands of an older version, owner commands only. */
 	if (strcmp(p->kind, "commands") == 0 || strcmp(p->kind, "owner") == 0) {
 		g_auto(GStrv) lines = g_strsplit(p->payload ? p->payload : "", "\n", -1);

@@ -138,6 +138,7 @@ gboolean rd_command_add_member(cmd_ctx *x, const char *addr, const char *name, c
 /* Remove PERSON_ID (address ADDR) and send the goodbye. */
 gboolean rd_command_leave_now(cmd_ctx *x, const char *addr, gint64 person_id, GError **error);
 cmd_verb rd_command_verb_help;
+cmd_verb rd_command_verb_alias;
 cmd_verb rd_command_verb_subscribe;
 cmd_verb rd_command_verb_unsubscribe;
 cmd_verb rd_command_verb_digest;

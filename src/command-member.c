@@ -394,6 +394,91 @@ rd_command_verb_mute(cmd_ctx *x, char **argv, guint argc, GString *res, GError *
 	return TRUE;
 }
 
+/* alias ADDRESS | alias remove ADDRESS | alias [list]: the other addresses
+ * the writer sends from (a reply through their digest from one of them is
+ * theirs).  Adding one asks ADDRESS itself: nobody claims a stranger's mail. */
+gboolean
+rd_command_verb_alias(cmd_ctx *x, char **argv, guint argc, GString *res, GError **error)
+{
+	const char *sub = argc >= 2 ? argv[1] : "list";
+	g_autofree char *addr = NULL;
+	g_autofree char *tok = NULL;
+	g_autofree char *caddr = NULL;
+	g_autoptr(GError) err = NULL;
+	gint64 other = 0;
+	JsonBuilder *b;
+	gboolean sent;
+
+	if (!need_member(x, res))
+		return TRUE;
+	if (g_ascii_strcasecmp(sub, "list") == 0 && argc <= 2) {
+		g_autoptr(GPtrArray) list = rd_store_person_aliases(x->s, x->mem->person_id, error);
+
+		if (list == NULL)
+			return FALSE;
+		if (list->len == 0)
+			g_string_append(res, "You have no other addresses.");
+		for (guint i = 0; i < list->len; i++)
+			g_string_append_printf(res, "%s%s", i ? "\n" : "", (char *)list->pdata[i]);
+		return TRUE;
+	}
+	if ((g_ascii_strcasecmp(sub, "remove") == 0 || g_ascii_strcasecmp(sub, "add") == 0) &&
+	    argc == 3 && rd_command_looks_like_address(argv[2]))
+		addr = rd_command_clean_address(argv[2]);
+	else if (argc == 2 && rd_command_looks_like_address(argv[1]))
+		addr = rd_command_clean_address(argv[1]);
+	if (addr == NULL) {
+		g_string_append(res, "Use: alias ADDRESS, alias remove ADDRESS or alias list.");
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp(sub, "remove") == 0) {
+		if (rd_store_person_alias_remove(x->s, x->mem->person_id, addr, &err)) {
+			g_string_append_printf(res, "%s is no longer one of your addresses.", addr);
+			return TRUE;
+		}
+		if (rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return FALSE;
+		}
+		g_string_append_printf(res, "%s is not one of your other addresses.", addr);
+		return TRUE;
+	}
+	if (!rd_store_reply_person_by_address(x->s, addr, &other, &err)) {
+		if (rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return FALSE;
+		}
+		other = 0;
+	}
+	if (other != 0) {
+		g_string_append_printf(res,
+		                       other == x->mem->person_id
+		                           ? "%s is already one of your addresses."
+		                           : "%s is the address of someone else; it was not added.",
+		                       addr);
+		return TRUE;
+	}
+	if ((tok = rd_command_pending_new(x, "alias", addr, x->mem->person_id, NULL, error)) == NULL)
+		return FALSE;
+	caddr = rd_command_confirm_address(x, tok);
+	b = rd_command_builder_new(x);
+	rd_command_add_str(b, "address", addr);
+	rd_command_add_str(b, "requester", x->mem->address);
+	rd_command_add_str(b, "token", tok);
+	rd_command_add_str(b, "confirm_address", caddr);
+	if (!rd_command_send_template(x, "confirm-alias.txt.mustache", b, 0, addr, caddr, TRUE, &sent,
+	                              error)) {
+		g_object_unref(b);
+		return FALSE;
+	}
+	g_object_unref(b);
+	g_string_append_printf(res,
+	                       "A confirmation request was sent to %s; it becomes one of your "
+	                       "addresses once confirmed from there.",
+	                       addr);
+	return TRUE;
+}
+
 gboolean
 rd_command_verb_settings(cmd_ctx *x, char **argv, guint argc, GString *res, GError **error)
 {

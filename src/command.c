@@ -47,7 +47,7 @@ static const char *const verb_names[] = {
     "daily",       "weekly",    "each",     "pause",       "nomail", "resume", "timezone",
     "digest-time", "combined",  "separate", "mute",        "follow", "get",    "settings",
     "confirm",     "add",       "invite",   "remove",      "set",    "who",    "held",
-    "approve",     "reject",    "policy",   "replies",
+    "approve",     "reject",    "policy",   "replies",     "alias",
 };
 
 char *
@@ -373,6 +373,7 @@ static const struct {
     {"follow", NEED_TOKEN, rd_command_verb_mute},
     {"get", NEED_TOKEN, rd_command_verb_get},
     {"settings", NEED_READ, rd_command_verb_settings},
+    {"alias", NEED_SELF, rd_command_verb_alias},
     {"confirm", NEED_NOTHING, rd_command_verb_confirm},
     {"add", NEED_OWNER, rd_command_verb_add},
     {"invite", NEED_OWNER, rd_command_verb_invite},

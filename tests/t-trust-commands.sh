@@ -169,4 +169,33 @@ AR_ELSE="Authentication-Results: mx.evil.example; dmarc=fail header.from=example
 cmd "Alice Reyes <alice@example.org>" "care@$D" "Alice via another server" "Hello." "$AR_ELSE"
 expect_eq "... a dmarc=fail from a server we do not trust changes nothing" "$(status "Alice via another server")" "posted "
 
+
+# ---- alternate addresses by email: both addresses must agree ----
+aliases() { "$R" member alias list alice@example.org --json | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)))'; }
+sed -i 's/^reply-limit = 1$/reply-limit = 5/' "$ROUNDS_HOME/rounds.conf"
+newday
+m0=$(sent_to mallory@evil.example)
+b0=$(sent_to bo@example.net)
+cmd "Alice Reyes <alice@example.org>" "care+request@$D" "alias mallory@evil.example" "" "" mallory@evil.example
+expect_eq "alias by a forged From: nothing recorded" "$(aliases)" ""
+expect_eq "... and nothing sent to the address it names" "$(sent_to mallory@evil.example)" "$m0"
+has "... the real address is asked to confirm" "$(outbox_last alice@example.org)" "Waiting for your confirmation"
+cmd "Alice Reyes <alice@example.org>" "care+request@$D" "alias alice.home@example.com" "" "$AR_OK"
+expect_eq "alias from the proven address: nothing recorded before the new address agrees" "$(aliases)" ""
+has "... the new address is asked" "$(outbox_last alice.home@example.com)" "another of their addresses"
+atok=$(outbox_last alice.home@example.com | token)
+cmd "mallory@evil.example" "care+c-$atok@$D" "Re: Please confirm" "Yes."
+expect_eq "alias confirmed from a third address: nothing recorded" "$(aliases)" ""
+cmd "alice.home@example.com" "care+c-$atok@$D" "Re: Please confirm" "Yes."
+expect_eq "alias confirmed from the new address: recorded" "$(aliases)" "alice.home@example.com"
+has "... and said so" "$(outbox_last alice.home@example.com)" "is now also an address of alice@example.org"
+newday
+cmd "Alice Reyes <alice@example.org>" "care+request@$D" "alias bo@example.net" "" "$AR_OK"
+has "another member's address is never claimed" "$(outbox_last alice@example.org)" "address of someone else"
+expect_eq "... nothing sent to that member" "$(sent_to bo@example.net)" "$b0"
+cmd "Alice Reyes <alice@example.org>" "care+request@$D" "alias list" "" "$AR_OK"
+has "alias list" "$(outbox_last alice@example.org)" "alice.home@example.com"
+cmd "Alice Reyes <alice@example.org>" "care+request@$D" "alias remove alice.home@example.com" "" "$AR_OK"
+expect_eq "alias remove" "$(aliases)" ""
+
 t_done
