@@ -43,6 +43,22 @@ mta_backend_find(const char *mta)
 	return NULL;
 }
 
+/* "postfix, exim, opensmtpd or sendmail": the table's names, for messages. */
+static char *
+mta_backend_names(void)
+{
+	GString *s = g_string_new(NULL);
+	gsize n = G_N_ELEMENTS(mta_backends);
+
+	for (gsize i = 0; i < n; i++)
+		g_string_append_printf(s, "%s%s",
+		                       i == 0      ? ""
+		                       : i + 1 < n ? ", "
+		                                   : " or ",
+		                       mta_backends[i]->name);
+	return g_string_free(s, FALSE);
+}
+
 gboolean
 rd_mta_known(const char *mta)
 {
@@ -85,8 +101,9 @@ rd_mta_check(const char *mta, const char *config_dir, const char *const *communi
 	const mta_backend *b = mta ? mta_backend_find(mta) : &mta_postfix;
 
 	if (b == NULL) {
-		g_set_error(error, RD_ERROR, RD_CONFIG,
-		            "mta must be postfix, exim, opensmtpd or sendmail, not %s", mta);
+		g_autofree char *names = mta_backend_names();
+
+		g_set_error(error, RD_ERROR, RD_CONFIG, "mta must be %s, not %s", names, mta);
 		return NULL;
 	}
 	return b->check(config_dir ? config_dir : b->config_dir, community_addresses, delimiter,
