@@ -11,7 +11,7 @@
 #include "mta-internal.h"
 
 static void
-exim_lines(GString *s, const mta_site *w)
+exim_lines(GString *s, const mta_site *site)
 {
 	g_string_append_printf(
 	    s,
@@ -43,7 +43,7 @@ exim_lines(GString *s, const mta_site *w)
 	    "#\n"
 	    "# Then: update-exim4.conf && systemctl reload exim4; "
 	    "rounds mta check --config-dir /etc/exim4\n",
-	    w->domain, w->domain, w->domain, w->rounds, w->home);
+	    site->domain, site->domain, site->domain, site->rounds, site->home);
 }
 
 /* Read FILE, or every regular file below the directory FILE (two levels, as

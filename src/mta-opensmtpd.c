@@ -11,7 +11,7 @@
 #include "mta-internal.h"
 
 static void
-opensmtpd_lines(GString *s, const mta_site *w)
+opensmtpd_lines(GString *s, const mta_site *site)
 {
 	g_string_append_printf(
 	    s,
@@ -25,7 +25,7 @@ opensmtpd_lines(GString *s, const mta_site *w)
 	    "#\n"
 	    "# Then: smtpd -n && rcctl restart smtpd (or systemctl restart opensmtpd); "
 	    "rounds mta check --config-dir /etc\n",
-	    w->domain, w->rounds, w->home, w->domain);
+	    site->domain, site->rounds, site->home, site->domain);
 }
 
 /* Split a smtpd.conf line into words; quotes group, braces stand alone. */

@@ -12,7 +12,7 @@
 #include "mta-internal.h"
 
 static void
-postfix_lines(GString *s, const mta_site *w)
+postfix_lines(GString *s, const mta_site *site)
 {
 	g_string_append_printf(
 	    s,
@@ -35,7 +35,8 @@ postfix_lines(GString *s, const mta_site *w)
 	    "--sender ${sender}\n"
 	    "#\n"
 	    "# Then: postfix reload; rounds mta check\n",
-	    w->domain, w->domain, w->delim, w->domain, w->domain, w->rounds, w->home);
+	    site->domain, site->domain, site->delim, site->domain, site->domain, site->rounds,
+	    site->home);
 }
 
 static char *

@@ -9,7 +9,7 @@
 #include "mta-internal.h"
 
 static void
-sendmail_lines(GString *s, const mta_site *w)
+sendmail_lines(GString *s, const mta_site *site)
 {
 	g_string_append_printf(
 	    s,
@@ -32,7 +32,7 @@ sendmail_lines(GString *s, const mta_site *w)
 	    "#\n"
 	    "# Then: make -C /etc/mail && systemctl restart sendmail; "
 	    "rounds mta check --config-dir /etc/mail\n",
-	    w->rounds, w->home, w->domain, w->domain, w->domain);
+	    site->rounds, site->home, site->domain, site->domain, site->domain);
 }
 
 static GPtrArray *

@@ -73,7 +73,7 @@ rd_mta_lines(const char *mta, const char *community, const char *domain, char de
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_autofree char *addr = NULL;
 	g_autofree char *dom = NULL;
-	mta_site w;
+	mta_site site;
 	int n;
 
 	if (b == NULL || community == NULL || domain == NULL)
@@ -82,14 +82,14 @@ rd_mta_lines(const char *mta, const char *community, const char *domain, char de
 		delimiter = '+';
 	dom = g_ascii_strdown(domain, -1);
 	addr = g_strdup_printf("%s@%s", community, dom);
-	w = (mta_site){addr, dom, delimiter, rounds_path ? rounds_path : DEFAULT_ROUNDS,
-	               home ? home : DEFAULT_HOME};
+	site = (mta_site){addr, dom, delimiter, rounds_path ? rounds_path : DEFAULT_ROUNDS,
+	                  home ? home : DEFAULT_HOME};
 	/* The first line is every MTA's: which addresses the lines route. */
 	n = (int)strcspn(addr, "@");
 	g_string_append_printf(
 	    s, "# %s: route every address of %s (%s, %.*s%crequest@, %.*s%cr-TOKEN@, ...)\n",
 	    b->title, dom, addr, n, addr, delimiter, n, addr, delimiter);
-	b->lines(s, &w);
+	b->lines(s, &site);
 	return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
