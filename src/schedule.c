@@ -56,9 +56,10 @@ slot_on(GDateTime *day, GTimeZone *tz, int h, int m)
 	return s ? g_date_time_to_unix(s) : g_date_time_to_unix(day);
 }
 
-gint64
-rd_schedule_last_slot(gint64 now, GTimeZone *tz, const char *hhmm, rd_frequency freq,
-		      int weekday)
+/* The slot nearest NOW in direction STEP (-1: the latest at or before NOW,
+ * +1: the first after it), walking at most eight local days. */
+static gint64
+find_slot(gint64 now, GTimeZone *tz, const char *hhmm, rd_frequency freq, int weekday, int step)
 {
 	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
 	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, tz);
@@ -69,44 +70,31 @@ rd_schedule_last_slot(gint64 now, GTimeZone *tz, const char *hhmm, rd_frequency 
 	parse_hhmm(hhmm, &h, &m);
 	if (weekday < 1 || weekday > 7)
 		weekday = 1;
-	/* Walk back at most eight local days to the latest matching slot. */
-	for (int back = 0; back <= 8; back++) {
-		g_autoptr(GDateTime) day = g_date_time_add_days(local, -back);
+	for (int i = 0; i <= 8; i++) {
+		g_autoptr(GDateTime) day = g_date_time_add_days(local, i * step);
 		gint64 slot;
 
 		if (freq == RD_FREQ_WEEKLY && g_date_time_get_day_of_week(day) != weekday)
 			continue;
 		slot = slot_on(day, tz, h, m);
-		if (slot <= now)
+		if (step < 0 ? slot <= now : slot > now)
 			return slot;
 	}
 	return -1;
 }
 
 gint64
+rd_schedule_last_slot(gint64 now, GTimeZone *tz, const char *hhmm, rd_frequency freq,
+		      int weekday)
+{
+	return find_slot(now, tz, hhmm, freq, weekday, -1);
+}
+
+gint64
 rd_schedule_next_slot(gint64 now, GTimeZone *tz, const char *hhmm, rd_frequency freq,
 		      int weekday)
 {
-	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(now);
-	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, tz);
-	int h, m;
-
-	if (freq == RD_FREQ_OFF)
-		return -1;
-	parse_hhmm(hhmm, &h, &m);
-	if (weekday < 1 || weekday > 7)
-		weekday = 1;
-	for (int fwd = 0; fwd <= 8; fwd++) {
-		g_autoptr(GDateTime) day = g_date_time_add_days(local, fwd);
-		gint64 slot;
-
-		if (freq == RD_FREQ_WEEKLY && g_date_time_get_day_of_week(day) != weekday)
-			continue;
-		slot = slot_on(day, tz, h, m);
-		if (slot > now)
-			return slot;
-	}
-	return -1;
+	return find_slot(now, tz, hhmm, freq, weekday, +1);
 }
 
 gint64
