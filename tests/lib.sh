@@ -92,6 +92,16 @@ t_cmd() {
 
 t_done() { exit $((T_FAILED > 0)); }
 
+# newday: a day passes for every later command (ROUNDS_NOW is the clock of
+# command mail and bounce scoring), so daily limits of automatic mail start
+# afresh, as they would the next day.
+T_DAY=0
+newday() {
+	T_DAY=$((T_DAY + 1))
+	ROUNDS_NOW=$(date -u -d "$T_DAY days" +%Y-%m-%dT%H:%M:%SZ)
+	export ROUNDS_NOW
+}
+
 # wait_for CMD...: poll CMD every 0.1 s until it succeeds (0) or 20 s pass (1).
 # The one way tests wait for another process; never a fixed sleep.
 wait_for() {

@@ -141,7 +141,7 @@ PY
 )
 expect_eq "the sent digest has a +d- Reply-To" "$(grep -c '^care+d-[a-z2-7]*@' <<<"$dreply")" 1
 # (as if a day passed: at most 5 automatic replies per address a day)
-sqlite3 "$DB" "delete from auto_replies"
+newday
 reply "Jo Nurse <jo.nurse@example.org>" "$dreply" "Stop!"
 expect_eq "stop to the digest address: exit 0" "$rc" 0
 expect_eq "stop to the digest address: status command" "$(status)" command

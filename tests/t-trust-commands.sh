@@ -32,7 +32,6 @@ import json, sys
 print(sum(1 for i in json.load(sys.stdin) if i["recipient"] == sys.argv[1]))' "$1"
 }
 token() { grep -o 'confirm [a-z2-7]\{20,\}' | head -1 | cut -d' ' -f2; }
-newday() { sqlite3 "$ROUNDS_HOME/rounds.db" "delete from auto_replies"; }
 has() { if grep -qi -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1" "no \"$3\" in:" "$(head -c 900 <<<"$2")"; fi; }
 
 # ---- finding 2: a forged From changes no one's delivery ----
