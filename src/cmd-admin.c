@@ -9,7 +9,7 @@
 
 #include "address.h"
 #include "mta.h"
-#include "cmd.h"
+#include "cmd-internal.h"
 #include "token.h"
 
 /* ---- init ---- */
@@ -137,31 +137,23 @@ static const char *const policies[] = {"open", "members", "announce", NULL};
 static const char *const roles[] = {"member", "poster", "moderator", "owner", NULL};
 static const char *const deliveries[] = {"each", "digest", "none", NULL};
 
-static JsonNode *
-community_json(rd_store *s, const rd_community *c)
+/* One community as a JSON object (README, "JSON output"). */
+static void
+community_json(JsonBuilder *b, rd_store *s, const rd_community *c)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(GPtrArray) members = rd_store_member_list(s, c->id, NULL);
 	g_autoptr(GPtrArray) threads = rd_store_thread_list(s, c->id, NULL);
 	g_autofree char *addr = g_strdup_printf("%s@%s", c->name, c->domain);
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "name");
-	json_builder_add_string_value(b, c->name);
-	json_builder_set_member_name(b, "domain");
-	json_builder_add_string_value(b, c->domain);
-	json_builder_set_member_name(b, "address");
-	json_builder_add_string_value(b, addr);
-	json_builder_set_member_name(b, "title");
-	json_builder_add_string_value(b, c->title);
-	json_builder_set_member_name(b, "policy");
-	json_builder_add_string_value(b, c->policy);
-	json_builder_set_member_name(b, "accept_auto");
-	json_builder_add_boolean_value(b, c->accept_auto);
-	json_builder_set_member_name(b, "members");
-	json_builder_add_int_value(b, members ? members->len : 0);
-	json_builder_set_member_name(b, "threads");
-	json_builder_add_int_value(b, threads ? threads->len : 0);
+	cli_json_string(b, "name", c->name);
+	cli_json_string(b, "domain", c->domain);
+	cli_json_string(b, "address", addr);
+	cli_json_string(b, "title", c->title);
+	cli_json_string(b, "policy", c->policy);
+	cli_json_bool(b, "accept_auto", c->accept_auto);
+	cli_json_int(b, "members", members ? members->len : 0);
+	cli_json_int(b, "threads", threads ? threads->len : 0);
 	json_builder_set_member_name(b, "owners");
 	json_builder_begin_array(b);
 	for (guint i = 0; members && i < members->len; i++) {
@@ -171,10 +163,8 @@ community_json(rd_store *s, const rd_community *c)
 			json_builder_add_string_value(b, m->address);
 	}
 	json_builder_end_array(b);
-	json_builder_set_member_name(b, "created");
-	json_builder_add_string_value(b, c->created);
+	cli_json_string(b, "created", c->created);
 	json_builder_end_object(b);
-	return json_builder_get_root(b);
 }
 
 static int
@@ -271,13 +261,13 @@ community_list(int argc, char **argv)
 	if (list == NULL)
 		return rd_cli_fail("community list", err);
 	if (json) {
-		g_autoptr(JsonArray) arr = json_array_new();
-		g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+		g_autoptr(JsonBuilder) b = json_builder_new();
 
+		json_builder_begin_array(b);
 		for (guint i = 0; i < list->len; i++)
-			json_array_add_element(arr, community_json(s, list->pdata[i]));
-		json_node_set_array(root, arr);
-		rd_cli_print_json(root);
+			community_json(b, s, list->pdata[i]);
+		json_builder_end_array(b);
+		cli_json_print(b);
 		return EX_OK;
 	}
 	for (guint i = 0; i < list->len; i++) {
@@ -298,6 +288,7 @@ community_show(int argc, char **argv)
 	g_autoptr(rd_config) c = NULL;
 	g_autoptr(rd_store) s = NULL;
 	g_autoptr(rd_community) k = NULL;
+	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) node = NULL;
 	int rc = 0;
 
@@ -310,11 +301,12 @@ community_show(int argc, char **argv)
 		return rc;
 	if ((k = rd_cli_community("community show", c, s, argv[1], &rc)) == NULL)
 		return rc;
-	node = community_json(s, k);
+	community_json(b, s, k);
 	if (json) {
-		rd_cli_print_json(node);
+		cli_json_print(b);
 		return EX_OK;
 	}
+	node = json_builder_get_root(b);
 	JsonObject *o = json_node_get_object(node);
 	printf("community: %s\ntitle: %s\npolicy: %s\nmembers: %" G_GINT64_FORMAT
 	       "\nthreads: %" G_GINT64_FORMAT "\n",
@@ -352,49 +344,25 @@ rd_cmd_community(int argc, char **argv)
 
 /* ---- member ---- */
 
-static JsonNode *
-member_json(const rd_member *m)
+/* One membership as a JSON object (README, "JSON output"). */
+static void
+member_json(JsonBuilder *b, const rd_member *m)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "address");
-	json_builder_add_string_value(b, m->address);
-	json_builder_set_member_name(b, "name");
-	if (m->name)
-		json_builder_add_string_value(b, m->name);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "role");
-	json_builder_add_string_value(b, m->role);
-	json_builder_set_member_name(b, "delivery");
-	json_builder_add_string_value(b, m->delivery);
-	json_builder_set_member_name(b, "status");
-	json_builder_add_string_value(b, m->status);
-	json_builder_set_member_name(b, "bounce_score");
-	json_builder_add_double_value(b, m->bounce_score);
-	json_builder_set_member_name(b, "delivery_disabled_reason");
-	if (m->delivery_disabled_reason)
-		json_builder_add_string_value(b, m->delivery_disabled_reason);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "timezone");
-	if (m->timezone)
-		json_builder_add_string_value(b, m->timezone);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "digest_time");
-	json_builder_add_string_value(b, m->digest_time);
-	json_builder_set_member_name(b, "digest");
-	json_builder_add_string_value(b, m->digest_frequency);
-	json_builder_set_member_name(b, "digest_day");
-	json_builder_add_int_value(b, m->digest_day);
-	json_builder_set_member_name(b, "grouping");
-	json_builder_add_string_value(b, m->grouping);
-	json_builder_set_member_name(b, "created");
-	json_builder_add_string_value(b, m->created);
+	cli_json_string(b, "address", m->address);
+	cli_json_string(b, "name", m->name);
+	cli_json_string(b, "role", m->role);
+	cli_json_string(b, "delivery", m->delivery);
+	cli_json_string(b, "status", m->status);
+	cli_json_double(b, "bounce_score", m->bounce_score);
+	cli_json_string(b, "delivery_disabled_reason", m->delivery_disabled_reason);
+	cli_json_string(b, "timezone", m->timezone);
+	cli_json_string(b, "digest_time", m->digest_time);
+	cli_json_string(b, "digest", m->digest_frequency);
+	cli_json_int(b, "digest_day", m->digest_day);
+	cli_json_string(b, "grouping", m->grouping);
+	cli_json_string(b, "created", m->created);
 	json_builder_end_object(b);
-	return json_builder_get_root(b);
 }
 
 typedef struct {
@@ -655,13 +623,13 @@ member_list(int argc, char **argv)
 	if ((list = rd_store_member_list(s, k->id, &err)) == NULL)
 		return rd_cli_fail("member list", err);
 	if (json) {
-		g_autoptr(JsonArray) arr = json_array_new();
-		g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+		g_autoptr(JsonBuilder) b = json_builder_new();
 
+		json_builder_begin_array(b);
 		for (guint i = 0; i < list->len; i++)
-			json_array_add_element(arr, member_json(list->pdata[i]));
-		json_node_set_array(root, arr);
-		rd_cli_print_json(root);
+			member_json(b, list->pdata[i]);
+		json_builder_end_array(b);
+		cli_json_print(b);
 		return EX_OK;
 	}
 	for (guint i = 0; i < list->len; i++) {
@@ -711,13 +679,13 @@ member_alias(int argc, char **argv)
 		if ((list = rd_store_person_aliases(s, pid, &err)) == NULL)
 			return rd_cli_fail(verb, err);
 		if (json) {
-			g_autoptr(JsonArray) arr = json_array_new();
-			g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
+			g_autoptr(JsonBuilder) b = json_builder_new();
 
+			json_builder_begin_array(b);
 			for (guint i = 0; i < list->len; i++)
-				json_array_add_string_element(arr, list->pdata[i]);
-			json_node_set_array(root, arr);
-			rd_cli_print_json(root);
+				json_builder_add_string_value(b, list->pdata[i]);
+			json_builder_end_array(b);
+			cli_json_print(b);
 		} else {
 			for (guint i = 0; i < list->len; i++)
 				printf("%s\n", (char *)list->pdata[i]);

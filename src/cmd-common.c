@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "cmd.h"
+#include "cmd-internal.h"
 
 static char *cli_home;
 
@@ -106,14 +106,46 @@ rd_cli_community(const char *verb, rd_config *config, rd_store *store, const cha
 }
 
 void
-rd_cli_print_json(JsonNode *node)
+cli_json_string(JsonBuilder *b, const char *name, const char *value)
 {
+	json_builder_set_member_name(b, name);
+	if (value != NULL)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
+}
+
+void
+cli_json_int(JsonBuilder *b, const char *name, gint64 value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, value);
+}
+
+void
+cli_json_double(JsonBuilder *b, const char *name, double value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_double_value(b, value);
+}
+
+void
+cli_json_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_boolean_value(b, value);
+}
+
+void
+cli_json_print(JsonBuilder *b)
+{
+	g_autoptr(JsonNode) root = json_builder_get_root(b);
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	g_autofree char *text = NULL;
 
 	json_generator_set_pretty(gen, TRUE);
 	json_generator_set_indent(gen, 2);
-	json_generator_set_root(gen, node);
+	json_generator_set_root(gen, root);
 	text = json_generator_to_data(gen, NULL);
 	fputs(text, stdout);
 	fputc('\n', stdout);

@@ -8,7 +8,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cmd-internal.h"
 #include "digest.h"
 #include "import.h"
 #include "log.h"
@@ -425,13 +425,16 @@ rd_cmd_run(int argc, char **argv)
 
 /* ---- outbox ---- */
 
+/* T as ISO 8601 in BUF, or NULL when there is no time (0). */
 static const char *
 ts(gint64 t, char *buf, gsize len)
 {
 	g_autoptr(GDateTime) d = t ? g_date_time_new_from_unix_utc(t) : NULL;
 	g_autofree char *s = d ? g_date_time_format_iso8601(d) : NULL;
 
-	g_strlcpy(buf, s ? s : "", len);
+	if (s == NULL)
+		return NULL;
+	g_strlcpy(buf, s, len);
 	return buf;
 }
 
@@ -463,7 +466,7 @@ outbox_list(int argc, char **argv)
 			printf("%6" G_GINT64_FORMAT "  %-6s  %-7s  %s  attempts %" G_GINT64_FORMAT
 			       "  next %s%s%s\n",
 			       o->id, o->kind, o->status, o->recipient, o->attempts,
-			       ts(o->next_attempt, b1, sizeof b1), o->last_reply ? "  " : "",
+			       ts(o->next_attempt, b1, sizeof b1) ? b1 : "", o->last_reply ? "  " : "",
 			       o->last_reply ? o->last_reply : "");
 		}
 		return EX_OK;
@@ -474,42 +477,26 @@ outbox_list(int argc, char **argv)
 		rd_outbox_item *o = list->pdata[i];
 
 		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "id");
-		json_builder_add_int_value(b, o->id);
-		json_builder_set_member_name(b, "kind");
-		json_builder_add_string_value(b, o->kind);
-		json_builder_set_member_name(b, "recipient");
-		json_builder_add_string_value(b, o->recipient);
-		json_builder_set_member_name(b, "envelope_from");
-		json_builder_add_string_value(b, o->envelope_from);
-		json_builder_set_member_name(b, "status");
-		json_builder_add_string_value(b, o->status);
-		json_builder_set_member_name(b, "attempts");
-		json_builder_add_int_value(b, o->attempts);
-		json_builder_set_member_name(b, "created");
-		json_builder_add_string_value(b, ts(o->created, b1, sizeof b1));
-		json_builder_set_member_name(b, "next_attempt");
-		json_builder_add_string_value(b, ts(o->next_attempt, b2, sizeof b2));
-		json_builder_set_member_name(b, "sent_at");
-		if (o->sent_at)
-			json_builder_add_string_value(b, ts(o->sent_at, b1, sizeof b1));
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "last_code");
+		cli_json_int(b, "id", o->id);
+		cli_json_string(b, "kind", o->kind);
+		cli_json_string(b, "recipient", o->recipient);
+		/* The null sender <> (answers to commands, notices) is stored
+		 * as ""; it is a missing address, so null. */
+		cli_json_string(b, "envelope_from", *o->envelope_from ? o->envelope_from : NULL);
+		cli_json_string(b, "status", o->status);
+		cli_json_int(b, "attempts", o->attempts);
+		cli_json_string(b, "created", ts(o->created, b1, sizeof b1));
+		cli_json_string(b, "next_attempt", ts(o->next_attempt, b2, sizeof b2));
+		cli_json_string(b, "sent_at", ts(o->sent_at, b1, sizeof b1));
 		if (o->last_code)
-			json_builder_add_int_value(b, o->last_code);
+			cli_json_int(b, "last_code", o->last_code);
 		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "last_reply");
-		if (o->last_reply)
-			json_builder_add_string_value(b, o->last_reply);
-		else
-			json_builder_add_null_value(b);
+			cli_json_string(b, "last_code", NULL);
+		cli_json_string(b, "last_reply", o->last_reply);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	g_autoptr(JsonNode) root = json_builder_get_root(b);
-	rd_cli_print_json(root);
+	cli_json_print(b);
 	return EX_OK;
 }
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "cmd.h"
+#include "cmd-internal.h"
 #include "mta.h"
 
 int rd_cmd_mta(int argc, char **argv);
@@ -127,26 +127,22 @@ mta_check(int argc, char **argv)
 		return rd_cli_fail("mta check", err);
 	if (json) {
 		g_autoptr(JsonBuilder) b = json_builder_new();
-		g_autoptr(JsonNode) root = NULL;
 
 		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "mta");
-		json_builder_add_string_value(b, which);
+		cli_json_string(b, "mta", which);
 		json_builder_set_member_name(b, "communities");
 		json_builder_begin_array(b);
 		for (guint i = 0; i + 1 < addrs->len; i++)
 			json_builder_add_string_value(b, addrs->pdata[i]);
 		json_builder_end_array(b);
-		json_builder_set_member_name(b, "ok");
-		json_builder_add_boolean_value(b, problems->len == 0);
+		cli_json_bool(b, "ok", problems->len == 0);
 		json_builder_set_member_name(b, "problems");
 		json_builder_begin_array(b);
 		for (guint i = 0; i < problems->len; i++)
 			json_builder_add_string_value(b, problems->pdata[i]);
 		json_builder_end_array(b);
 		json_builder_end_object(b);
-		root = json_builder_get_root(b);
-		rd_cli_print_json(root);
+		cli_json_print(b);
 	} else if (problems->len == 0) {
 		printf("%s: every address of %u %s reaches rounds\n", which, addrs->len - 1,
 		       addrs->len == 2 ? "community" : "communities");

@@ -3,46 +3,35 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "cmd.h"
-
-static void
-add_string_or_null(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
+#include "cmd-internal.h"
 
 static char *
 iso_date(gint64 t)
 {
 	g_autoptr(GDateTime) d = g_date_time_new_from_unix_utc(t);
 
-	return d ? g_date_time_format_iso8601(d) : g_strdup("");
+	return d ? g_date_time_format_iso8601(d) : NULL;
 }
 
 /* The message object of the public JSON contract (README, "JSON"). */
 static void
 message_members(JsonBuilder *b, const rd_stored_message *m, gboolean details)
 {
-	add_string_or_null(b, "message_id", m->message_id);
-	json_builder_set_member_name(b, "thread_id");
+	cli_json_string(b, "message_id", m->message_id);
 	if (m->thread_id)
-		json_builder_add_int_value(b, m->thread_id);
+		cli_json_int(b, "thread_id", m->thread_id);
 	else
-		json_builder_add_null_value(b);
-	add_string_or_null(b, "parent_message_id", m->parent_message_id);
-	add_string_or_null(b, "from", m->from_addr);
-	add_string_or_null(b, "subject", m->subject);
-	add_string_or_null(b, "date", m->date_text);
-	add_string_or_null(b, "status", m->status);
+		cli_json_string(b, "thread_id", NULL);
+	cli_json_string(b, "parent_message_id", m->parent_message_id);
+	cli_json_string(b, "from", m->from_addr);
+	cli_json_string(b, "subject", m->subject);
+	cli_json_string(b, "date", m->date_text);
+	cli_json_string(b, "status", m->status);
 	if (!details)
 		return;
-	add_string_or_null(b, "from_name", m->from_name);
-	add_string_or_null(b, "hold_reason", m->hold_reason);
-	add_string_or_null(b, "body", m->body);
+	cli_json_string(b, "from_name", m->from_name);
+	cli_json_string(b, "hold_reason", m->hold_reason);
+	cli_json_string(b, "body", m->body);
 	json_builder_set_member_name(b, "references");
 	json_builder_begin_array(b);
 	for (int i = 0; m->refs && m->refs[i]; i++)
@@ -54,10 +43,9 @@ message_members(JsonBuilder *b, const rd_stored_message *m, gboolean details)
 		rd_attachment *a = m->attachments->pdata[i];
 
 		json_builder_begin_object(b);
-		add_string_or_null(b, "filename", a->filename);
-		add_string_or_null(b, "content_type", a->content_type);
-		json_builder_set_member_name(b, "size");
-		json_builder_add_int_value(b, a->size);
+		cli_json_string(b, "filename", a->filename);
+		cli_json_string(b, "content_type", a->content_type);
+		cli_json_int(b, "size", a->size);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -114,8 +102,7 @@ message_list(int argc, char **argv)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	g_autoptr(JsonNode) root = json_builder_get_root(b);
-	rd_cli_print_json(root);
+	cli_json_print(b);
 	return EX_OK;
 }
 
@@ -170,8 +157,7 @@ message_show(int argc, char **argv)
 	json_builder_begin_object(b);
 	message_members(b, m, TRUE);
 	json_builder_end_object(b);
-	g_autoptr(JsonNode) root = json_builder_get_root(b);
-	rd_cli_print_json(root);
+	cli_json_print(b);
 	return EX_OK;
 }
 
@@ -199,13 +185,11 @@ thread_members(JsonBuilder *b, const rd_thread_info *t)
 	g_autofree char *first = iso_date(t->first_date);
 	g_autofree char *last = iso_date(t->last_date);
 
-	json_builder_set_member_name(b, "thread_id");
-	json_builder_add_int_value(b, t->id);
-	add_string_or_null(b, "subject", t->subject);
-	json_builder_set_member_name(b, "message_count");
-	json_builder_add_int_value(b, t->message_count);
-	add_string_or_null(b, "first_date", first);
-	add_string_or_null(b, "last_date", last);
+	cli_json_int(b, "thread_id", t->id);
+	cli_json_string(b, "subject", t->subject);
+	cli_json_int(b, "message_count", t->message_count);
+	cli_json_string(b, "first_date", first);
+	cli_json_string(b, "last_date", last);
 }
 
 static int
@@ -239,7 +223,7 @@ thread_list(int argc, char **argv)
 			g_autofree char *last = iso_date(t->last_date);
 
 			printf("%6" G_GINT64_FORMAT "  %3" G_GINT64_FORMAT " msg  %s  %s\n", t->id,
-			       t->message_count, last, t->subject);
+			       t->message_count, last ? last : "", t->subject);
 		}
 		return EX_OK;
 	}
@@ -251,8 +235,7 @@ thread_list(int argc, char **argv)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	g_autoptr(JsonNode) root = json_builder_get_root(b);
-	rd_cli_print_json(root);
+	cli_json_print(b);
 	return EX_OK;
 }
 
@@ -321,7 +304,7 @@ thread_show(int argc, char **argv)
 	g_autofree char *addr = g_strdup_printf("%s@%s", k->name, k->domain);
 	json_builder_begin_object(b);
 	thread_members(b, t);
-	add_string_or_null(b, "community", addr);
+	cli_json_string(b, "community", addr);
 	json_builder_set_member_name(b, "messages");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < msgs->len; i++) {
@@ -331,8 +314,7 @@ thread_show(int argc, char **argv)
 	}
 	json_builder_end_array(b);
 	json_builder_end_object(b);
-	g_autoptr(JsonNode) root = json_builder_get_root(b);
-	rd_cli_print_json(root);
+	cli_json_print(b);
 	return EX_OK;
 }
 

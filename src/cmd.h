@@ -32,9 +32,6 @@ int rd_cli_open(const char *verb, rd_config **config, rd_store **store);
 rd_community *rd_cli_community(const char *verb, rd_config *config, rd_store *store,
 			       const char *arg, int *code);
 
-/* Print a JSON node (pretty) and a newline to stdout. */
-void rd_cli_print_json(JsonNode *node);
-
 /* Print "rounds VERB: message" for ERROR and return its exit code. */
 int rd_cli_fail(const char *verb, const GError *error);
 

@@ -46,6 +46,16 @@ expect_eq "person settings" "$(json '[(m["timezone"], m["digest_time"], m["diges
 expect_eq "member fields" "$(json 'sorted(d[0].keys())' <"$T_TMP/m.json")" \
 	"['address', 'bounce_score', 'created', 'delivery', 'delivery_disabled_reason', 'digest', 'digest_day', 'digest_time', 'grouping', 'name', 'role', 'status', 'timezone']"
 expect_code 0 "member remove" "$R" member remove care d@example.org
+
+# --json: a missing value is null, never "" (README, "JSON output").  The
+# answer to a command goes out with the null sender <>.
+t_cmd nurse@example.org care+request@lists.example.test help ""
+expect_eq "help answered" "$rc" 0
+"$R" outbox list --json >"$T_TMP/outbox.json"
+expect_eq "outbox list --json: the null sender is null" \
+	"$(json '[o["envelope_from"] for o in d if o["recipient"] == "nurse@example.org"]' <"$T_TMP/outbox.json")" "[None]"
+expect_eq "outbox list --json: not sent yet, sent_at null" \
+	"$(json '[o["sent_at"] for o in d]' <"$T_TMP/outbox.json")" "[None]"
 expect_code 66 "member remove again" "$R" member remove care d@example.org
 
 # A mistyped setting is named, never silently replaced by its default
