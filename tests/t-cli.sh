@@ -79,9 +79,12 @@ cp "$T_TMP/rounds.conf.good" "$home/rounds.conf"
 for v in init community member deliver thread message digest tick run outbox template trim bounce; do
 	expect_code 0 "$v --help" "$R" $v --help
 done
-for v in "community create" "community list" "member add" "member list" "thread list" "message list" "outbox list" "digest preview"; do
+for v in "community create" "community list" "community show" "community set" "member add" "member set" "member remove" "member list" "member alias" "thread list" "thread show" "message list" "message show" "outbox list" "outbox flush" "outbox retry" "digest preview" "mta lines" "mta check" "template render" "bounce parse" import fetch; do
 	expect_code 0 "$v --help" "$R" $v --help
 done
+expect_code 0 "template help" "$R" template help
+expect_code 64 "an unknown sub-verb" "$R" community frobnicate
+expect_code 64 "deliver without --recipient: 64 (the MTA's command line is wrong)" "$R" deliver
 expect_code 64 "unknown verb" "$R" frobnicate
 expect_code 64 "no verb" "$R"
 expect_code 0 "--version" "$R" --version
