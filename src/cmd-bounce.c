@@ -6,23 +6,13 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "bounce.h"
-#include "cmd.h"
+#include "cmd-internal.h"
 
 /* Larger input is not a bounce anyone sends to a list server. */
 #define RD_BOUNCE_MAX_INPUT (64 * 1024 * 1024)
-
-static int
-usage(const char *fmt, const char *arg)
-{
-	fputs("rounds bounce: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	return EX_USAGE;
-}
 
 /* All of standard input, or NULL (with a message) on a read error or when
  * it is larger than RD_BOUNCE_MAX_INPUT. */
@@ -80,55 +70,37 @@ parse_message(const guint8 *data, gsize len)
 	return msg;
 }
 
-static int
-bounce_parse(int argc, char **argv)
+rd_status
+rd_cmd_bounce_parse(rd_cli *cli)
 {
-	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new("< MESSAGE - classify a bounce or automatic reply, print JSON");
 	g_autoptr(GByteArray) input = NULL;
 	g_autoptr(GMimeMessage) msg = NULL;
 	g_autoptr(rd_bounce_report) report = NULL;
 	g_autofree char *json = NULL;
 
-	g_option_context_set_description(
-	    ctx, "Reads one message (an mbox \"From \" line is skipped) and prints\n"
-	         "{\"is_bounce\", \"is_auto_reply\", \"recipients\": [{\"address\", \"status\",\n"
-	         "\"action\", \"permanent\", \"diagnostic\"}]}.\n"
-	         "Exit status: 0 parsed, 64 usage error, 65 unparseable input.");
-	if (!rd_cli_parse(ctx, "bounce parse", &argc, &argv))
-		return EX_USAGE;
-	if (argc > 1)
-		return usage(
-		    "parse takes no arguments (got %s); the message is read from standard input",
-		    argv[1]);
+	cli->description =
+	    "Reads one message (an mbox \"From \" line is skipped) and prints\n"
+	    "{\"is_bounce\", \"is_auto_reply\", \"recipients\": [{\"address\", \"status\",\n"
+	    "\"action\", \"permanent\", \"diagnostic\"}]}.\n"
+	    "Exit status: 0 parsed, 64 usage error, 65 unparseable input.";
+	if (!cli_start(cli, NULL))
+		return cli->status;
+	if (cli->argc > 1)
+		return cli_usage(cli,
+		                 "takes no arguments (got %s); the message is read from "
+		                 "standard input",
+		                 cli->argv[1]);
 	input = read_stdin();
 	if (input == NULL)
-		return EX_IOERR;
+		return RD_IOERR;
 	msg = parse_message(input->data, input->len);
 	if (msg == NULL) {
 		fputs("rounds bounce parse: standard input is not a mail message\n", stderr);
-		return EX_DATAERR;
+		return RD_DATAERR;
 	}
 	report = rd_bounce_parse(msg);
 	json = rd_bounce_report_to_json(report, TRUE);
 	fputs(json, stdout);
 	fputc('\n', stdout);
-	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
-}
-
-int
-rd_cmd_bounce(int argc, char **argv)
-{
-	if (argc < 2)
-		return usage("%s", "missing subcommand (try: rounds bounce parse < MESSAGE)");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		printf("Usage: rounds bounce parse < MESSAGE\n\n"
-		       "  parse    classify one message (bounce, automatic reply or neither)\n"
-		       "           and print its delivery report as JSON\n");
-		return EX_OK;
-	}
-	if (strcmp(argv[1], "parse") == 0)
-		return bounce_parse(argc - 1, argv + 1);
-	return usage("unknown subcommand %s (try: rounds bounce parse < MESSAGE)", argv[1]);
+	return fflush(stdout) == 0 ? RD_OK : RD_IOERR;
 }

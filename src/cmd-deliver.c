@@ -6,10 +6,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <sysexits.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cmd-internal.h"
 #include "deliver.h"
 #include "log.h"
 
@@ -41,8 +40,8 @@ read_stdin(gint64 limit, gboolean *too_big, GError **error)
 	return g_byte_array_free_to_bytes(buf);
 }
 
-int
-rd_cmd_deliver(int argc, char **argv)
+rd_status
+rd_cmd_deliver(rd_cli *cli)
 {
 	g_autofree char *recipient = NULL, *sender = NULL;
 	gboolean verbose = FALSE;
@@ -53,58 +52,47 @@ rd_cmd_deliver(int argc, char **argv)
 	     "envelope sender (Postfix: ${sender}); may be empty", "ADDR"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "print what was done", NULL},
 	    {NULL}};
-	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new("- take one message from the MTA on standard input");
-	g_autoptr(rd_config) c = NULL;
-	g_autoptr(rd_store) s = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GBytes) data = NULL;
 	rd_deliver_opts o = {0};
 	rd_deliver_result r = {0};
 	gboolean too_big;
+	rd_config *c;
 	rd_status st;
-	int rc;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_description(
-	    ctx, "Exit status: 0 stored or handled (also a duplicate), 65 unparseable or too\n"
-		 "large, 67 no such community, 69 address kind not enabled, 75 temporary\n"
-		 "failure (the MTA retries), 77 refused by policy.");
+	cli->description =
+	    "Exit status: 0 stored or handled (also a duplicate), 65 unparseable or too\n"
+	    "large, 67 no such community, 69 address kind not enabled, 75 temporary\n"
+	    "failure (the MTA retries), 77 refused by policy.";
 	rd_log_init("rounds", TRUE, TRUE);
-	if (!rd_cli_parse(ctx, "deliver", &argc, &argv))
-		return EX_USAGE;
+	if (!cli_start(cli, entries))
+		return cli->status;
 	if (recipient == NULL || *recipient == '\0')
-		return rd_cli_usage("deliver", "--recipient ADDR is required");
-	if (argc > 1)
-		return rd_cli_usage("deliver", "unexpected argument %s", argv[1]);
-	if ((rc = rd_cli_open("deliver", &c, &s))) {
-		/* A missing or broken installation is the admin's to fix:
-		 * keep the mail queued meanwhile instead of bouncing it. */
-		return rc == EX_CONFIG || rc == EX_SOFTWARE ? EX_TEMPFAIL : rc;
-	}
+		return cli_usage(cli, "--recipient ADDR is required");
+	/* A missing or broken installation is the admin's to fix: the row's
+	 * RD_CLI_MTA keeps the mail queued meanwhile (75) instead of bouncing it. */
+	if (!cli_open(cli))
+		return cli->status;
+	c = cli->config;
 	data = read_stdin(c->max_message_size, &too_big, &err);
 	if (data == NULL)
-		return rd_cli_fail("deliver", err);
-	rd_cli_deliver_opts(c, &o);
+		return cli_fail(cli, err);
+	cli_deliver_opts(c, &o);
 	o.recipient = recipient;
 	o.sender = sender;
 	if (too_big) {
 		fprintf(stderr, "rounds deliver: The message is larger than this list accepts "
 				"(%" G_GINT64_FORMAT " bytes at most).\n",
 			c->max_message_size);
-		return EX_DATAERR;
+		return RD_DATAERR;
 	}
-	/* Token addresses need the secret; a post does not, so a missing
-	 * secret only matters (as a temporary failure) where it is used. */
-	o.secret = rd_cli_secret(c, NULL);
-	st = rd_deliver(s, &o, data, &r, &err);
-	if (o.secret)
-		g_bytes_unref(o.secret);
+	o.secret = cli->secret;
+	st = rd_deliver(cli->store, &o, data, &r, &err);
 	if (st != RD_OK) {
 		rd_log_warnx("deliver to %s from %s: %s", recipient, sender ? sender : "<>",
 			     err ? err->message : "failed");
 		rd_deliver_result_clear(&r);
-		return rd_status_mta_exit(st);
+		return st;
 	}
 	rd_log_info("deliver to %s: <%s> %s", recipient, r.message_id ? r.message_id : "",
 		    r.status ? r.status : "");
@@ -112,5 +100,5 @@ rd_cmd_deliver(int argc, char **argv)
 		printf("%s <%s> %s\n", r.community, r.message_id ? r.message_id : "",
 		       r.status ? r.status : "");
 	rd_deliver_result_clear(&r);
-	return EX_OK;
+	return RD_OK;
 }

@@ -2,11 +2,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "address.h"
-#include "cmd.h"
+#include "cmd-internal.h"
 #include "import.h"
 #include "log.h"
 
@@ -72,55 +71,51 @@ import_finish(const rd_import_stats *st, gboolean shown)
 	return 0;
 }
 
-int
-rd_cmd_import(int argc, char **argv)
+rd_status
+rd_cmd_import(rd_cli *cli)
 {
 	gboolean quiet = FALSE;
 	GOptionEntry entries[] = {{"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
 	                           "no progress bar, even on a terminal", NULL},
 	                          {NULL}};
-	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new("COMMUNITY PATH... - import mbox files, Maildirs or messages");
-	g_autoptr(rd_config) c = NULL;
-	g_autoptr(rd_store) s = NULL;
-	g_autoptr(rd_community) com = NULL;
 	g_autofree char *post = NULL;
 	rd_deliver_opts o = {0};
 	rd_import_stats st = {0};
 	progress_state ps = {0};
+	rd_community *com;
 	gboolean bar;
-	int rc = 0, i;
+	int argc, i;
+	char **argv;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_description(
-	    ctx, "Each PATH is an mbox file (mboxo or mboxrd), a Maildir or one message, told\n"
-	         "apart automatically.  Messages are threaded like delivered ones, bypass the\n"
-	         "posting policy and send nothing; importing the same archive again changes\n"
-	         "nothing.\n\n"
-	         "Exit status: 0 all imported, 65 some messages were unparseable (the rest\n"
-	         "are imported), 66 a PATH does not exist, 75 temporary database fault (run\n"
-	         "the same command again to continue).");
+	cli->description =
+	    "Each PATH is an mbox file (mboxo or mboxrd), a Maildir or one message, told\n"
+	    "apart automatically.  Messages are threaded like delivered ones, bypass the\n"
+	    "posting policy and send nothing; importing the same archive again changes\n"
+	    "nothing.\n\n"
+	    "Exit status: 0 all imported, 65 some messages were unparseable (the rest\n"
+	    "are imported), 66 a PATH does not exist, 75 temporary database fault (run\n"
+	    "the same command again to continue).";
 	rd_log_init("rounds import", TRUE, FALSE);
-	if (!rd_cli_parse(ctx, "import", &argc, &argv))
-		return EX_USAGE;
+	if (!cli_start(cli, entries))
+		return cli->status;
+	argc = cli->argc;
+	argv = cli->argv;
 	if (argc < 2)
-		return rd_cli_usage("import", "COMMUNITY is required");
+		return cli_usage(cli, "COMMUNITY is required");
 	if (argc < 3)
-		return rd_cli_usage("import", "at least one PATH is required");
+		return cli_usage(cli, "at least one PATH is required");
 	for (i = 2; i < argc; i++) {
 		if (access(argv[i], R_OK) != 0) {
 			fprintf(stderr, "rounds import: cannot read %s: %s\n", argv[i],
 			        g_strerror(errno));
-			return EX_NOINPUT;
+			return RD_NOTFOUND;
 		}
 	}
-	if ((rc = rd_cli_open("import", &c, &s)))
-		return rc;
-	com = rd_cli_community("import", c, s, argv[1], &rc);
-	if (com == NULL)
-		return rc;
+	if (!cli_open(cli))
+		return cli->status;
+	com = cli->community;
 	post = g_strdup_printf("%s@%s", com->name, com->domain);
-	rd_cli_deliver_opts(c, &o);
+	cli_deliver_opts(cli->config, &o);
 	o.recipient = post;
 	o.bypass_policy = TRUE;
 
@@ -139,7 +134,7 @@ rd_cmd_import(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		g_autoptr(GError) err = NULL;
 
-		if (!rd_import_path(s, &o, com, argv[i], &st, bar ? progress_draw : NULL, &ps,
+		if (!rd_import_path(cli->store, &o, com, argv[i], &st, bar ? progress_draw : NULL, &ps,
 		                    &err)) {
 			rd_status rs = rd_status_from_error(err);
 
@@ -148,14 +143,14 @@ rd_cmd_import(int argc, char **argv)
 				fprintf(stderr,
 				        "rounds import: %s; stopped, run it again to continue\n",
 				        err->message);
-				return EX_TEMPFAIL;
+				return RD_TEMPFAIL;
 			}
 			fprintf(stderr, "rounds import: %s\n", err->message);
-			return rd_status_exit(rs);
+			return rs;
 		}
 	}
 	import_finish(&st, bar && ps.drawn);
-	return st.errors ? EX_DATAERR : EX_OK;
+	return st.errors ? RD_DATAERR : RD_OK;
 }
 
 /* The first line of FILE, without its line end. */
@@ -173,8 +168,8 @@ read_password(const char *file, GError **error)
 	return g_steal_pointer(&text);
 }
 
-int
-rd_cmd_fetch(int argc, char **argv)
+rd_status
+rd_cmd_fetch(rd_cli *cli)
 {
 	g_autofree char *url = NULL, *password_file = NULL, *ca_file = NULL;
 	gboolean once = FALSE, insecure = FALSE;
@@ -191,62 +186,52 @@ rd_cmd_fetch(int argc, char **argv)
 	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
 	     "trust the certificates in this PEM file instead of the system's", "FILE"},
 	    {NULL}};
-	g_autoptr(GOptionContext) ctx =
-	    g_option_context_new("COMMUNITY - take the messages waiting in a mailbox");
-	g_autoptr(rd_config) c = NULL;
-	g_autoptr(rd_store) s = NULL;
-	g_autoptr(rd_community) com = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autofree char *post = NULL, *password = NULL;
 	rd_deliver_opts o = {0};
 	rd_fetch_stats st = {0};
+	rd_community *com;
 	gboolean ok;
-	int rc;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_description(
-	    ctx, "Each message goes through the same path as rounds deliver, addressed by its\n"
-	         "Delivered-To, X-Original-To or To header (COMMUNITY's address when none\n"
-	         "names a community), and is removed from the server only once stored.\n"
-	         "Messages refused (unparseable, no such community, policy) are left on the\n"
-	         "server and skipped from then on (IMAP: flagged \\Seen; POP3: remembered by\n"
-	         "UIDL), so each is reported once.\n\n"
-	         "Exit status: 0 every message taken, 65 some were left on the server, 75\n"
-	         "temporary failure (server unreachable, database busy: run again), 78 TLS\n"
-	         "certificate not trusted or login refused.");
+	cli->description =
+	    "Each message goes through the same path as rounds deliver, addressed by its\n"
+	    "Delivered-To, X-Original-To or To header (COMMUNITY's address when none\n"
+	    "names a community), and is removed from the server only once stored.\n"
+	    "Messages refused (unparseable, no such community, policy) are left on the\n"
+	    "server and skipped from then on (IMAP: flagged \\Seen; POP3: remembered by\n"
+	    "UIDL), so each is reported once.\n\n"
+	    "Exit status: 0 every message taken, 65 some were left on the server, 75\n"
+	    "temporary failure (server unreachable, database busy: run again), 78 TLS\n"
+	    "certificate not trusted or login refused.";
 	rd_log_init("rounds fetch", TRUE, TRUE);
-	if (!rd_cli_parse(ctx, "fetch", &argc, &argv))
-		return EX_USAGE;
-	if (argc < 2)
-		return rd_cli_usage("fetch", "COMMUNITY is required");
-	if (argc > 2)
-		return rd_cli_usage("fetch", "unexpected argument %s", argv[2]);
+	if (!cli_start(cli, entries))
+		return cli->status;
+	if (cli->argc < 2)
+		return cli_usage(cli, "COMMUNITY is required");
+	if (cli->argc > 2)
+		return cli_usage(cli, "unexpected argument %s", cli->argv[2]);
 	if (url == NULL)
-		return rd_cli_usage("fetch", "--url URL is required");
+		return cli_usage(cli, "--url URL is required");
 	if (password_file == NULL)
-		return rd_cli_usage("fetch", "--password-file FILE is required");
+		return cli_usage(cli, "--password-file FILE is required");
 	(void)once;
 	password = read_password(password_file, &err);
 	if (password == NULL) {
 		fprintf(stderr, "rounds fetch: %s\n", err->message);
-		return EX_NOINPUT;
+		return RD_NOTFOUND;
 	}
-	if ((rc = rd_cli_open("fetch", &c, &s)))
-		return rc;
-	com = rd_cli_community("fetch", c, s, argv[1], &rc);
-	if (com == NULL)
-		return rc;
+	if (!cli_open(cli))
+		return cli->status;
+	com = cli->community;
 	post = g_strdup_printf("%s@%s", com->name, com->domain);
-	rd_cli_deliver_opts(c, &o);
+	cli_deliver_opts(cli->config, &o);
 	o.recipient = post;
-	o.secret = rd_cli_secret(c, NULL);
-	ok = rd_import_fetch(s, &o, url, password, insecure, ca_file, &st, &err);
-	if (o.secret)
-		g_bytes_unref(o.secret);
+	o.secret = cli->secret;
+	ok = rd_import_fetch(cli->store, &o, url, password, insecure, ca_file, &st, &err);
 	printf("fetched %u messages (%u new, %u duplicates, %u left on the server)\n", st.fetched,
 	       st.added, st.duplicates, st.left);
 	fflush(stdout);
 	if (!ok)
-		return rd_cli_fail("fetch", err);
-	return st.left ? EX_DATAERR : EX_OK;
+		return cli_fail(cli, err);
+	return st.left ? RD_DATAERR : RD_OK;
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cmd-internal.h"
 #include "mustache.h"
 
 #define VERB "template render"
@@ -93,8 +93,8 @@ is_text_name(const char *file)
 	return g_str_has_suffix(file, ".txt.mustache") || g_str_has_suffix(file, ".txt");
 }
 
-static int
-render(int argc, char **argv)
+rd_status
+rd_cmd_template_render(rd_cli *cli)
 {
 	g_autofree char *data_file = NULL;
 	g_autofree char *partials = NULL;
@@ -109,7 +109,6 @@ render(int argc, char **argv)
 	    {"html", 0, 0, G_OPTION_ARG_NONE, &html, "HTML context: escape & < > \" '", NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new("FILE - render a Mustache template");
 	g_autofree char *source = NULL;
 	g_autofree char *default_dir = NULL;
 	g_autoptr(JsonNode) data = NULL;
@@ -120,31 +119,27 @@ render(int argc, char **argv)
 	GError *error = NULL;
 	const char *file;
 
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	g_option_context_set_description(
-	    ctx, "A FILE ending in .txt or .txt.mustache is rendered in the text context\n"
-	         "(nothing escaped), any other in the HTML context.  Partial NAME is read\n"
-	         "from DIR/NAME.txt.mustache or DIR/NAME.html.mustache (by context), then\n"
-	         "DIR/NAME.mustache, then DIR/NAME.\n");
-	if (!rd_cli_parse(ctx, VERB, &argc, &argv))
-		return rd_status_exit(RD_USAGE);
-	if (argc != 2) {
-		fprintf(stderr, "rounds " VERB ": %s\n",
-		        argc < 2 ? "missing template FILE" : "expected exactly one template FILE");
-		return rd_status_exit(RD_USAGE);
-	}
-	if (text && html) {
-		fprintf(stderr, "rounds " VERB ": --text and --html exclude each other\n");
-		return rd_status_exit(RD_USAGE);
-	}
-	file = argv[1];
+	cli->description =
+	    "A FILE ending in .txt or .txt.mustache is rendered in the text context\n"
+	    "(nothing escaped), any other in the HTML context.  Partial NAME is read\n"
+	    "from DIR/NAME.txt.mustache or DIR/NAME.html.mustache (by context), then\n"
+	    "DIR/NAME.mustache, then DIR/NAME.\n";
+	if (!cli_start(cli, entries))
+		return cli->status;
+	if (cli->argc != 2)
+		return cli_usage(cli, "%s",
+		                 cli->argc < 2 ? "missing template FILE"
+		                               : "expected exactly one template FILE");
+	if (text && html)
+		return cli_usage(cli, "--text and --html exclude each other");
+	file = cli->argv[1];
 	if (!g_file_get_contents(file, &source, NULL, &error)) {
 		fprintf(stderr, "rounds " VERB ": cannot read template: %s\n", error->message);
 		g_error_free(error);
-		return rd_status_exit(RD_NOTFOUND);
+		return RD_NOTFOUND;
 	}
 	if (data_file != NULL && !load_data(data_file, &data, &st))
-		return rd_status_exit(st);
+		return st;
 	if (data == NULL)
 		data = json_node_init_object(json_node_alloc(), json_object_new());
 
@@ -162,33 +157,13 @@ render(int argc, char **argv)
 		goto fail;
 	if (fwrite(out->str, 1, out->len, stdout) != out->len || fflush(stdout) != 0) {
 		fprintf(stderr, "rounds " VERB ": cannot write the output\n");
-		return rd_status_exit(RD_IOERR);
+		return RD_IOERR;
 	}
-	return rd_status_exit(RD_OK);
+	return RD_OK;
 
 fail:
 	fprintf(stderr, "rounds " VERB ": %s: %s\n", file, error->message);
 	st = rd_status_from_error(error);
 	g_error_free(error);
-	return rd_status_exit(st);
-}
-
-int
-rd_cmd_template(int argc, char **argv)
-{
-	if (argc >= 2 && strcmp(argv[1], "render") == 0)
-		return render(argc - 1, argv + 1);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	                  strcmp(argv[1], "help") == 0)) {
-		printf("Usage: rounds template render FILE [--data JSON_FILE] [--partials DIR] "
-		       "[--text|--html]\n"
-		       "Render a Mustache template; see templates/README.\n");
-		return rd_status_exit(RD_OK);
-	}
-	if (argc < 2)
-		fprintf(stderr, "rounds template: missing subcommand (try: rounds template render "
-		                "--help)\n");
-	else
-		fprintf(stderr, "rounds template: unknown subcommand '%s'\n", argv[1]);
-	return rd_status_exit(RD_USAGE);
+	return st;
 }

@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cmd-internal.h"
 #include "trim.h"
 
 #define VERB "trim"
 
-int
-rd_cmd_trim(int argc, char **argv)
+rd_status
+rd_cmd_trim(rd_cli *cli)
 {
 	gboolean elided_only = FALSE, html = FALSE;
 	GOptionEntry entries[] = {
@@ -26,7 +26,6 @@ rd_cmd_trim(int argc, char **argv)
 	     NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new("< BODY");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GIOChannel) in = NULL;
 	g_autofree char *raw = NULL;
@@ -35,22 +34,20 @@ rd_cmd_trim(int argc, char **argv)
 	g_autofree char *kept = NULL;
 	gsize len = 0;
 
-	g_option_context_set_summary(ctx,
-	                             "Print the new text of a reply read from standard input:\n"
-	                             "quotes, attributions and signatures removed.");
-	g_option_context_add_main_entries(ctx, entries, NULL);
-	if (!rd_cli_parse(ctx, VERB, &argc, &argv))
-		return rd_status_exit(RD_USAGE);
-	if (argc > 1)
-		return rd_cli_usage(
-		    VERB, "unexpected argument %s (the body is read from standard input)", argv[1]);
+	cli->summary = "Print the new text of a reply read from standard input:\n"
+	               "quotes, attributions and signatures removed.";
+	if (!cli_start(cli, entries))
+		return cli->status;
+	if (cli->argc > 1)
+		return cli_usage(cli, "unexpected argument %s (the body is read from standard input)",
+		                 cli->argv[1]);
 
 	in = g_io_channel_unix_new(0);
 	g_io_channel_set_encoding(in, NULL, NULL);
 	if (g_io_channel_read_to_end(in, &raw, &len, &error) != G_IO_STATUS_NORMAL) {
 		fprintf(stderr, "rounds " VERB ": cannot read standard input: %s\n",
 		        error->message);
-		return rd_status_exit(RD_IOERR);
+		return RD_IOERR;
 	}
 	/* Broken bytes are repaired, never a reason to refuse a body; a NUL
 	 * byte ends the text. */
@@ -64,7 +61,7 @@ rd_cmd_trim(int argc, char **argv)
 	fputc('\n', stdout);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "rounds " VERB ": cannot write the output\n");
-		return rd_status_exit(RD_IOERR);
+		return RD_IOERR;
 	}
-	return rd_status_exit(RD_OK);
+	return RD_OK;
 }

@@ -1,69 +1,84 @@
 /* cmd.h - the verbs of the rounds command line.
  *
- * Each verb is int rd_cmd_NAME(int argc, char **argv): argv[0] is the verb
- * itself (e.g. "trim", or "bounce" for "rounds bounce parse"), options
- * follow.  It returns a sysexits code (through rd_status_exit()).  Usage
- * errors print one line "rounds VERB: what is wrong" to stderr and return
- * EX_USAGE (64).  rd_cli_home() is the installation directory (--home /
- * ROUNDS_HOME).
+ * main.c's table is the map: one rd_cli_verb row per verb, saying what the
+ * verb needs (flags), its argument count and its usage line.  rd_cli_run()
+ * finds the row, the verb parses its options through the shared runner
+ * (which checks the arguments and opens the installation the row asks
+ * for), and the rd_status it returns becomes an exit code in one place:
+ * rd_status_exit(), or rd_status_mta_exit() for a verb that answers an MTA.
+ * Usage errors print one line "rounds VERB: what is wrong" to stderr and
+ * exit EX_USAGE (64).
  */
 #ifndef RD_CMD_H
 #define RD_CMD_H
 
-#include <json-glib/json-glib.h>
-
 #include "config.h"
-#include "deliver.h"
 #include "rounds.h"
-#include "store.h"
 
-const char *rd_cli_home(void);
+/* The state of one verb's run (cmd-internal.h). */
+typedef struct rd_cli rd_cli;
+
+/* What a verb needs; the runner opens it and closes it afterwards. */
+typedef enum {
+	RD_CLI_STORE = 1 << 0,     /* rounds.conf of an initialised home, and the database */
+	RD_CLI_COMMUNITY = 1 << 1, /* and the community named by the first argument */
+	RD_CLI_SECRET = 1 << 2,    /* and the secret, when readable (token addresses) */
+	RD_CLI_LATE = 1 << 3,      /* the verb checks its options, then opens (cli_open) */
+	RD_CLI_MTA = 1 << 4,       /* answers an MTA: exit through rd_status_mta_exit() */
+	RD_CLI_HELP_WORD = 1 << 5, /* a group that also takes "help" for --help */
+} rd_cli_flags;
+
+typedef struct rd_cli_verb rd_cli_verb;
+struct rd_cli_verb {
+	const char *name;
+	rd_status (*run)(rd_cli *cli); /* NULL for a group of verbs */
+	unsigned flags;                /* rd_cli_flags */
+	const char *params;            /* --help's parameter line; a group: what it expects */
+	int min_args;                  /* positional arguments after the verb ... */
+	int max_args;                  /* ... -1: the verb counts them itself */
+	const char *args_usage;        /* the usage error for a wrong count (NULL: "unexpected
+	                                  argument ARG") */
+	const rd_cli_verb *group;      /* a group's verbs, ending with a NULL name */
+	const char *help;              /* a group's --help text */
+};
+
+/* Run verb V with ARGV (argv[0] is the verb's name); returns the exit code. */
+int rd_cli_run(const rd_cli_verb *v, int argc, char **argv);
+
+/* The installation directory for every verb (--home; else ROUNDS_HOME). */
 void rd_cli_set_home(const char *home);
-
-/* Parse options with GOptionContext; on error print one line, return FALSE. */
-gboolean rd_cli_parse(GOptionContext *ctx, const char *verb, int *argc, char ***argv);
-
-/* Load rounds.conf and open the database; on failure print one line and
- * return the exit code, else 0. */
-int rd_cli_open(const char *verb, rd_config **config, rd_store **store);
-
-/* The community named by ARG ("NAME" on the default domain, or NAME@DOMAIN);
- * on failure prints one line and sets *code. */
-rd_community *rd_cli_community(const char *verb, rd_config *config, rd_store *store,
-			       const char *arg, int *code);
-
-/* Print a JSON node (pretty) and a newline to stdout. */
-void rd_cli_print_json(JsonNode *node);
-
-/* Print "rounds VERB: message" for ERROR and return its exit code. */
-int rd_cli_fail(const char *verb, const GError *error);
-
-/* Print "rounds VERB: problem" and return EX_USAGE. */
-int rd_cli_usage(const char *verb, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-int rd_cmd_init(int argc, char **argv);
-int rd_cmd_community(int argc, char **argv);
-int rd_cmd_member(int argc, char **argv);
-int rd_cmd_deliver(int argc, char **argv);
-int rd_cmd_thread(int argc, char **argv);
-int rd_cmd_message(int argc, char **argv);
-int rd_cmd_template(int argc, char **argv);
-int rd_cmd_trim(int argc, char **argv);
-int rd_cmd_bounce(int argc, char **argv);
-int rd_cmd_digest(int argc, char **argv);
-int rd_cmd_tick(int argc, char **argv);
-int rd_cmd_run(int argc, char **argv);
-int rd_cmd_outbox(int argc, char **argv);
-int rd_cmd_mta(int argc, char **argv);
-int rd_cmd_community_set(int argc, char **argv);
-
-/* Fill the installation's part of a delivery's options from C: delimiter,
- * size limit, threading window, [commands], templates (the caller sets
- * recipient, sender, secret and bypass_policy).  One place, so that
- * deliver, fetch and import apply the same settings. */
-void rd_cli_deliver_opts(const rd_config *c, rd_deliver_opts *o);
 
 /* The installation secret (hex in the secret file) for tokens. */
 GBytes *rd_cli_secret(const rd_config *c, GError **error);
+
+/* The verbs, in main.c's order.  Each parses its options with cli_start(). */
+rd_status rd_cmd_init(rd_cli *cli);
+rd_status rd_cmd_community_create(rd_cli *cli);
+rd_status rd_cmd_community_list(rd_cli *cli);
+rd_status rd_cmd_community_show(rd_cli *cli);
+rd_status rd_cmd_community_set(rd_cli *cli);
+rd_status rd_cmd_member_add(rd_cli *cli);
+rd_status rd_cmd_member_set(rd_cli *cli);
+rd_status rd_cmd_member_remove(rd_cli *cli);
+rd_status rd_cmd_member_list(rd_cli *cli);
+rd_status rd_cmd_member_alias(rd_cli *cli);
+rd_status rd_cmd_deliver(rd_cli *cli);
+rd_status rd_cmd_thread_list(rd_cli *cli);
+rd_status rd_cmd_thread_show(rd_cli *cli);
+rd_status rd_cmd_message_list(rd_cli *cli);
+rd_status rd_cmd_message_show(rd_cli *cli);
+rd_status rd_cmd_digest_preview(rd_cli *cli);
+rd_status rd_cmd_tick(rd_cli *cli);
+rd_status rd_cmd_run(rd_cli *cli);
+rd_status rd_cmd_outbox_list(rd_cli *cli);
+rd_status rd_cmd_outbox_flush(rd_cli *cli);
+rd_status rd_cmd_outbox_retry(rd_cli *cli);
+rd_status rd_cmd_mta_lines(rd_cli *cli);
+rd_status rd_cmd_mta_check(rd_cli *cli);
+rd_status rd_cmd_import(rd_cli *cli);
+rd_status rd_cmd_fetch(rd_cli *cli);
+rd_status rd_cmd_template_render(rd_cli *cli);
+rd_status rd_cmd_trim(rd_cli *cli);
+rd_status rd_cmd_bounce_parse(rd_cli *cli);
 
 #endif

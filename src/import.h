@@ -74,7 +74,4 @@ gboolean rd_import_fetch_once(rd_store *s, const rd_deliver_opts *o, const char 
  * X-Original-To or To address whose domain is a community's, or NULL. */
 char *rd_import_recipient(GBytes *data, rd_store *s);
 
-int rd_cmd_import(int argc, char **argv);
-int rd_cmd_fetch(int argc, char **argv);
-
 #endif

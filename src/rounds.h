@@ -34,8 +34,9 @@ GQuark rd_error_quark(void);
 int rd_status_exit(rd_status st);
 
 /* The same for the MTA (deliver, and any listener that answers an MTA):
- * only a verdict on the mail itself (65, 67, 69, 77) is permanent; every
- * fault of ours or of the database is 75, so the MTA keeps the mail. */
+ * only a verdict on the mail itself (65, 67, 69, 77) or on the command
+ * line (64) is permanent; every fault of ours or of the database is 75, so
+ * the MTA keeps the mail. */
 int rd_status_mta_exit(rd_status st);
 
 /* The rd_status carried by an error in RD_ERROR, RD_SOFTWARE otherwise. */

@@ -42,6 +42,7 @@ rd_status_mta_exit(rd_status st)
 {
 	switch (st) {
 	case RD_OK:
+	case RD_USAGE: /* the MTA's command line is wrong: its admin must see it */
 	case RD_DATAERR:
 	case RD_NOUSER:
 	case RD_UNAVAIL:

@@ -46,6 +46,16 @@ expect_eq "person settings" "$(json '[(m["timezone"], m["digest_time"], m["diges
 expect_eq "member fields" "$(json 'sorted(d[0].keys())' <"$T_TMP/m.json")" \
 	"['address', 'bounce_score', 'created', 'delivery', 'delivery_disabled_reason', 'digest', 'digest_day', 'digest_time', 'grouping', 'name', 'role', 'status', 'timezone']"
 expect_code 0 "member remove" "$R" member remove care d@example.org
+
+# --json: a missing value is null, never "" (README, "JSON output").  The
+# answer to a command goes out with the null sender <>.
+t_cmd nurse@example.org care+request@lists.example.test help ""
+expect_eq "help answered" "$rc" 0
+"$R" outbox list --json >"$T_TMP/outbox.json"
+expect_eq "outbox list --json: the null sender is null" \
+	"$(json '[o["envelope_from"] for o in d if o["recipient"] == "nurse@example.org"]' <"$T_TMP/outbox.json")" "[None]"
+expect_eq "outbox list --json: not sent yet, sent_at null" \
+	"$(json '[o["sent_at"] for o in d]' <"$T_TMP/outbox.json")" "[None]"
 expect_code 66 "member remove again" "$R" member remove care d@example.org
 
 # A mistyped setting is named, never silently replaced by its default
@@ -69,9 +79,12 @@ cp "$T_TMP/rounds.conf.good" "$home/rounds.conf"
 for v in init community member deliver thread message digest tick run outbox template trim bounce; do
 	expect_code 0 "$v --help" "$R" $v --help
 done
-for v in "community create" "community list" "member add" "member list" "thread list" "message list" "outbox list" "digest preview"; do
+for v in "community create" "community list" "community show" "community set" "member add" "member set" "member remove" "member list" "member alias" "thread list" "thread show" "message list" "message show" "outbox list" "outbox flush" "outbox retry" "digest preview" "mta lines" "mta check" "template render" "bounce parse" import fetch; do
 	expect_code 0 "$v --help" "$R" $v --help
 done
+expect_code 0 "template help" "$R" template help
+expect_code 64 "an unknown sub-verb" "$R" community frobnicate
+expect_code 64 "deliver without --recipient: 64 (the MTA's command line is wrong)" "$R" deliver
 expect_code 64 "unknown verb" "$R" frobnicate
 expect_code 64 "no verb" "$R"
 expect_code 0 "--version" "$R" --version
