@@ -676,8 +676,8 @@ rule_marker(const line *l)
 
 /* A signature delimiter: a line of one repeated character ("--", "__",
  * "***", "===", "~~~", "+++", "####"), spaces allowed between them. "-- "
- * is strict (the standard one); a long rule right under a line of text
- * underlines a heading or a table and is no delimiter. */
+ * is strict (the standard one); a long rule of "-" or "=" right under a
+ * line of text underlines a heading or a table and is no delimiter. */
 static gboolean
 is_sig_delimiter(const line *lines, gsize i, gboolean *strict)
 {
@@ -687,6 +687,15 @@ is_sig_delimiter(const line *lines, gsize i, gboolean *strict)
 
 	*strict = l->len == 3 && memcmp(l->s, "-- ", 3) == 0;
 	strip(l, &s, &len);
+	/* A line of em or en dashes, as GitHub and some clients write it. */
+	if (len >= 3 && len <= 30 && len % 3 == 0) {
+		gsize k = 0;
+		while (k < len && (memcmp(s + k, "\xe2\x80\x94", 3) == 0 ||
+		                   memcmp(s + k, "\xe2\x80\x93", 3) == 0))
+			k += 3;
+		if (k == len)
+			return TRUE;
+	}
 	if (len < 2 || len > 80 || strchr("-_*=~+#", s[0]) == NULL)
 		return FALSE;
 	for (gsize k = 0; k < len; k++) {
@@ -698,7 +707,7 @@ is_sig_delimiter(const line *lines, gsize i, gboolean *strict)
 	gsize min = (s[0] == '-' || s[0] == '_') ? 2 : s[0] == '#' ? 4 : 3;
 	if (count < min)
 		return FALSE;
-	return count <= 6 || i == 0 || lines[i - 1].kind != L_TEXT;
+	return count <= 6 || (s[0] != '-' && s[0] != '=') || i == 0 || lines[i - 1].kind != L_TEXT;
 }
 
 /* "Sent from my iPhone", "Get Outlook for Android" and translations. */
@@ -765,7 +774,8 @@ split_lines(const char *text)
 /* Lines whose class depends on their neighbours: a lone ">:" ends an
  * attribution wrapped inside an address ("... <a@b" / ">:"), and a line
  * starting in lower case right after a long quoted line is the rest of that
- * line, wrapped by a client that did not repeat the marker. */
+ * line, wrapped by a client that did not repeat the marker; so is a line
+ * after a quoted-printable soft line break ("=" at the end) in a raw body. */
 static void
 fix_kinds(line *lines, gsize n)
 {
@@ -785,6 +795,9 @@ fix_kinds(line *lines, gsize n)
 		strip(&lines[i - 1], &ps, &plen);
 		gunichar c = g_utf8_get_char_validated(s, len);
 		if (plen >= 50 && c != (gunichar)-1 && c != (gunichar)-2 && g_unichar_islower(c))
+			lines[i].kind = L_QUOTE;
+		/* A quoted-printable soft line break left in a raw body. */
+		if (plen > 0 && ps[plen - 1] == '=')
 			lines[i].kind = L_QUOTE;
 	}
 }

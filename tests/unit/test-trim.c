@@ -315,8 +315,19 @@ main(int argc, char **argv)
 	g_autoptr(GDir) dir = g_dir_open(replies_dir, 0, NULL);
 	const char *name;
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		if (g_str_has_suffix(name, ".txt") || g_str_has_suffix(name, ".html"))
+		if (g_str_has_suffix(name, ".txt") || g_str_has_suffix(name, ".html")) {
 			g_ptr_array_add(names, g_strdup(name));
+			continue;
+		}
+		/* Replies from public corpora, one folder per source with its
+		 * licence (issue 12). */
+		g_autofree char *sub = g_build_filename(replies_dir, name, NULL);
+		g_autoptr(GDir) subdir = g_dir_open(sub, 0, NULL);
+		const char *sname;
+		while (subdir != NULL && (sname = g_dir_read_name(subdir)) != NULL) {
+			if (g_str_has_suffix(sname, ".txt"))
+				g_ptr_array_add(names, g_build_filename(name, sname, NULL));
+		}
 	}
 	g_ptr_array_sort(names, compare_names);
 	g_test_add_func("/trim/corpus-size", test_corpus_size);
