@@ -617,25 +617,31 @@ line_lower(const line *l, gsize max)
 	return lower(s, len, max);
 }
 
-/* A quoted header block: a From line and at least two more header lines
- * among the next few lines. */
+/* A quoted header block starting at line i: a From line and at least two
+ * more header lines among the next few lines. Some clients put Date: or
+ * Subject: first, so the block may start at any of its fields. */
 static gboolean
 is_header_block(const line *lines, gsize n, gsize i)
 {
 	g_autofree char *lc = line_lower(&lines[i], 80);
+	gboolean from = has_label(lc, from_labels, G_N_ELEMENTS(from_labels));
 
-	if (!has_label(lc, from_labels, G_N_ELEMENTS(from_labels)))
+	if (!from && !has_label(lc, header_labels, G_N_ELEMENTS(header_labels)))
 		return FALSE;
-	int found = 0;
+	int found = 1;
 	for (gsize j = i + 1, seen = 0; j < n && seen < 8; j++) {
 		if (lines[j].kind == L_BLANK)
 			continue;
 		seen++;
 		g_autofree char *l2 = line_lower(&lines[j], 80);
-		if (has_label(l2, header_labels, G_N_ELEMENTS(header_labels)))
+		if (has_label(l2, from_labels, G_N_ELEMENTS(from_labels))) {
+			from = TRUE;
 			found++;
+		} else if (has_label(l2, header_labels, G_N_ELEMENTS(header_labels))) {
+			found++;
+		}
 	}
-	return found >= 2;
+	return from && found >= 3;
 }
 
 typedef enum { M_NONE, M_FORWARD, M_CUT } marker;
