@@ -974,6 +974,18 @@ drop_signatures(line *lines, gsize end)
 		if (!lines[i].drop && lines[i].kind == L_TEXT && is_sig_delimiter(lines, i, &strict))
 			rules++;
 	}
+	/* Lines of text after each line up to the next removed one, counted
+	 * once from the end so that hostile input stays linear: all of them,
+	 * and those that are no rule. */
+	g_autofree gsize *tail = g_new0(gsize, end + 1);
+	g_autofree gsize *tail_text = g_new0(gsize, end + 1);
+	for (gsize i = end; i-- > 1;) {
+		gboolean counts = !lines[i].drop && lines[i].kind != L_BLANK;
+		tail[i - 1] = lines[i].drop ? 0 : tail[i] + counts;
+		tail_text[i - 1] =
+		    lines[i].drop ? 0
+		                  : tail_text[i] + (counts && !is_sig_delimiter(lines, i, &strict));
+	}
 	for (gsize i = 0; i < end; i++) {
 		if (lines[i].drop || lines[i].kind != L_TEXT)
 			continue;
@@ -982,20 +994,16 @@ drop_signatures(line *lines, gsize end)
 			continue;
 		if (!delim && !is_mobile_signature(&lines[i]))
 			continue;
-		gsize j = i + 1, text_lines = 0;
-		while (j < end && !lines[j].drop) {
-			/* A rule left below "Sent from my ..." is no text. */
-			if (lines[j].kind != L_BLANK &&
-			    (delim || !is_sig_delimiter(lines, j, &strict)))
-				text_lines++;
-			j++;
-		}
 		/* A bare rule may be a separator inside the text; only a short
-		 * tail after it is taken for a signature. */
-		if (delim && !strict && text_lines > 15)
+		 * tail after it is taken for a signature. A rule left below
+		 * "Sent from my ..." is no text. */
+		if (delim && !strict && tail[i] > 15)
 			continue;
-		if (!delim && text_lines > 0)
+		if (!delim && tail_text[i] > 0)
 			continue;
+		gsize j = i + 1;
+		while (j < end && !lines[j].drop)
+			j++;
 		for (gsize k = i; k < j; k++)
 			lines[k].drop = TRUE;
 		i = j;
