@@ -91,19 +91,110 @@ test_basics(void)
 	check("caf\xe9 ok\n", "caf\xef\xbf\xbd ok", NULL);
 }
 
+/* Issue 12: quoted lines followed by the sender's own text are an inline
+ * answer and stay; only the trailing quote block goes. */
 static void
 test_inline(void)
 {
 	check(
 	    "On Mon, Anna <a@example.org> wrote:\n> Question one?\nAnswer one.\n\n> Question two?\n"
 	    "> More.\n\nAnswer two.\n-- \nSam\n",
-	    "Answer one.\n\nAnswer two.", NULL);
+	    "On Mon, Anna <a@example.org> wrote:\n> Question one?\nAnswer one.\n\n> Question two?\n"
+	    "> More.\n\nAnswer two.",
+	    "-- \nSam");
+	check("> Is it Monday?\nYes.\n\nOn Mon, Anna <a@example.org> wrote:\n> Old.\n> Older.\n",
+	      "> Is it Monday?\nYes.", "On Mon, Anna <a@example.org> wrote:\n> Old.\n> Older.");
+	/* A client that wraps long quoted lines without repeating the marker:
+	 * the wrapped rest is still quoted, not an answer. */
+	check("Fine.\n\nOn Mon, Anna <a@example.org> wrote:\n> This is a long quoted line that "
+	      "the client wrapped at seventy\ncharacters without a marker.\n>\n",
+	      "Fine.", NULL);
+}
+
+/* Issue 12: attributions in every common shape. */
+static void
+test_attributions(void)
+{
+	/* Wrapped over three lines. */
+	check("Reply.\n\nOn Nov 21, 2014,\nat 10:18,\nJohn Doe <john@example.com> wrote:\n\n> Old.\n",
+	      "Reply.", NULL);
+	/* Wrapped inside the address, the ">:" on a line of its own. */
+	check("Reply.\n\ntir. 18. apr. 2017 kl. 13:09 skrev Test <test@example.com\n>:\n\n> Ok.\n",
+	      "Reply.", NULL);
+	/* Framed with dashes, without a colon. */
+	check("Reply.\n\n---- On Mon, 4 Mar 2024 Anna <a@example.org> wrote ----\n\nOld text.\n",
+	      "Reply.", NULL);
+	/* HTML entities left in. */
+	check("Reply.\n\nOn Dec 15, 2024, John &quot;J&quot; Smith &lt;john@example.com&gt; "
+	      "wrote&#58;\nOld text.\n",
+	      "Reply.", NULL);
+	/* No verb: a date and an address before the colon. */
+	check("Reply.\n\n30.09.2017, 18.30, \"John Doe\" <john@example.com>:\n\nOld text.\n",
+	      "Reply.", NULL);
+	/* "wrote" without its colon. */
+	check("Reply.\n\nOn Wed, 14 Nov 2018 08:14:43 -0200 John <john@example.com> wrote\n\nOld.\n",
+	      "Reply.", NULL);
+	/* Yahoo's attribution with the quoted text on the same line. */
+	check("Reply.\n\n  On Tue, Mar 12, 2024 at 9:14, Anna<a@example.org> wrote:   Who can?\n",
+	      "Reply.", NULL);
+	/* Outlook blocks in several languages and "Original Message" rules. */
+	check("Reply.\n\nDe : Anna <a@example.org>\nEnvoy\xc3\xa9 le : jeudi 15 d\xc3\xa9"
+	      "cembre 2016\n\xc3\x80 : b@example.org\nObjet : Test\n\nOld.\n",
+	      "Reply.", NULL);
+	check("Reply.\n\nFra: Hanne <h@example.com>\nSendt: 24. november 2025 09:30\nTil: "
+	      "S\xc3\xb8ren\nEmne: Filerne\n\nOld.\n",
+	      "Reply.", NULL);
+	check("Reply.\n-------- Urspr\xc3\xbcngliche Nachricht --------Von: \"Shop\"  Datum: "
+	      "07.08.24\n\nOld.\n",
+	      "Reply.", NULL);
+	/* Prose that only looks like an attribution stays. */
+	check("On the other hand, we should be careful.\nOn average, it works.\n",
+	      "On the other hand, we should be careful.\nOn average, it works.", NULL);
+}
+
+/* Issue 12: delimiters, invisible characters and "Sent from my ...". */
+static void
+test_clutter(void)
+{
+	check("Fine.\n\n__\nSam\n", "Fine.", NULL);
+	check("Fine.\n\n***\nSam\n", "Fine.", NULL);
+	check("Fine.\n\n* * *\nSam\n", "Fine.", NULL);
+	check("Fine.\n\n===\nSam\n", "Fine.", NULL);
+	check("Fine.\n\n~~~\nSam\n", "Fine.", NULL);
+	check("Fine.\n\n+++\nSam\n", "Fine.", NULL);
+	check("Fine.\n\n####\nSam\n", "Fine.", NULL);
+	/* Bullets are text, and so is a table's underline or a rule used
+	 * more than once as a separator. */
+	check("List:\n- one\n* two\n-\n*\n", "List:\n- one\n* two\n-\n*", NULL);
+	check("Service Date\n--------------\nReg Jun 27\n", "Service Date\n--------------\nReg Jun 27",
+	      NULL);
+	check("A\n\n----\n\nB\n\n====\n\nC\n", "A\n\n----\n\nB\n\n====\n\nC", NULL);
+	/* Zero-width spaces, the BOM and the object replacement character
+	 * count as blank. */
+	check("Fine.\n\xe2\x80\x8b\n\xef\xbb\xbf\n\xef\xbf\xbc\n> old\n", "Fine.", NULL);
+	check("Fine.\n\nSent from my iPhone\n\xe2\x80\x8b\n", "Fine.", NULL);
+	/* "Sent from my ..." only as the last line. */
+	check("Sent from my iPhone\n\nHi,\nsee you.\n", "Sent from my iPhone\n\nHi,\nsee you.", NULL);
+	check("It was sent from my iPhone.\n", "It was sent from my iPhone.", NULL);
+	check("Fine.\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n________________________________\n"
+	      "From: Anna <a@example.org>\nSent: Thursday\nTo: Sam\nSubject: Hi\n\nOld.\n",
+	      "Fine.", NULL);
+}
+
+/* Issue 12: the kept text is byte for byte what the sender wrote between
+ * its first and last non-blank line. */
+static void
+test_whitespace(void)
+{
+	check("\n\n  Indented.\n\n\n\n    Code block  \n\tTab.\n\n> old\n",
+	      "  Indented.\n\n\n\n    Code block  \n\tTab.", "> old");
+	check("One.\n  \nTwo.\n", "One.\n  \nTwo.", "");
 }
 
 static void
 test_signatures(void)
 {
-	check("Fine.\n\n-- \nSam Okafor\nWard 7\n", "Fine.", "--\nSam Okafor\nWard 7");
+	check("Fine.\n\n-- \nSam Okafor\nWard 7\n", "Fine.", "-- \nSam Okafor\nWard 7");
 	check("Fine.\n\nVon meinem iPhone gesendet\n", "Fine.", NULL);
 	check("Fine.\n\nGet Outlook for Android<https://aka.ms/AAb9ysg>\n", "Fine.", NULL);
 	/* "--" without the space only counts with a short tail. */
@@ -115,16 +206,22 @@ test_signatures(void)
 	g_string_free(s, TRUE);
 }
 
+/* Issue 12: a forward below the sender's text is cut; a message that is
+ * only a forward keeps the forwarded text without its header block. */
 static void
 test_forward_kept(void)
 {
-	const char *in = "FYI, see below.\n\n---------- Forwarded message ---------\nFrom: Anna "
-	                 "<a@example.org>\nDate: Mon, 4 Mar 2024 at 10:00\nSubject: Rota\nTo: "
-	                 "<b@example.org>\n\nThe rota is attached.\n";
-	g_autofree char *got = rd_trim_text(in, NULL, NULL);
-	g_autofree char *want = g_strndup(in, strlen(in) - 1);
+	const char *fwd = "---------- Forwarded message ---------\nFrom: Anna "
+	                  "<a@example.org>\nDate: Mon, 4 Mar 2024 at 10:00\nSubject: Rota\nTo: "
+	                  "<b@example.org>\n\nThe rota is attached.\n\n> Quoted inside it.\n";
+	g_autofree char *in = g_strconcat("FYI, see below.\n\n", fwd, NULL);
 
-	g_assert_cmpstr(got, ==, want);
+	check(in, "FYI, see below.", NULL);
+	check(fwd, "The rota is attached.\n\n> Quoted inside it.", NULL);
+	check("Begin forwarded message:\n\nFrom: Anna <a@example.org>\nSubject: Rota\nDate: 4 "
+	      "March 2024\nTo: Sam <s@example.org>\n\nThe rota.\n",
+	      "The rota.", "Begin forwarded message:\n\nFrom: Anna <a@example.org>\nSubject: "
+	                   "Rota\nDate: 4 March 2024\nTo: Sam <s@example.org>");
 }
 
 static void
@@ -218,13 +315,27 @@ main(int argc, char **argv)
 	g_autoptr(GDir) dir = g_dir_open(replies_dir, 0, NULL);
 	const char *name;
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		if (g_str_has_suffix(name, ".txt") || g_str_has_suffix(name, ".html"))
+		if (g_str_has_suffix(name, ".txt") || g_str_has_suffix(name, ".html")) {
 			g_ptr_array_add(names, g_strdup(name));
+			continue;
+		}
+		/* Replies from public corpora, one folder per source with its
+		 * licence (issue 12). */
+		g_autofree char *sub = g_build_filename(replies_dir, name, NULL);
+		g_autoptr(GDir) subdir = g_dir_open(sub, 0, NULL);
+		const char *sname;
+		while (subdir != NULL && (sname = g_dir_read_name(subdir)) != NULL) {
+			if (g_str_has_suffix(sname, ".txt"))
+				g_ptr_array_add(names, g_build_filename(name, sname, NULL));
+		}
 	}
 	g_ptr_array_sort(names, compare_names);
 	g_test_add_func("/trim/corpus-size", test_corpus_size);
 	g_test_add_func("/trim/basics", test_basics);
 	g_test_add_func("/trim/inline", test_inline);
+	g_test_add_func("/trim/attributions", test_attributions);
+	g_test_add_func("/trim/clutter", test_clutter);
+	g_test_add_func("/trim/whitespace", test_whitespace);
 	g_test_add_func("/trim/signatures", test_signatures);
 	g_test_add_func("/trim/forward-kept", test_forward_kept);
 	g_test_add_func("/trim/previous-signature", test_previous_signature);
