@@ -1,7 +1,6 @@
 /* store-bounce.c - bounce scores of memberships and the log of bounce events
  * (the bounce columns of memberships, table bounce_events). */
 #include <sqlite3.h>
-#include <string.h>
 
 #include "store-internal.h"
 
@@ -18,27 +17,12 @@ rd_fanout_bounce_state_free(rd_fanout_bounce_state *b)
 	g_free(b);
 }
 
-rd_fanout_bounce_state *
-rd_store_bounce_state(rd_store *s, gint64 community_id, gint64 person_id, GError **error)
+/* Everything but the person id, which the caller knows. */
+static gpointer
+bounce_state_from_row(sqlite3_stmt *st)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error,
-	    "SELECT p.address, m.role, m.status, m.delivery_disabled_reason, m.bounce_score, "
-	    "coalesce(m.bounce_last, 0), m.bounce_day, m.bounce_day_points FROM memberships m "
-	    "JOIN people p ON p.id = m.person_id WHERE m.community_id = ? AND m.person_id = ?",
-	    "ii", community_id, person_id);
-	rd_fanout_bounce_state *b;
-	int r;
+	rd_fanout_bounce_state *b = g_new0(rd_fanout_bounce_state, 1);
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return NULL;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "person #%" G_GINT64_FORMAT
-			    " is not a member", person_id);
-		return NULL;
-	}
-	b = g_new0(rd_fanout_bounce_state, 1);
-	b->person_id = person_id;
 	b->address = store_col_text(st, 0);
 	b->role = store_col_text(st, 1);
 	b->status = store_col_text(st, 2);
@@ -47,7 +31,25 @@ rd_store_bounce_state(rd_store *s, gint64 community_id, gint64 person_id, GError
 	b->last = sqlite3_column_int64(st, 5);
 	b->day = store_col_text(st, 6);
 	b->day_points = sqlite3_column_double(st, 7);
-	sqlite3_reset(st);
+	return b;
+}
+
+rd_fanout_bounce_state *
+rd_store_bounce_state(rd_store *s, gint64 community_id, gint64 person_id, GError **error)
+{
+	rd_fanout_bounce_state *b = store_one(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT p.address, m.role, m.status, m.delivery_disabled_reason, "
+			  "m.bounce_score, coalesce(m.bounce_last, 0), m.bounce_day, "
+			  "m.bounce_day_points FROM memberships m JOIN people p ON p.id = "
+			  "m.person_id WHERE m.community_id = ? AND m.person_id = ?",
+			  "ii", community_id, person_id),
+	    bounce_state_from_row, error, "person #%" G_GINT64_FORMAT " is not a member",
+	    person_id);
+
+	if (b != NULL)
+		b->person_id = person_id;
 	return b;
 }
 
@@ -82,15 +84,10 @@ gboolean
 rd_store_bounce_event_count(rd_store *s, gint64 community_id, gint64 person_id,
 			    const char *kind, gint64 *count, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error,
-					 "SELECT count(*) FROM bounce_events WHERE community_id = ? "
-					 "AND person_id = ? AND (?3 IS NULL OR kind = ?3)",
-					 "iit", community_id, person_id, kind);
-	int r;
-
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	*count = r > 0 ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return TRUE;
+	return store_int(s,
+			 store_prepare(s, error,
+				       "SELECT count(*) FROM bounce_events WHERE community_id = ? "
+				       "AND person_id = ? AND (?3 IS NULL OR kind = ?3)",
+				       "iit", community_id, person_id, kind),
+			 count, error);
 }

@@ -2,7 +2,6 @@
  * position in each community, muted conversations (tables digest_state,
  * mutes, the digest columns of people). */
 #include <sqlite3.h>
-#include <string.h>
 
 #include "store-internal.h"
 
@@ -32,9 +31,12 @@ rd_digest_membership_free(rd_digest_membership *m)
 	g_free(m);
 }
 
+/* Column I, an ISO 8601 time (memberships.created), as unix time; 0 when
+ * it is NULL or unreadable. */
 static gint64
-iso_to_unix(const char *text)
+col_unix(sqlite3_stmt *st, int i)
 {
+	const char *text = (const char *)sqlite3_column_text(st, i);
 	g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
 	g_autoptr(GDateTime) d = text ? g_date_time_new_from_iso8601(text, utc) : NULL;
 
@@ -47,11 +49,10 @@ iso_to_unix(const char *text)
 	"min(m.created) FROM people p JOIN memberships m ON m.person_id = p.id AND m.delivery = "  \
 	"'digest' AND m.status = 'active' "
 
-static rd_digest_person *
+static gpointer
 digest_person_from_row(sqlite3_stmt *st)
 {
 	rd_digest_person *p = g_new0(rd_digest_person, 1);
-	g_autofree char *joined = NULL;
 
 	p->person_id = sqlite3_column_int64(st, 0);
 	p->address = store_col_text(st, 1);
@@ -63,114 +64,97 @@ digest_person_from_row(sqlite3_stmt *st)
 	p->grouping = store_col_text(st, 7);
 	p->paused_until = store_col_text(st, 8);
 	p->last_slot = sqlite3_column_int64(st, 9);
-	joined = store_col_text(st, 10);
-	p->joined = iso_to_unix(joined);
+	p->joined = col_unix(st, 10);
 	return p;
 }
 
 GPtrArray *
 rd_store_digest_people(rd_store *s, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, DIGEST_PERSON_SELECT "GROUP BY p.id ORDER BY p.id", "");
-	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_digest_person_free);
-	int r;
-
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, digest_person_from_row(st));
-	return r < 0 ? NULL : g_steal_pointer(&out);
+	return store_list(s,
+			  store_prepare(s, error, DIGEST_PERSON_SELECT "GROUP BY p.id ORDER BY p.id",
+					""),
+			  digest_person_from_row, (GDestroyNotify)rd_digest_person_free, error);
 }
 
 rd_digest_person *
 rd_store_digest_person(rd_store *s, const char *address, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, DIGEST_PERSON_SELECT "WHERE p.address = ? GROUP BY p.id", "t", address);
-	rd_digest_person *p;
-	int r;
+	return store_one(s,
+			 store_prepare(s, error,
+				       DIGEST_PERSON_SELECT "WHERE p.address = ? GROUP BY p.id", "t",
+				       address),
+			 digest_person_from_row, error,
+			 "%s has no digest membership in any community", address);
+}
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return NULL;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND,
-			    "%s has no digest membership in any community", address);
-		return NULL;
-	}
-	p = digest_person_from_row(st);
-	sqlite3_reset(st);
-	return p;
+static gpointer
+digest_membership_from_row(sqlite3_stmt *st)
+{
+	rd_digest_membership *m = g_new0(rd_digest_membership, 1);
+
+	m->community_id = sqlite3_column_int64(st, 0);
+	m->name = store_col_text(st, 1);
+	m->domain = store_col_text(st, 2);
+	m->title = store_col_text(st, 3);
+	m->last_seq = sqlite3_column_int64(st, 4);
+	m->joined = col_unix(st, 5);
+	return m;
 }
 
 GPtrArray *
 rd_store_digest_memberships(rd_store *s, gint64 person_id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error,
-	    "SELECT c.id, c.name, c.domain, c.title, coalesce(d.last_seq, -1), m.created FROM "
-	    "memberships m JOIN communities c ON c.id = m.community_id LEFT JOIN digest_state d "
-	    "ON d.person_id = m.person_id AND d.community_id = m.community_id WHERE m.person_id = "
-	    "? AND m.delivery = 'digest' AND m.status = 'active' ORDER BY c.title, c.name",
-	    "i", person_id);
-	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_digest_membership_free);
-	int r;
-
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0) {
-		rd_digest_membership *m = g_new0(rd_digest_membership, 1);
-		g_autofree char *created = NULL;
-
-		m->community_id = sqlite3_column_int64(st, 0);
-		m->name = store_col_text(st, 1);
-		m->domain = store_col_text(st, 2);
-		m->title = store_col_text(st, 3);
-		m->last_seq = sqlite3_column_int64(st, 4);
-		created = store_col_text(st, 5);
-		m->joined = iso_to_unix(created);
-		g_ptr_array_add(out, m);
-	}
-	return r < 0 ? NULL : g_steal_pointer(&out);
+	return store_list(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT c.id, c.name, c.domain, c.title, coalesce(d.last_seq, -1), "
+			  "m.created FROM memberships m JOIN communities c ON c.id = m.community_id "
+			  "LEFT JOIN digest_state d ON d.person_id = m.person_id AND d.community_id "
+			  "= m.community_id WHERE m.person_id = ? AND m.delivery = 'digest' AND "
+			  "m.status = 'active' ORDER BY c.title, c.name",
+			  "i", person_id),
+	    digest_membership_from_row, (GDestroyNotify)rd_digest_membership_free, error);
 }
 
 gboolean
 rd_store_max_seq_before(rd_store *s, gint64 community_id, gint64 before, gint64 *seq,
 			GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error,
-					 "SELECT coalesce(max(posted_seq), 0) FROM messages WHERE "
-					 "community_id = ? AND posted_seq IS NOT NULL AND arrived < ?",
-					 "ii", community_id, before);
-	int r;
+	return store_int(s,
+			 store_prepare(s, error,
+				       "SELECT coalesce(max(posted_seq), 0) FROM messages WHERE "
+				       "community_id = ? AND posted_seq IS NOT NULL AND arrived < ?",
+				       "ii", community_id, before),
+			 seq, error);
+}
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	*seq = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return TRUE;
+/* The two counts of rd_store_count_new into *OUT[0] and *OUT[1]. */
+static void
+count_read(sqlite3_stmt *st, gpointer data)
+{
+	gint64 **out = data;
+
+	*out[0] = sqlite3_column_int64(st, 0);
+	*out[1] = sqlite3_column_int64(st, 1);
 }
 
 gboolean
 rd_store_count_new(rd_store *s, gint64 community_id, gint64 from_seq, gint64 person_id,
 		   const char *exclude_addr, gint64 *count, gint64 *max_seq, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error,
-	    "SELECT count(*) FILTER (WHERE from_addr <> ?3 COLLATE NOCASE AND NOT EXISTS (SELECT 1 "
-	    "FROM mutes WHERE person_id = ?4 AND thread_id = messages.thread_id)), "
-	    "coalesce(max(posted_seq), ?2) FROM messages WHERE community_id = ?1 AND posted_seq > ?2",
-	    "iiti", community_id, from_seq, exclude_addr ? exclude_addr : "", person_id);
-	int r;
+	gint64 *out[2] = {count, max_seq};
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	*count = sqlite3_column_int64(st, 0);
-	*max_seq = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	return TRUE;
+	return store_first(
+		   s,
+		   store_prepare(s, error,
+				 "SELECT count(*) FILTER (WHERE from_addr <> ?3 COLLATE NOCASE AND "
+				 "NOT EXISTS (SELECT 1 FROM mutes WHERE person_id = ?4 AND "
+				 "thread_id = messages.thread_id)), coalesce(max(posted_seq), ?2) "
+				 "FROM messages WHERE community_id = ?1 AND posted_seq > ?2",
+				 "iiti", community_id, from_seq, exclude_addr ? exclude_addr : "",
+				 person_id),
+		   count_read, out, error) >= 0;
 }
 
 gboolean
@@ -216,44 +200,35 @@ rd_store_mute_set(rd_store *s, gint64 person_id, gint64 community_id, gint64 thr
 			  error);
 }
 
+static void
+mute_read(sqlite3_stmt *st, gpointer data)
+{
+	gint64 id = sqlite3_column_int64(st, 0);
+
+	g_hash_table_add(data, g_memdup2(&id, sizeof id));
+}
+
 GHashTable *
 rd_store_mute_threads(rd_store *s, gint64 person_id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error, "SELECT thread_id FROM mutes WHERE person_id = ?",
-					 "i", person_id);
-	GHashTable *set;
-	int r;
+	g_autoptr(GHashTable) set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 
-	if (st == NULL)
+	if (!store_each(s,
+			store_prepare(s, error, "SELECT thread_id FROM mutes WHERE person_id = ?",
+				      "i", person_id),
+			mute_read, set, error))
 		return NULL;
-	set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-	while ((r = store_row(s, st, error)) > 0) {
-		gint64 id = sqlite3_column_int64(st, 0);
-
-		g_hash_table_add(set, g_memdup2(&id, sizeof id));
-	}
-	sqlite3_reset(st);
-	if (r < 0) {
-		g_hash_table_destroy(set);
-		return NULL;
-	}
-	return set;
+	return g_steal_pointer(&set);
 }
 
 gboolean
 rd_store_command_paused(rd_store *s, gint64 person_id, char **until, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error, "SELECT paused_until FROM people WHERE id = ?",
-					 "i", person_id);
-	int r;
-
 	*until = NULL;
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	if (r > 0)
-		*until = store_col_text(st, 0);
-	sqlite3_reset(st);
-	return TRUE;
+	return store_first(s,
+			   store_prepare(s, error, "SELECT paused_until FROM people WHERE id = ?",
+					 "i", person_id),
+			   store_read_text, until, error) >= 0;
 }
 
 gboolean

@@ -1,22 +1,24 @@
 /* store-fetch.c - the POP3 messages fetch has handled (table fetch_seen). */
 #include <sqlite3.h>
-#include <string.h>
 
 #include "store-internal.h"
+
+static void
+seen_read(sqlite3_stmt *st, gpointer data)
+{
+	g_hash_table_replace(data, store_col_text(st, 0), store_col_text(st, 1));
+}
 
 GHashTable *
 rd_store_fetch_seen(rd_store *s, const char *source, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT uidl, outcome FROM fetch_seen WHERE source = ?", "t", source);
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	int r;
 
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_hash_table_replace(seen, store_col_text(st, 0), store_col_text(st, 1));
-	if (r < 0)
+	if (!store_each(s,
+			store_prepare(s, error,
+				      "SELECT uidl, outcome FROM fetch_seen WHERE source = ?", "t",
+				      source),
+			seen_read, seen, error))
 		return NULL;
 	return g_steal_pointer(&seen);
 }

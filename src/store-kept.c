@@ -1,7 +1,6 @@
 /* store-kept.c - digest replies kept until their author picks a conversation
  * (table kept_replies). */
 #include <sqlite3.h>
-#include <string.h>
 
 #include "store-internal.h"
 
@@ -24,25 +23,22 @@ rd_kept_reply_free(rd_kept_reply *k)
 gboolean
 rd_store_reply_keep(rd_store *s, rd_kept_reply *k, GError **error)
 {
-	if (!store_done(s,
-			store_prepare(s, error,
-				      "INSERT INTO kept_replies (community_id, person_id, outbox_id, "
-				      "message_id, from_addr, subject, body, raw, choices, created) "
-				      "VALUES (?,?,?,?,?,?,?,?,?,?)",
-				      "iiittttbti", k->community_id, k->person_id, k->outbox_id,
-				      k->message_id, k->from_addr, k->subject, k->body, k->raw,
-				      k->choices, k->created),
-			error))
-		return FALSE;
-	k->id = sqlite3_last_insert_rowid(s->db);
-	return TRUE;
+	return store_insert(s,
+			    store_prepare(s, error,
+					  "INSERT INTO kept_replies (community_id, person_id, "
+					  "outbox_id, message_id, from_addr, subject, body, raw, "
+					  "choices, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
+					  "iiittttbti", k->community_id, k->person_id, k->outbox_id,
+					  k->message_id, k->from_addr, k->subject, k->body, k->raw,
+					  k->choices, k->created),
+			    &k->id, error);
 }
 
 #define KEPT_COLS                                                                                  \
 	"id, community_id, person_id, outbox_id, message_id, from_addr, subject, body, choices, "  \
 	"status, coalesce(thread_id, 0), created "
 
-static rd_kept_reply *
+static gpointer
 kept_from_row(sqlite3_stmt *st)
 {
 	rd_kept_reply *k = g_new0(rd_kept_reply, 1);
@@ -62,24 +58,24 @@ kept_from_row(sqlite3_stmt *st)
 	return k;
 }
 
+/* KEPT_COLS followed by raw. */
+static gpointer
+kept_raw_from_row(sqlite3_stmt *st)
+{
+	rd_kept_reply *k = kept_from_row(st);
+
+	k->raw = g_bytes_new(sqlite3_column_blob(st, 12), sqlite3_column_bytes(st, 12));
+	return k;
+}
+
 rd_kept_reply *
 rd_store_reply_kept_get(rd_store *s, gint64 id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT " KEPT_COLS ", raw FROM kept_replies WHERE id = ?", "i", id);
-	rd_kept_reply *k;
-	int r;
-
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return NULL;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no kept reply %" G_GINT64_FORMAT, id);
-		return NULL;
-	}
-	k = kept_from_row(st);
-	k->raw = g_bytes_new(sqlite3_column_blob(st, 12), sqlite3_column_bytes(st, 12));
-	sqlite3_reset(st);
-	return k;
+	return store_one(s,
+			 store_prepare(s, error,
+				       "SELECT " KEPT_COLS ", raw FROM kept_replies WHERE id = ?", "i",
+				       id),
+			 kept_raw_from_row, error, "no kept reply %" G_GINT64_FORMAT, id);
 }
 
 gboolean
@@ -96,16 +92,10 @@ rd_store_reply_kept_filed(rd_store *s, gint64 id, gint64 thread_id, GError **err
 GPtrArray *
 rd_store_reply_kept_list(rd_store *s, gint64 community_id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT " KEPT_COLS " FROM kept_replies WHERE community_id = ? ORDER BY id",
-	    "i", community_id);
-	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_kept_reply_free);
-	int r;
-
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, kept_from_row(st));
-	return r < 0 ? NULL : g_steal_pointer(&out);
+	return store_list(s,
+			  store_prepare(s, error,
+					"SELECT " KEPT_COLS " FROM kept_replies WHERE community_id = "
+					"? ORDER BY id",
+					"i", community_id),
+			  kept_from_row, (GDestroyNotify)rd_kept_reply_free, error);
 }

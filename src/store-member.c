@@ -1,7 +1,6 @@
 /* store-member.c - people, their memberships and alternate addresses (tables
  * people, memberships, person_addresses). */
 #include <sqlite3.h>
-#include <string.h>
 
 #include "store-internal.h"
 
@@ -29,22 +28,15 @@ rd_store_person_ensure(rd_store *s, const char *address, const char *name, gint6
 		       GError **error)
 {
 	g_autofree char *now = store_now();
-	sqlite3_stmt *st;
-	int r;
 
-	st = store_prepare(s, error,
-			   "INSERT INTO people (address, name, created) VALUES (?,?,?) "
-			   "ON CONFLICT (address) DO UPDATE SET name = coalesce(excluded.name, name)",
-			   "ttt", address, name, now);
-	if (!store_done(s, st, error))
-		return FALSE;
-	st = store_prepare(s, error, "SELECT id FROM people WHERE address = ?", "t", address);
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	g_assert(r > 0);
-	*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return TRUE;
+	return store_done(s,
+			  store_prepare(s, error,
+					"INSERT INTO people (address, name, created) VALUES (?,?,?) "
+					"ON CONFLICT (address) DO UPDATE SET name = "
+					"coalesce(excluded.name, name)",
+					"ttt", address, name, now),
+			  error) &&
+	       rd_store_person_id(s, address, id, error);
 }
 
 gboolean
@@ -77,28 +69,19 @@ rd_store_member_add(rd_store *s, gint64 community_id, gint64 person_id, const ch
 gboolean
 rd_store_member_remove(rd_store *s, gint64 community_id, const char *address, GError **error)
 {
-	if (!store_done(s,
-			store_prepare(s, error,
-				      "DELETE FROM memberships WHERE community_id = ? AND person_id "
-				      "= (SELECT id FROM people WHERE address = ?)",
-				      "it", community_id, address),
-			error))
-		return FALSE;
-	if (sqlite3_changes(s->db) == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s is not a member", address);
-		return FALSE;
-	}
-	return TRUE;
+	return store_changed(s,
+			     store_prepare(s, error,
+					   "DELETE FROM memberships WHERE community_id = ? AND "
+					   "person_id = (SELECT id FROM people WHERE address = ?)",
+					   "it", community_id, address),
+			     error, "%s is not a member", address);
 }
 
 gboolean
 rd_store_member_set(rd_store *s, gint64 community_id, const char *address, const char *key,
 		    const char *value, GError **error)
 {
-	static const struct {
-		const char *key;
-		const char *sql;
-	} setters[] = {
+	static const store_setting settings[] = {
 	    {"role", "UPDATE memberships SET role = ?1 WHERE community_id = ?2 AND person_id = "
 		     "(SELECT id FROM people WHERE address = ?3)"},
 	    {"delivery", "UPDATE memberships SET delivery = ?1 WHERE community_id = ?2 AND "
@@ -115,18 +98,17 @@ rd_store_member_set(rd_store *s, gint64 community_id, const char *address, const
 	    {"grouping", "UPDATE people SET grouping = ?1 WHERE ?2 IS NOT NULL AND address = ?3"},
 	};
 	g_autoptr(rd_member) m = rd_store_member_get(s, community_id, address, error);
+	const char *sql;
 
 	if (m == NULL)
 		return FALSE;
-	for (gsize i = 0; i < G_N_ELEMENTS(setters); i++) {
-		if (strcmp(setters[i].key, key) == 0)
-			return store_done(s,
-					  store_prepare(s, error, setters[i].sql, "tit", value,
-							community_id, address),
-					  error);
+	sql = store_setting_sql(settings, G_N_ELEMENTS(settings), key);
+	if (sql == NULL) {
+		g_set_error(error, RD_ERROR, RD_USAGE, "unknown member setting %s", key);
+		return FALSE;
 	}
-	g_set_error(error, RD_ERROR, RD_USAGE, "unknown member setting %s", key);
-	return FALSE;
+	return store_done(s, store_prepare(s, error, sql, "tit", value, community_id, address),
+			  error);
 }
 
 #define MEMBER_SELECT                                                                              \
@@ -135,7 +117,7 @@ rd_store_member_set(rd_store *s, gint64 community_id, const char *address, const
 	"p.digest_day, p.grouping, m.created FROM memberships m JOIN people p ON p.id = "         \
 	"m.person_id "
 
-static rd_member *
+static gpointer
 member_from_row(sqlite3_stmt *st)
 {
 	rd_member *m = g_new0(rd_member, 1);
@@ -160,94 +142,82 @@ member_from_row(sqlite3_stmt *st)
 rd_member *
 rd_store_member_get(rd_store *s, gint64 community_id, const char *address, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, MEMBER_SELECT "WHERE m.community_id = ? AND p.address = ?", "it",
-	    community_id, address);
-	rd_member *m;
-	int r;
-
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return NULL;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s is not a member", address);
-		return NULL;
-	}
-	m = member_from_row(st);
-	sqlite3_reset(st);
-	return m;
+	return store_one(s,
+			 store_prepare(s, error,
+				       MEMBER_SELECT "WHERE m.community_id = ? AND p.address = ?",
+				       "it", community_id, address),
+			 member_from_row, error, "%s is not a member", address);
 }
 
 GPtrArray *
 rd_store_member_list(rd_store *s, gint64 community_id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, MEMBER_SELECT "WHERE m.community_id = ? ORDER BY p.address", "i",
-	    community_id);
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)rd_member_free);
-	int r;
-
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, member_from_row(st));
-	return r < 0 ? NULL : g_steal_pointer(&out);
+	return store_list(s,
+			  store_prepare(s, error,
+					MEMBER_SELECT "WHERE m.community_id = ? ORDER BY p.address",
+					"i", community_id),
+			  member_from_row, (GDestroyNotify)rd_member_free, error);
 }
 
 gboolean
 rd_store_fanout_self_copy(rd_store *s, gint64 community_id, const char *address, gboolean on,
 			  GError **error)
 {
-	if (!store_done(s,
-			store_prepare(s, error,
-				      "UPDATE memberships SET self_copy = ? WHERE community_id = ? "
-				      "AND person_id = (SELECT id FROM people WHERE address = ?)",
-				      "iit", (gint64)(on != FALSE), community_id, address),
-			error))
-		return FALSE;
-	if (sqlite3_changes(s->db) == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s is not a member", address);
-		return FALSE;
-	}
-	return TRUE;
+	return store_changed(s,
+			     store_prepare(s, error,
+					   "UPDATE memberships SET self_copy = ? WHERE community_id = "
+					   "? AND person_id = (SELECT id FROM people WHERE address = ?)",
+					   "iit", (gint64)(on != FALSE), community_id, address),
+			     error, "%s is not a member", address);
+}
+
+/* Where rd_store_fanout_recipients puts each row. */
+typedef struct {
+	GArray *ids;
+	GPtrArray *addrs;
+} recipients;
+
+static void
+recipient_read(sqlite3_stmt *st, gpointer data)
+{
+	recipients *r = data;
+	gint64 id = sqlite3_column_int64(st, 0);
+
+	g_array_append_val(r->ids, id);
+	g_ptr_array_add(r->addrs, store_col_text(st, 1));
 }
 
 gboolean
 rd_store_fanout_recipients(rd_store *s, gint64 community_id, const char *author, GArray *ids,
 			   GPtrArray *addrs, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error,
-	    "SELECT p.id, p.address FROM memberships m JOIN people p ON p.id = m.person_id "
-	    "WHERE m.community_id = ? AND m.delivery = 'each' AND m.status = 'active' AND "
-	    "(m.self_copy OR p.address <> coalesce(?, '')) ORDER BY p.id",
-	    "it", community_id, author);
-	int r;
+	recipients r = {ids, addrs};
 
-	if (st == NULL)
-		return FALSE;
-	while ((r = store_row(s, st, error)) > 0) {
-		gint64 id = sqlite3_column_int64(st, 0);
-
-		g_array_append_val(ids, id);
-		g_ptr_array_add(addrs, store_col_text(st, 1));
-	}
-	return r == 0;
+	return store_each(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT p.id, p.address FROM memberships m JOIN people p ON p.id = "
+			  "m.person_id WHERE m.community_id = ? AND m.delivery = 'each' AND "
+			  "m.status = 'active' AND (m.self_copy OR p.address <> coalesce(?, '')) "
+			  "ORDER BY p.id",
+			  "it", community_id, author),
+	    recipient_read, &r, error);
 }
 
 gboolean
 rd_store_fanout_member_active(rd_store *s, gint64 community_id, gint64 person_id,
 			      gboolean *active, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error,
-					 "SELECT 1 FROM memberships WHERE community_id = ? AND "
-					 "person_id = ? AND status = 'active' AND delivery = 'each'",
-					 "ii", community_id, person_id);
-	int r;
+	int r = store_first(s,
+			    store_prepare(s, error,
+					  "SELECT 1 FROM memberships WHERE community_id = ? AND "
+					  "person_id = ? AND status = 'active' AND delivery = 'each'",
+					  "ii", community_id, person_id),
+			    NULL, NULL, error);
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
+	if (r < 0)
 		return FALSE;
 	*active = r > 0;
-	sqlite3_reset(st);
 	return TRUE;
 }
 
@@ -257,36 +227,42 @@ rd_store_reply_person_by_address(rd_store *s, const char *address, gint64 *perso
 {
 	/* people.address and person_addresses.address are COLLATE NOCASE, so
 	 * both comparisons ignore case. */
-	sqlite3_stmt *st =
-	    store_prepare(s, error,
-	                  "SELECT id FROM people WHERE address = ?1 UNION ALL "
-	                  "SELECT person_id FROM person_addresses WHERE address = ?1 "
-	                  "LIMIT 1",
-	                  "t", address);
+	return store_found(s,
+			   store_prepare(s, error,
+					 "SELECT id FROM people WHERE address = ?1 UNION ALL "
+					 "SELECT person_id FROM person_addresses WHERE address = ?1 "
+					 "LIMIT 1",
+					 "t", address),
+			   store_read_int, person_id, error, "nobody writes from %s", address);
+}
 
-	return store_one_id(s, st, person_id, "nobody writes from", address, error);
+/* Where rd_store_reply_person_get puts the row (either may be NULL). */
+typedef struct {
+	char **address;
+	char **name;
+} person_names;
+
+static void
+person_names_read(sqlite3_stmt *st, gpointer data)
+{
+	person_names *n = data;
+
+	if (n->address)
+		*n->address = store_col_text(st, 0);
+	if (n->name)
+		*n->name = store_col_text(st, 1);
 }
 
 gboolean
 rd_store_reply_person_get(rd_store *s, gint64 person_id, char **address, char **name,
 			  GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error, "SELECT address, name FROM people WHERE id = ?",
-					 "i", person_id);
-	int r;
+	person_names n = {address, name};
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no person #%" G_GINT64_FORMAT, person_id);
-		return FALSE;
-	}
-	if (address)
-		*address = store_col_text(st, 0);
-	if (name)
-		*name = store_col_text(st, 1);
-	sqlite3_reset(st);
-	return TRUE;
+	return store_found(s,
+			   store_prepare(s, error, "SELECT address, name FROM people WHERE id = ?",
+					 "i", person_id),
+			   person_names_read, &n, error, "no person #%" G_GINT64_FORMAT, person_id);
 }
 
 gboolean
@@ -306,36 +282,30 @@ rd_store_reply_add_address(rd_store *s, gint64 person_id, const char *address, G
 gboolean
 rd_store_person_id(rd_store *s, const char *address, gint64 *person_id, GError **error)
 {
-	sqlite3_stmt *st =
-	    store_prepare(s, error, "SELECT id FROM people WHERE address = ?", "t", address);
-
-	return store_one_id(s, st, person_id, "nobody has the address", address, error);
+	return store_found(s,
+			   store_prepare(s, error, "SELECT id FROM people WHERE address = ?", "t",
+					 address),
+			   store_read_int, person_id, error, "nobody has the address %s", address);
 }
 
 GPtrArray *
 rd_store_person_aliases(rd_store *s, gint64 person_id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT address FROM person_addresses WHERE person_id = ? ORDER BY address",
-	    "i", person_id);
-
-	return store_texts(s, st, error);
+	return store_texts(s,
+			   store_prepare(s, error,
+					 "SELECT address FROM person_addresses WHERE person_id = ? "
+					 "ORDER BY address",
+					 "i", person_id),
+			   error);
 }
 
 gboolean
 rd_store_person_alias_remove(rd_store *s, gint64 person_id, const char *address, GError **error)
 {
-	if (!store_done(
-	        s,
-	        store_prepare(s, error,
-	                      "DELETE FROM person_addresses WHERE person_id = ? AND address = ?",
-	                      "it", person_id, address),
-	        error))
-		return FALSE;
-	if (sqlite3_changes(s->db) == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND,
-		            "%s is not an alternate address of theirs", address);
-		return FALSE;
-	}
-	return TRUE;
+	return store_changed(
+	    s,
+	    store_prepare(s, error,
+			  "DELETE FROM person_addresses WHERE person_id = ? AND address = ?", "it",
+			  person_id, address),
+	    error, "%s is not an alternate address of theirs", address);
 }

@@ -1,7 +1,6 @@
 /* store-message.c - stored messages, their references and attachments, and
  * the moderation of held ones (tables messages, refs, attachments, moderation). */
 #include <sqlite3.h>
-#include <string.h>
 
 #include "store-internal.h"
 
@@ -42,15 +41,16 @@ gboolean
 rd_store_message_exists(rd_store *s, gint64 community_id, const char *message_id,
 			gboolean *exists, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT 1 FROM messages WHERE community_id = ? AND message_id = ?", "it",
-	    community_id, message_id);
-	int r;
+	int r = store_first(s,
+			    store_prepare(s, error,
+					  "SELECT 1 FROM messages WHERE community_id = ? AND "
+					  "message_id = ?",
+					  "it", community_id, message_id),
+			    NULL, NULL, error);
 
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
+	if (r < 0)
 		return FALSE;
 	*exists = r > 0;
-	sqlite3_reset(st);
 	return TRUE;
 }
 
@@ -70,9 +70,8 @@ rd_store_message_insert(rd_store *s, rd_stored_message *m, GError **error)
 	    m->norm_subject, (gint64)m->is_reply, m->date, m->date_text, m->arrived, m->status,
 	    m->hold_reason, m->body, m->raw);
 
-	if (!store_done(s, st, error))
+	if (!store_insert(s, st, &m->id, error))
 		return FALSE;
-	m->id = sqlite3_last_insert_rowid(s->db);
 	for (int i = 0; m->refs && m->refs[i]; i++) {
 		st = store_prepare(s, error, "INSERT INTO refs (message, position, ref) VALUES (?,?,?)",
 				   "iit", m->id, (gint64)i, m->refs[i]);
@@ -96,50 +95,46 @@ rd_store_message_insert(rd_store *s, rd_stored_message *m, GError **error)
 static gboolean
 message_load_refs(rd_store *s, rd_stored_message *m, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT ref FROM refs WHERE message = ? ORDER BY position", "i", m->id);
-	g_autoptr(GPtrArray) refs = g_ptr_array_new();
-	int r;
+	GPtrArray *refs = store_texts(
+	    s,
+	    store_prepare(s, error, "SELECT ref FROM refs WHERE message = ? ORDER BY position",
+			  "i", m->id),
+	    error);
 
-	if (st == NULL)
+	if (refs == NULL)
 		return FALSE;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(refs, store_col_text(st, 0));
-	if (r < 0) {
-		g_ptr_array_set_free_func(refs, g_free);
-		return FALSE;
-	}
 	g_ptr_array_add(refs, NULL);
-	m->refs = (char **)g_ptr_array_free(g_steal_pointer(&refs), FALSE);
+	m->refs = (char **)g_ptr_array_steal(refs, NULL);
+	g_ptr_array_unref(refs);
 	return TRUE;
+}
+
+static gpointer
+attachment_from_row(sqlite3_stmt *st)
+{
+	rd_attachment *a = g_new0(rd_attachment, 1);
+
+	a->filename = store_col_text(st, 0);
+	a->content_type = store_col_text(st, 1);
+	a->size = sqlite3_column_int64(st, 2);
+	a->content_id = store_col_text(st, 3);
+	return a;
 }
 
 static gboolean
 message_load_attachments(rd_store *s, rd_stored_message *m, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error,
-	    "SELECT filename, content_type, size, content_id FROM attachments WHERE message = ? "
-	    "ORDER BY position",
-	    "i", m->id);
-	int r;
-
-	if (st == NULL)
-		return FALSE;
-	m->attachments = g_ptr_array_new_with_free_func((GDestroyNotify)rd_attachment_free);
-	while ((r = store_row(s, st, error)) > 0) {
-		rd_attachment *a = g_new0(rd_attachment, 1);
-
-		a->filename = store_col_text(st, 0);
-		a->content_type = store_col_text(st, 1);
-		a->size = sqlite3_column_int64(st, 2);
-		a->content_id = store_col_text(st, 3);
-		g_ptr_array_add(m->attachments, a);
-	}
-	return r == 0;
+	m->attachments =
+	    store_list(s,
+		       store_prepare(s, error,
+				     "SELECT filename, content_type, size, content_id FROM "
+				     "attachments WHERE message = ? ORDER BY position",
+				     "i", m->id),
+		       attachment_from_row, (GDestroyNotify)rd_attachment_free, error);
+	return m->attachments != NULL;
 }
 
-rd_stored_message *
+gpointer
 store_message_from_row(sqlite3_stmt *st)
 {
 	rd_stored_message *m = g_new0(rd_stored_message, 1);
@@ -165,29 +160,58 @@ store_message_from_row(sqlite3_stmt *st)
 	return m;
 }
 
-/* Collect all rows of a message query, then load each row's references
- * (the statement must be finished before another is stepped). */
+/* STORE_MESSAGE_COLS followed by raw. */
+static gpointer
+message_raw_from_row(sqlite3_stmt *st)
+{
+	rd_stored_message *m = store_message_from_row(st);
+
+	m->raw = g_bytes_new(sqlite3_column_blob(st, 18), sqlite3_column_bytes(st, 18));
+	return m;
+}
+
+static gboolean
+message_load(rd_store *s, rd_stored_message *m, gboolean details, GError **error)
+{
+	return message_load_refs(s, m, error) &&
+	       (!details || message_load_attachments(s, m, error));
+}
+
+/* M (from store_one) with its references, and attachments when DETAILS;
+ * NULL (M freed) when that fails, or when M is NULL. */
+static rd_stored_message *
+message_loaded(rd_store *s, rd_stored_message *m, gboolean details, GError **error)
+{
+	if (m != NULL && !message_load(s, m, details, error))
+		g_clear_pointer(&m, rd_stored_message_free);
+	return m;
+}
+
+rd_stored_message *
+store_message_one(rd_store *s, sqlite3_stmt *st, GError **error, const char *fmt, ...)
+{
+	rd_stored_message *m;
+	va_list ap;
+
+	va_start(ap, fmt);
+	m = store_one_v(s, st, store_message_from_row, error, fmt, ap);
+	va_end(ap);
+	return message_loaded(s, m, FALSE, error);
+}
+
 GPtrArray *
 store_message_rows(rd_store *s, sqlite3_stmt *st, gboolean details, GError **error)
 {
+	/* All rows first: the statement must be finished before the next one
+	 * is stepped. */
 	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_stored_message_free);
-	int r;
+	    store_list(s, st, store_message_from_row, (GDestroyNotify)rd_stored_message_free, error);
 
-	if (st == NULL)
+	if (out == NULL)
 		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, store_message_from_row(st));
-	if (r < 0)
-		return NULL;
-	for (guint i = 0; i < out->len; i++) {
-		rd_stored_message *m = out->pdata[i];
-
-		if (!message_load_refs(s, m, error))
+	for (guint i = 0; i < out->len; i++)
+		if (!message_load(s, out->pdata[i], details, error))
 			return NULL;
-		if (details && !message_load_attachments(s, m, error))
-			return NULL;
-	}
 	return g_steal_pointer(&out);
 }
 
@@ -195,26 +219,16 @@ rd_stored_message *
 rd_store_message_get(rd_store *s, gint64 community_id, const char *message_id,
 		     gboolean with_raw, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error,
-	    "SELECT " STORE_MESSAGE_COLS ", raw FROM messages WHERE community_id = ? AND message_id = ?",
-	    "it", community_id, message_id);
-	g_autoptr(rd_stored_message) m = NULL;
-	int r;
-
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return NULL;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no message <%s>", message_id);
-		return NULL;
-	}
-	m = store_message_from_row(st);
-	if (with_raw)
-		m->raw = g_bytes_new(sqlite3_column_blob(st, 18), sqlite3_column_bytes(st, 18));
-	sqlite3_reset(st);
-	if (!message_load_refs(s, m, error) || !message_load_attachments(s, m, error))
-		return NULL;
-	return g_steal_pointer(&m);
+	return message_loaded(
+	    s,
+	    store_one(s,
+		      store_prepare(s, error,
+				    "SELECT " STORE_MESSAGE_COLS ", raw FROM messages WHERE "
+				    "community_id = ? AND message_id = ?",
+				    "it", community_id, message_id),
+		      with_raw ? message_raw_from_row : store_message_from_row, error,
+		      "no message <%s>", message_id),
+	    TRUE, error);
 }
 
 GPtrArray *
@@ -234,67 +248,48 @@ rd_store_messages_seq_range(rd_store *s, gint64 community_id, gint64 from_seq, g
 			    GError **error)
 {
 	return store_message_rows(s,
-			    store_prepare(s, error,
-					  "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE "
-					  "community_id = ? AND posted_seq > ? AND posted_seq <= ? "
-					  "ORDER BY posted_seq",
-					  "iii", community_id, from_seq, to_seq),
-			    TRUE, error);
+				  store_prepare(s, error,
+						"SELECT " STORE_MESSAGE_COLS " FROM messages WHERE "
+						"community_id = ? AND posted_seq > ? AND "
+						"posted_seq <= ? ORDER BY posted_seq",
+						"iii", community_id, from_seq, to_seq),
+				  TRUE, error);
 }
 
 rd_stored_message *
 rd_store_fanout_message(rd_store *s, gint64 row, gboolean with_raw, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT " STORE_MESSAGE_COLS ", raw FROM messages WHERE id = ?", "i", row);
-	rd_stored_message *m;
-	int r;
-
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return NULL;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no message #%" G_GINT64_FORMAT, row);
-		return NULL;
-	}
-	m = store_message_from_row(st);
-	if (with_raw)
-		m->raw = g_bytes_new(sqlite3_column_blob(st, 18), sqlite3_column_bytes(st, 18));
-	sqlite3_reset(st);
-	return m;
+	return store_one(s,
+			 store_prepare(s, error,
+				       "SELECT " STORE_MESSAGE_COLS ", raw FROM messages WHERE id = ?",
+				       "i", row),
+			 with_raw ? message_raw_from_row : store_message_from_row, error,
+			 "no message #%" G_GINT64_FORMAT, row);
 }
 
 rd_stored_message *
 rd_store_reply_posted(rd_store *s, gint64 community_id, const char *message_id, GError **error)
 {
-	g_autoptr(GPtrArray) rows =
-	    store_message_rows(s,
-			 store_prepare(s, error,
-				       "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE community_id = "
-				       "? AND message_id = ? AND status = 'posted'",
-				       "it", community_id, message_id),
-			 FALSE, error);
-
-	if (rows == NULL)
-		return NULL;
-	if (rows->len == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no posted message <%s>", message_id);
-		return NULL;
-	}
-	return g_ptr_array_steal_index(rows, 0);
+	return store_message_one(s,
+				 store_prepare(s, error,
+					       "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE "
+					       "community_id = ? AND message_id = ? AND status = "
+					       "'posted'",
+					       "it", community_id, message_id),
+				 error, "no posted message <%s>", message_id);
 }
 
 GPtrArray *
 rd_store_reply_previous_bodies(rd_store *s, gint64 community_id, const char *address,
 			       guint limit, GError **error)
 {
-	sqlite3_stmt *st =
-	    store_prepare(s, error,
-	                  "SELECT body FROM messages WHERE community_id = ? AND "
-	                  "from_addr = ? COLLATE NOCASE AND status = 'posted' ORDER BY "
-	                  "date DESC, id DESC LIMIT ?",
-	                  "iti", community_id, address, (gint64)limit);
-
-	return store_texts(s, st, error);
+	return store_texts(s,
+			   store_prepare(s, error,
+					 "SELECT body FROM messages WHERE community_id = ? AND "
+					 "from_addr = ? COLLATE NOCASE AND status = 'posted' ORDER "
+					 "BY date DESC, id DESC LIMIT ?",
+					 "iti", community_id, address, (gint64)limit),
+			   error);
 }
 
 gboolean
@@ -309,9 +304,8 @@ rd_store_command_decide(rd_store *s, gint64 community_id, gint64 row, gboolean a
 		    : "UPDATE messages SET status = 'rejected' WHERE id = ? AND community_id = ? "
 		      "AND status = 'held'";
 
-	if (!store_done(s, store_prepare(s, error, sql, "ii", row, community_id), error))
+	if (!store_update(s, store_prepare(s, error, sql, "ii", row, community_id), won, error))
 		return FALSE;
-	*won = sqlite3_changes(s->db) > 0;
 	if (!*won)
 		return TRUE;
 	return store_done(s,
@@ -326,20 +320,15 @@ rd_store_command_decide(rd_store *s, gint64 community_id, gint64 row, gboolean a
 gboolean
 rd_store_command_decision(rd_store *s, gint64 row, char **decision, char **by, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT decision, decided_by FROM moderation WHERE message = ?", "i", row);
-	int r;
+	char **out[2] = {decision, by};
 
 	*decision = NULL;
 	if (by)
 		*by = NULL;
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	if (r > 0) {
-		*decision = store_col_text(st, 0);
-		if (by)
-			*by = store_col_text(st, 1);
-	}
-	sqlite3_reset(st);
-	return TRUE;
+	return store_first(s,
+			   store_prepare(s, error,
+					 "SELECT decision, decided_by FROM moderation WHERE "
+					 "message = ?",
+					 "i", row),
+			   store_read_texts, out, error) >= 0;
 }

@@ -1,7 +1,6 @@
 /* store-outbox.c - mail waiting to be sent, and what became of it (table
  * outbox). */
 #include <sqlite3.h>
-#include <string.h>
 
 #include "store-internal.h"
 
@@ -26,23 +25,21 @@ gboolean
 rd_store_outbox_add(rd_store *s, rd_outbox_item *item, GError **error)
 {
 	static GBytes *empty;
-	sqlite3_stmt *st;
 
 	if (empty == NULL)
 		empty = g_bytes_new_static("", 0);
-	st = store_prepare(s, error,
-			   "INSERT INTO outbox (kind, person_id, community_id, recipient, "
-			   "envelope_from, subject, payload, data, status, next_attempt, created) "
-			   "VALUES (?, nullif(?,0), nullif(?,0), ?, ?, ?, ?, CASE WHEN ?9 THEN ?8 END,"
-			   " 'queued', ?10, ?11)",
-			   "tiittttbiii", item->kind, item->person_id, item->community_id,
-			   item->recipient, item->envelope_from, item->subject, item->payload,
-			   item->data ? item->data : empty, (gint64)(item->data != NULL),
-			   item->next_attempt, item->created);
-	if (!store_done(s, st, error))
-		return FALSE;
-	item->id = sqlite3_last_insert_rowid(s->db);
-	return TRUE;
+	return store_insert(
+	    s,
+	    store_prepare(s, error,
+			  "INSERT INTO outbox (kind, person_id, community_id, recipient, "
+			  "envelope_from, subject, payload, data, status, next_attempt, created) "
+			  "VALUES (?, nullif(?,0), nullif(?,0), ?, ?, ?, ?, CASE WHEN ?9 THEN ?8 "
+			  "END, 'queued', ?10, ?11)",
+			  "tiittttbiii", item->kind, item->person_id, item->community_id,
+			  item->recipient, item->envelope_from, item->subject, item->payload,
+			  item->data ? item->data : empty, (gint64)(item->data != NULL),
+			  item->next_attempt, item->created),
+	    &item->id, error);
 }
 
 #define OUTBOX_COLS                                                                                \
@@ -50,8 +47,8 @@ rd_store_outbox_add(rd_store *s, rd_outbox_item *item, GError **error)
 	"subject, payload, status, attempts, next_attempt, created, coalesce(sent_at, 0), "       \
 	"coalesce(last_code, 0), last_reply "
 
-static rd_outbox_item *
-outbox_from_row(sqlite3_stmt *st, gboolean with_data)
+static gpointer
+outbox_from_row(sqlite3_stmt *st)
 {
 	rd_outbox_item *o = g_new0(rd_outbox_item, 1);
 
@@ -70,7 +67,16 @@ outbox_from_row(sqlite3_stmt *st, gboolean with_data)
 	o->sent_at = sqlite3_column_int64(st, 12);
 	o->last_code = sqlite3_column_int64(st, 13);
 	o->last_reply = store_col_text(st, 14);
-	if (with_data && sqlite3_column_type(st, 15) != SQLITE_NULL)
+	return o;
+}
+
+/* OUTBOX_COLS followed by data. */
+static gpointer
+outbox_data_from_row(sqlite3_stmt *st)
+{
+	rd_outbox_item *o = outbox_from_row(st);
+
+	if (sqlite3_column_type(st, 15) != SQLITE_NULL)
 		o->data = g_bytes_new(sqlite3_column_blob(st, 15), sqlite3_column_bytes(st, 15));
 	return o;
 }
@@ -78,36 +84,22 @@ outbox_from_row(sqlite3_stmt *st, gboolean with_data)
 GPtrArray *
 rd_store_outbox_due(rd_store *s, gint64 now, guint limit, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error,
-					 "SELECT " OUTBOX_COLS ", data FROM outbox WHERE status = "
-					 "'queued' AND next_attempt <= ? ORDER BY next_attempt, id "
-					 "LIMIT ?",
-					 "ii", now, (gint64)limit);
-	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_outbox_item_free);
-	int r;
-
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, outbox_from_row(st, TRUE));
-	return r < 0 ? NULL : g_steal_pointer(&out);
+	return store_list(s,
+			  store_prepare(s, error,
+					"SELECT " OUTBOX_COLS ", data FROM outbox WHERE status = "
+					"'queued' AND next_attempt <= ? ORDER BY next_attempt, id "
+					"LIMIT ?",
+					"ii", now, (gint64)limit),
+			  outbox_data_from_row, (GDestroyNotify)rd_outbox_item_free, error);
 }
 
 GPtrArray *
 rd_store_outbox_list(rd_store *s, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id DESC", "");
-	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_outbox_item_free);
-	int r;
-
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, outbox_from_row(st, FALSE));
-	return r < 0 ? NULL : g_steal_pointer(&out);
+	return store_list(s,
+			  store_prepare(s, error, "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id DESC",
+					""),
+			  outbox_from_row, (GDestroyNotify)rd_outbox_item_free, error);
 }
 
 gboolean
@@ -128,36 +120,19 @@ rd_store_outbox_update(rd_store *s, gint64 id, const char *status, gint64 attemp
 gboolean
 rd_store_outbox_retry(rd_store *s, gint64 id, gint64 now, GError **error)
 {
-	if (!store_done(s,
-			store_prepare(s, error,
-				      "UPDATE outbox SET status = 'queued', next_attempt = ? WHERE "
-				      "id = ? AND status <> 'sent'",
-				      "ii", now, id),
-			error))
-		return FALSE;
-	if (sqlite3_changes(s->db) == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND,
-			    "no unsent outbox entry %" G_GINT64_FORMAT, id);
-		return FALSE;
-	}
-	return TRUE;
+	return store_changed(s,
+			     store_prepare(s, error,
+					   "UPDATE outbox SET status = 'queued', next_attempt = ? "
+					   "WHERE id = ? AND status <> 'sent'",
+					   "ii", now, id),
+			     error, "no unsent outbox entry %" G_GINT64_FORMAT, id);
 }
 
 rd_outbox_item *
 rd_store_reply_outbox_get(rd_store *s, gint64 id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error, "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?",
-					 "i", id);
-	rd_outbox_item *item;
-	int r;
-
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return NULL;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no outbox entry %" G_GINT64_FORMAT, id);
-		return NULL;
-	}
-	item = outbox_from_row(st, FALSE);
-	sqlite3_reset(st);
-	return item;
+	return store_one(s,
+			 store_prepare(s, error, "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?",
+				       "i", id),
+			 outbox_from_row, error, "no outbox entry %" G_GINT64_FORMAT, id);
 }

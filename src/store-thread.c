@@ -2,7 +2,6 @@
  * the queries over messages and refs that threading needs (tables threads,
  * thread_alias). */
 #include <sqlite3.h>
-#include <string.h>
 
 #include "store-internal.h"
 
@@ -10,11 +9,20 @@ GPtrArray *
 rd_store_thread_messages(rd_store *s, gint64 thread_id, GError **error)
 {
 	return store_message_rows(s,
-			    store_prepare(s, error,
-					  "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE thread_id = "
-					  STORE_THREAD_OF("?1") " ORDER BY date, id",
-					  "i", thread_id),
-			    TRUE, error);
+				  store_prepare(s, error,
+						"SELECT " STORE_MESSAGE_COLS " FROM messages WHERE "
+						"thread_id = " STORE_THREAD_OF("?1") " ORDER BY "
+						"date, id",
+						"i", thread_id),
+				  TRUE, error);
+}
+
+static void
+thread_id_read(sqlite3_stmt *st, gpointer data)
+{
+	gint64 t = sqlite3_column_int64(st, 0);
+
+	g_array_append_val((GArray *)data, t);
 }
 
 gboolean
@@ -24,83 +32,77 @@ rd_store_thread_touching(rd_store *s, gint64 community_id, gint64 row, GArray *t
 	/* Index lookups only: the messages named by ROW's references, and
 	 * those whose references name ROW or share one of its references.
 	 * The unary + keeps SQLite from scanning the community's index. */
-	sqlite3_stmt *st = store_prepare(
-	    s, error,
-	    "WITH ids(id) AS (SELECT ref FROM refs WHERE message = ?2 UNION SELECT message_id "
-	    "FROM messages WHERE id = ?2) "
-	    "SELECT DISTINCT thread_id FROM messages WHERE id IN (SELECT id FROM messages WHERE "
-	    "community_id = ?1 AND message_id IN ids UNION SELECT message FROM refs WHERE ref IN "
-	    "ids) AND +community_id = ?1 AND status = 'posted' AND thread_id IS NOT NULL AND "
-	    "id <> ?2 ORDER BY thread_id",
-	    "ii", community_id, row);
-	int r;
+	return store_each(
+	    s,
+	    store_prepare(
+		s, error,
+		"WITH ids(id) AS (SELECT ref FROM refs WHERE message = ?2 UNION SELECT message_id "
+		"FROM messages WHERE id = ?2) "
+		"SELECT DISTINCT thread_id FROM messages WHERE id IN (SELECT id FROM messages WHERE "
+		"community_id = ?1 AND message_id IN ids UNION SELECT message FROM refs WHERE ref IN "
+		"ids) AND +community_id = ?1 AND status = 'posted' AND thread_id IS NOT NULL AND "
+		"id <> ?2 ORDER BY thread_id",
+		"ii", community_id, row),
+	    thread_id_read, threads, error);
+}
 
-	if (st == NULL)
-		return FALSE;
-	while ((r = store_row(s, st, error)) > 0) {
-		gint64 t = sqlite3_column_int64(st, 0);
+/* A light message row: id, message_id, thread_id, parent_message_id,
+ * fallback_parent, date. */
+static gpointer
+node_from_row(sqlite3_stmt *st)
+{
+	rd_stored_message *m = g_new0(rd_stored_message, 1);
 
-		g_array_append_val(threads, t);
+	m->id = sqlite3_column_int64(st, 0);
+	m->message_id = store_col_text(st, 1);
+	m->thread_id = sqlite3_column_int64(st, 2);
+	m->parent_message_id = store_col_text(st, 3);
+	m->fallback_parent = store_col_text(st, 4);
+	m->date = sqlite3_column_int64(st, 5);
+	return m;
+}
+
+/* Append a (message, ref) row to that message's chain in DATA, a table
+ * message id -> GPtrArray of references. */
+static void
+chain_read(sqlite3_stmt *st, gpointer data)
+{
+	GHashTable *chains = data;
+	gint64 id = sqlite3_column_int64(st, 0);
+	GPtrArray *chain = g_hash_table_lookup(chains, &id);
+
+	if (chain == NULL) {
+		chain = g_ptr_array_new_with_free_func(g_free);
+		g_hash_table_insert(chains, g_memdup2(&id, sizeof id), chain);
 	}
-	return r == 0;
+	g_ptr_array_add(chain, store_col_text(st, 1));
 }
 
 GPtrArray *
 rd_store_thread_nodes(rd_store *s, gint64 thread_id, gint64 row, GError **error)
 {
-	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_stored_message_free);
-	g_autoptr(GHashTable) by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
-	g_autoptr(GHashTable) chains = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+	g_autoptr(GHashTable) chains = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 							     (GDestroyNotify)g_ptr_array_unref);
-	sqlite3_stmt *st = store_prepare(
-	    s, error,
-	    "SELECT id, message_id, coalesce(thread_id, 0), parent_message_id, fallback_parent, "
-	    "date FROM messages WHERE thread_id = ?1 AND status = 'posted' AND id <> ?2 "
-	    "UNION ALL SELECT id, message_id, coalesce(thread_id, 0), parent_message_id, "
-	    "fallback_parent, date FROM messages WHERE id = ?2",
-	    "ii", thread_id, row);
-	int r;
+	g_autoptr(GPtrArray) out = store_list(
+	    s,
+	    store_prepare(s, error,
+			  "SELECT id, message_id, coalesce(thread_id, 0), parent_message_id, "
+			  "fallback_parent, date FROM messages WHERE thread_id = ?1 AND status = "
+			  "'posted' AND id <> ?2 UNION ALL SELECT id, message_id, coalesce(thread_id, "
+			  "0), parent_message_id, fallback_parent, date FROM messages WHERE id = ?2",
+			  "ii", thread_id, row),
+	    node_from_row, (GDestroyNotify)rd_stored_message_free, error);
 
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0) {
-		rd_stored_message *m = g_new0(rd_stored_message, 1);
-
-		m->id = sqlite3_column_int64(st, 0);
-		m->message_id = store_col_text(st, 1);
-		m->thread_id = sqlite3_column_int64(st, 2);
-		m->parent_message_id = store_col_text(st, 3);
-		m->fallback_parent = store_col_text(st, 4);
-		m->date = sqlite3_column_int64(st, 5);
-		g_ptr_array_add(out, m);
-		g_hash_table_insert(by_id, &m->id, m);
-	}
-	if (r < 0)
+	if (out == NULL)
 		return NULL;
 	/* Every chain in one statement, not one statement per message. */
-	st = store_prepare(s, error,
-			   "SELECT message, ref FROM refs WHERE message IN (SELECT id FROM messages "
-			   "WHERE thread_id = ?1 AND status = 'posted' UNION ALL SELECT ?2) ORDER "
-			   "BY message, position",
-			   "ii", thread_id, row);
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0) {
-		gint64 id = sqlite3_column_int64(st, 0);
-		rd_stored_message *m = g_hash_table_lookup(by_id, &id);
-		GPtrArray *chain;
-
-		if (m == NULL)
-			continue;
-		chain = g_hash_table_lookup(chains, &m->id);
-		if (chain == NULL) {
-			chain = g_ptr_array_new_with_free_func(g_free);
-			g_hash_table_insert(chains, &m->id, chain);
-		}
-		g_ptr_array_add(chain, store_col_text(st, 1));
-	}
-	if (r < 0)
+	if (!store_each(s,
+			store_prepare(s, error,
+				      "SELECT message, ref FROM refs WHERE message IN (SELECT id FROM "
+				      "messages WHERE thread_id = ?1 AND status = 'posted' UNION ALL "
+				      "SELECT ?2) ORDER BY message, position",
+				      "ii", thread_id, row),
+			chain_read, chains, error))
 		return NULL;
 	for (guint i = 0; i < out->len; i++) {
 		rd_stored_message *m = out->pdata[i];
@@ -120,18 +122,14 @@ rd_stored_message *
 rd_store_subject_match(rd_store *s, gint64 community_id, const char *norm_subject, gint64 from,
 		       gint64 to, GError **error)
 {
-	g_autoptr(GPtrArray) rows = store_message_rows(
-	    s,
-	    store_prepare(s, error,
-			  "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE community_id = ? AND "
-			  "norm_subject = ? AND status = 'posted' AND thread_id IS NOT NULL AND "
-			  "date BETWEEN ? AND ? ORDER BY date DESC, message_id LIMIT 1",
-			  "itii", community_id, norm_subject, from, to),
-	    FALSE, error);
-
-	if (rows == NULL || rows->len == 0)
-		return NULL;
-	return g_ptr_array_steal_index(rows, 0);
+	return store_message_one(s,
+				 store_prepare(s, error,
+					       "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE "
+					       "community_id = ? AND norm_subject = ? AND status = "
+					       "'posted' AND thread_id IS NOT NULL AND date BETWEEN ? "
+					       "AND ? ORDER BY date DESC, message_id LIMIT 1",
+					       "itii", community_id, norm_subject, from, to),
+				 error, NULL);
 }
 
 GPtrArray *
@@ -152,18 +150,13 @@ rd_store_subject_orphans(rd_store *s, gint64 community_id, const char *norm_subj
 rd_stored_message *
 rd_store_thread_root(rd_store *s, gint64 thread_id, GError **error)
 {
-	g_autoptr(GPtrArray) rows =
-	    store_message_rows(s,
-			 store_prepare(s, error,
-				       "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE thread_id = ? "
-				       "AND parent_message_id IS NULL ORDER BY date, message_id "
-				       "LIMIT 1",
-				       "i", thread_id),
-			 FALSE, error);
-
-	if (rows == NULL || rows->len == 0)
-		return NULL;
-	return g_ptr_array_steal_index(rows, 0);
+	return store_message_one(s,
+				 store_prepare(s, error,
+					       "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE "
+					       "thread_id = ? AND parent_message_id IS NULL ORDER BY "
+					       "date, message_id LIMIT 1",
+					       "i", thread_id),
+				 error, NULL);
 }
 
 gboolean
@@ -172,16 +165,14 @@ rd_store_thread_create(rd_store *s, gint64 community_id, const char *subject, gi
 {
 	/* SQLite would hand out the id of a thread merged away (the highest
 	 * one) again; its alias must keep leading to where it went. */
-	if (!store_done(s,
-			store_prepare(s, error,
-				      "INSERT INTO threads (id, community_id, subject) VALUES "
-				      "(max(coalesce((SELECT max(id) FROM threads), 0), "
-				      "coalesce((SELECT max(old_id) FROM thread_alias), 0)) + 1, ?, ?)",
-				      "it", community_id, subject),
-			error))
-		return FALSE;
-	*id = sqlite3_last_insert_rowid(s->db);
-	return TRUE;
+	return store_insert(s,
+			    store_prepare(s, error,
+					  "INSERT INTO threads (id, community_id, subject) VALUES "
+					  "(max(coalesce((SELECT max(id) FROM threads), 0), "
+					  "coalesce((SELECT max(old_id) FROM thread_alias), 0)) + 1, "
+					  "?, ?)",
+					  "it", community_id, subject),
+			    id, error);
 }
 
 gboolean
@@ -252,7 +243,7 @@ rd_thread_info_free(rd_thread_info *t)
 
 #define THREAD_COLS "id, community_id, subject, message_count, first_date, last_date"
 
-static rd_thread_info *
+static gpointer
 thread_from_row(sqlite3_stmt *st)
 {
 	rd_thread_info *t = g_new0(rd_thread_info, 1);
@@ -269,72 +260,47 @@ thread_from_row(sqlite3_stmt *st)
 GPtrArray *
 rd_store_thread_list(rd_store *s, gint64 community_id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(s, error,
-					 "SELECT " THREAD_COLS " FROM threads WHERE community_id = ? "
-					 "ORDER BY last_date DESC, id",
-					 "i", community_id);
-	g_autoptr(GPtrArray) out =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_thread_info_free);
-	int r;
-
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, thread_from_row(st));
-	return r < 0 ? NULL : g_steal_pointer(&out);
+	return store_list(s,
+			  store_prepare(s, error,
+					"SELECT " THREAD_COLS " FROM threads WHERE community_id = ? "
+					"ORDER BY last_date DESC, id",
+					"i", community_id),
+			  thread_from_row, (GDestroyNotify)rd_thread_info_free, error);
 }
 
 rd_thread_info *
 rd_store_thread_get(rd_store *s, gint64 thread_id, GError **error)
 {
-	sqlite3_stmt *st = store_prepare(
-	    s, error, "SELECT " THREAD_COLS " FROM threads WHERE id = " STORE_THREAD_OF("?1"), "i",
-	    thread_id);
-	rd_thread_info *t;
-	int r;
-
-	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return NULL;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "no thread %" G_GINT64_FORMAT, thread_id);
-		return NULL;
-	}
-	t = thread_from_row(st);
-	sqlite3_reset(st);
-	return t;
+	return store_one(s,
+			 store_prepare(s, error,
+				       "SELECT " THREAD_COLS " FROM threads WHERE id = "
+				       STORE_THREAD_OF("?1"),
+				       "i", thread_id),
+			 thread_from_row, error, "no thread %" G_GINT64_FORMAT, thread_id);
 }
 
 GPtrArray *
 rd_store_thread_messages_upto(rd_store *s, gint64 thread_id, gint64 to_seq, GError **error)
 {
 	return store_message_rows(s,
-			    store_prepare(s, error,
-					  "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE thread_id = "
-					  STORE_THREAD_OF("?1") " AND posted_seq IS NOT NULL AND "
-					  "(?2 = 0 OR posted_seq <= ?2) "
-					  "ORDER BY date, id",
-					  "ii", thread_id, to_seq),
-			    FALSE, error);
+				  store_prepare(s, error,
+						"SELECT " STORE_MESSAGE_COLS " FROM messages WHERE "
+						"thread_id = " STORE_THREAD_OF("?1") " AND "
+						"posted_seq IS NOT NULL AND (?2 = 0 OR posted_seq "
+						"<= ?2) ORDER BY date, id",
+						"ii", thread_id, to_seq),
+				  FALSE, error);
 }
 
 rd_stored_message *
 rd_store_reply_latest(rd_store *s, gint64 thread_id, GError **error)
 {
-	g_autoptr(GPtrArray) rows =
-	    store_message_rows(s,
-			 store_prepare(s, error,
-				       "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE thread_id = "
-				       STORE_THREAD_OF("?1") " AND status = 'posted' ORDER BY date "
-				       "DESC, id DESC LIMIT 1",
-				       "i", thread_id),
-			 FALSE, error);
-
-	if (rows == NULL)
-		return NULL;
-	if (rows->len == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND,
-			    "thread %" G_GINT64_FORMAT " has no posted message", thread_id);
-		return NULL;
-	}
-	return g_ptr_array_steal_index(rows, 0);
+	return store_message_one(s,
+				 store_prepare(s, error,
+					       "SELECT " STORE_MESSAGE_COLS " FROM messages WHERE "
+					       "thread_id = " STORE_THREAD_OF("?1") " AND status = "
+					       "'posted' ORDER BY date DESC, id DESC LIMIT 1",
+					       "i", thread_id),
+				 error, "thread %" G_GINT64_FORMAT " has no posted message",
+				 thread_id);
 }

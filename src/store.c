@@ -336,8 +336,8 @@ store_done(rd_store *s, sqlite3_stmt *st, GError **error)
 	return TRUE;
 }
 
-/* Step to the next row: 1 row, 0 done, -1 error. */
-int
+/* Step to the next row: 1 row, 0 done (ST reset), -1 error. */
+static int
 store_row(rd_store *s, sqlite3_stmt *st, GError **error)
 {
 	int rc = sqlite3_step(st);
@@ -351,23 +351,211 @@ store_row(rd_store *s, sqlite3_stmt *st, GError **error)
 	return -1;
 }
 
-/* The id in the first column of ST's one row into *ID; RD_NOTFOUND
- * ("WHAT KEY") when there is no row. */
-gboolean
-store_one_id(rd_store *s, sqlite3_stmt *st, gint64 *id, const char *what, const char *key,
-             GError **error)
+/* The row helpers below own stepping, resetting and the "not found"
+ * errors, so that each query in store-*.c is its SQL plus how a row
+ * becomes a value (a store_row_fn) or lands somewhere (a store_read_fn). */
+
+/* Set RD_NOTFOUND with the message FMT (nothing when FMT is NULL). */
+static void
+store_notfound(GError **error, const char *fmt, va_list ap)
+{
+	g_autofree char *msg = NULL;
+
+	if (fmt == NULL)
+		return;
+	msg = g_strdup_vprintf(fmt, ap);
+	g_set_error_literal(error, RD_ERROR, RD_NOTFOUND, msg);
+}
+
+int
+store_first(rd_store *s, sqlite3_stmt *st, store_read_fn read, gpointer data, GError **error)
 {
 	int r;
 
 	if (st == NULL || (r = store_row(s, st, error)) < 0)
-		return FALSE;
-	if (r == 0) {
-		g_set_error(error, RD_ERROR, RD_NOTFOUND, "%s %s", what, key);
-		return FALSE;
+		return -1;
+	if (r > 0) {
+		if (read)
+			read(st, data);
+		sqlite3_reset(st);
 	}
-	*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	return r;
+}
+
+gboolean
+store_found(rd_store *s, sqlite3_stmt *st, store_read_fn read, gpointer data, GError **error,
+	    const char *fmt, ...)
+{
+	int r = store_first(s, st, read, data, error);
+	va_list ap;
+
+	if (r == 0) {
+		va_start(ap, fmt);
+		store_notfound(error, fmt, ap);
+		va_end(ap);
+	}
+	return r > 0;
+}
+
+/* store_one reads its row through this: the builder and what it built. */
+typedef struct {
+	store_row_fn from_row;
+	gpointer value;
+} store_built;
+
+static void
+store_build(sqlite3_stmt *st, gpointer data)
+{
+	store_built *b = data;
+
+	b->value = b->from_row(st);
+}
+
+gpointer
+store_one_v(rd_store *s, sqlite3_stmt *st, store_row_fn from_row, GError **error,
+	    const char *fmt, va_list ap)
+{
+	store_built b = {from_row, NULL};
+
+	if (store_first(s, st, store_build, &b, error) == 0)
+		store_notfound(error, fmt, ap);
+	return b.value;
+}
+
+gpointer
+store_one(rd_store *s, sqlite3_stmt *st, store_row_fn from_row, GError **error,
+	  const char *fmt, ...)
+{
+	gpointer value;
+	va_list ap;
+
+	va_start(ap, fmt);
+	value = store_one_v(s, st, from_row, error, fmt, ap);
+	va_end(ap);
+	return value;
+}
+
+gboolean
+store_each(rd_store *s, sqlite3_stmt *st, store_read_fn read, gpointer data, GError **error)
+{
+	int r;
+
+	if (st == NULL)
+		return FALSE;
+	while ((r = store_row(s, st, error)) > 0)
+		read(st, data);
+	return r == 0;
+}
+
+/* store_list's reader: build the row and append it to the array. */
+typedef struct {
+	store_row_fn from_row;
+	GPtrArray *out;
+} store_collected;
+
+static void
+store_collect(sqlite3_stmt *st, gpointer data)
+{
+	store_collected *c = data;
+
+	g_ptr_array_add(c->out, c->from_row(st));
+}
+
+GPtrArray *
+store_list(rd_store *s, sqlite3_stmt *st, store_row_fn from_row, GDestroyNotify free_row,
+	   GError **error)
+{
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(free_row);
+	store_collected c = {from_row, out};
+
+	if (!store_each(s, st, store_collect, &c, error))
+		return NULL;
+	return g_steal_pointer(&out);
+}
+
+static gpointer
+store_text0(sqlite3_stmt *st)
+{
+	return store_col_text(st, 0);
+}
+
+GPtrArray *
+store_texts(rd_store *s, sqlite3_stmt *st, GError **error)
+{
+	return store_list(s, st, store_text0, g_free, error);
+}
+
+gboolean
+store_insert(rd_store *s, sqlite3_stmt *st, gint64 *id, GError **error)
+{
+	if (!store_done(s, st, error))
+		return FALSE;
+	if (id)
+		*id = sqlite3_last_insert_rowid(s->db);
 	return TRUE;
+}
+
+const char *
+store_setting_sql(const store_setting *settings, gsize n, const char *key)
+{
+	for (gsize i = 0; i < n; i++)
+		if (strcmp(settings[i].key, key) == 0)
+			return settings[i].sql;
+	return NULL;
+}
+
+void
+store_read_text(sqlite3_stmt *st, gpointer data)
+{
+	*(char **)data = store_col_text(st, 0);
+}
+
+void
+store_read_texts(sqlite3_stmt *st, gpointer data)
+{
+	char ***out = data;
+
+	for (int i = 0; i < 2; i++)
+		if (out[i])
+			*out[i] = store_col_text(st, i);
+}
+
+void
+store_read_int(sqlite3_stmt *st, gpointer data)
+{
+	*(gint64 *)data = sqlite3_column_int64(st, 0);
+}
+
+gboolean
+store_int(rd_store *s, sqlite3_stmt *st, gint64 *v, GError **error)
+{
+	*v = 0;
+	return store_first(s, st, store_read_int, v, error) >= 0;
+}
+
+gboolean
+store_update(rd_store *s, sqlite3_stmt *st, gboolean *changed, GError **error)
+{
+	if (!store_done(s, st, error))
+		return FALSE;
+	*changed = sqlite3_changes(s->db) > 0;
+	return TRUE;
+}
+
+gboolean
+store_changed(rd_store *s, sqlite3_stmt *st, GError **error, const char *fmt, ...)
+{
+	gboolean changed;
+	va_list ap;
+
+	if (!store_update(s, st, &changed, error))
+		return FALSE;
+	if (changed)
+		return TRUE;
+	va_start(ap, fmt);
+	store_notfound(error, fmt, ap);
+	va_end(ap);
+	return FALSE;
 }
 
 char *
@@ -402,41 +590,32 @@ store_exec(rd_store *s, const char *sql, GError **error)
 static gboolean
 store_migrate(rd_store *s, GError **error)
 {
-	int version = 0;
-	sqlite3_stmt *st = store_prepare(s, error, "PRAGMA user_version", "");
-	int r;
+	gint64 version;
 
-	if (st == NULL)
+	if (!store_int(s, store_prepare(s, error, "PRAGMA user_version", ""), &version, error))
 		return FALSE;
-	r = store_row(s, st, error);
-	if (r < 0)
-		return FALSE;
-	if (r > 0)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
 	if (version > (int)G_N_ELEMENTS(migrations)) {
 		g_set_error(error, RD_ERROR, RD_CONFIG,
 			    "database %s has schema version %d, newer than this rounds (%d)",
-			    s->path, version, (int)G_N_ELEMENTS(migrations));
+			    s->path, (int)version, (int)G_N_ELEMENTS(migrations));
 		return FALSE;
 	}
-	for (int v = version; v < (int)G_N_ELEMENTS(migrations); v++) {
+	for (int v = (int)version; v < (int)G_N_ELEMENTS(migrations); v++) {
 		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
+		gint64 current;
 
 		if (!rd_store_begin(s, error))
 			return FALSE;
 		/* Another process may have migrated while we waited for the lock. */
-		st = store_prepare(s, error, "PRAGMA user_version", "");
-		if (st == NULL || (r = store_row(s, st, error)) < 0) {
+		if (!store_int(s, store_prepare(s, error, "PRAGMA user_version", ""), &current,
+			       error)) {
 			rd_store_rollback(s);
 			return FALSE;
 		}
-		if (r > 0 && sqlite3_column_int(st, 0) > v) {
-			sqlite3_reset(st);
+		if (current > v) {
 			rd_store_rollback(s);
 			continue;
 		}
-		sqlite3_reset(st);
 		if (!store_exec(s, migrations[v], error) || !store_exec(s, bump, error)) {
 			rd_store_rollback(s);
 			return FALSE;
@@ -516,18 +695,4 @@ rd_store_rollback(rd_store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-/* The first column of every row of ST, as strings; NULL on error. */
-GPtrArray *
-store_texts(rd_store *s, sqlite3_stmt *st, GError **error)
-{
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
-	int r;
-
-	if (st == NULL)
-		return NULL;
-	while ((r = store_row(s, st, error)) > 0)
-		g_ptr_array_add(out, store_col_text(st, 0));
-	return r < 0 ? NULL : g_steal_pointer(&out);
 }
