@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "command-internal.h"
-#include "fanout.h"
+#include "schedule.h"
 
 /* ---- digest replies (for the reply module) ---- */
 
@@ -176,7 +176,7 @@ rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_communi
 	g_autoptr(GError) err = NULL;
 	g_autofree char *addr = NULL, *name = NULL, *subject = NULL, *body = NULL;
 	g_autofree char *about = NULL;
-	gint64 now = rd_fanout_now();
+	gint64 now = rd_schedule_now();
 
 	if (!rd_store_reply_person_get(s, person_id, &addr, &name, error))
 		return FALSE;

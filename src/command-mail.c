@@ -6,7 +6,7 @@
 
 #include "command-internal.h"
 #include "config.h"
-#include "fanout.h"
+#include "schedule.h"
 #include "log.h"
 #include "mustache.h"
 
@@ -278,7 +278,7 @@ rd_command_queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_communit
                         gboolean *sent, GError **error)
 {
 	return queue_mail(s, o, c, from_ext, person_id, to, subject, reply_to, body, NULL, TRUE,
-	                  rd_fanout_now(), sent, error);
+	                  rd_schedule_now(), sent, error);
 }
 
 /* Render template NAME and queue it to TO. */

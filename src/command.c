@@ -14,7 +14,7 @@
 
 #include "bounce.h"
 #include "command-internal.h"
-#include "fanout.h"
+#include "schedule.h"
 #include "log.h"
 #include "token.h"
 #include "trim.h"
@@ -306,7 +306,7 @@ rd_command_ctx_init(cmd_ctx *x, rd_store *s, const rd_deliver_opts *o, const rd_
 	x->c = c;
 	x->m = m;
 	x->from = g_ascii_strdown(from, -1);
-	x->now = rd_fanout_now();
+	x->now = rd_schedule_now();
 	x->results = g_ptr_array_new_with_free_func((GDestroyNotify)cmd_result_free);
 	x->confirms = g_ptr_array_new_with_free_func((GDestroyNotify)cmd_confirmation_free);
 	x->deferred = g_string_new(NULL);
@@ -682,7 +682,7 @@ rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 		return RD_OK;
 	}
 	if (a->kind == RD_ADDR_OWNER) {
-		st = forward_to_owners(s, o, c, data, rd_fanout_now(), error);
+		st = forward_to_owners(s, o, c, data, rd_schedule_now(), error);
 		if (st == RD_OK)
 			set_result(result, m, "forwarded");
 		return st;
