@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "command-internal.h"
-#include "config.h"
 #include "schedule.h"
+#include "template.h"
 #include "log.h"
 #include "mustache.h"
 
@@ -28,31 +28,6 @@ char *
 rd_command_community_address(const rd_deliver_opts *o, const rd_community *c, const char *ext)
 {
 	return rd_address_make(c->name, c->domain, o->delimiter, ext);
-}
-
-static char *
-template_source(const rd_deliver_opts *o, const rd_community *c, const char *name)
-{
-	/* Callers without a configuration (bounce notices from the outbox)
-	 * get the same default as rounds.conf; never the current directory. */
-	static char *fallback;
-	const char *dirs[2];
-	guint n = 0;
-	g_autofree char *own = NULL;
-
-	if (fallback == NULL)
-		fallback = rd_config_default_template_dir();
-	if (o->home != NULL)
-		dirs[n++] = own = g_build_filename(o->home, "templates", c->name, NULL);
-	dirs[n++] = o->template_dir != NULL ? o->template_dir : fallback;
-	for (guint i = 0; i < n; i++) {
-		g_autofree char *path = g_build_filename(dirs[i], name, NULL);
-		char *text = NULL;
-
-		if (g_file_get_contents(path, &text, NULL, NULL))
-			return text;
-	}
-	return NULL;
 }
 
 /* The common variables of every template. */
@@ -128,7 +103,8 @@ char *
 rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *name, JsonBuilder *b,
                   char **subject, GError **error)
 {
-	g_autofree char *src = template_source(o, c, name);
+	rd_template_place place = {o->home, c->name, o->template_dir};
+	g_autofree char *src = rd_template_load(&place, name);
 	g_autoptr(JsonNode) root = NULL;
 	char *text, *nl;
 
