@@ -16,21 +16,9 @@
 #include "fanout.h"
 #include "log.h"
 #include "message.h"
+#include "notice.h"
 #include "schedule.h"
 #include "token.h"
-
-/* A display phrase and address as a header value, RFC 2047-encoded when
- * the phrase is not ASCII. */
-static char *
-mailbox_text(const char *name, const char *addr)
-{
-	InternetAddress *ia = internet_address_mailbox_new(name, addr);
-	char *text = internet_address_to_string(ia, NULL, TRUE);
-
-	/* rounds.h has no autoptr glue for InternetAddress. */
-	g_object_unref(ia);
-	return text;
-}
 
 /* Mailman's defaults (bounce_score_threshold, bounce_info_stale_after).
  * rounds.conf [bounces] threshold / window-days would go in rd_deliver_opts;
@@ -84,56 +72,6 @@ rd_bounce_score_add(rd_fanout_bounce_state *b, double points, gint64 now,
 	return was_below && b->score >= p->threshold && g_strcmp0(b->status, "active") == 0;
 }
 
-static char *
-rfc5322_date(gint64 now)
-{
-	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(now);
-
-	return g_date_time_format(dt, "%a, %d %b %Y %H:%M:%S +0000");
-}
-
-/* A complete plain-text automatic message (UTF-8, 8bit). */
-static GBytes *
-auto_message(const rd_community *c, const char *from, const char *to, const char *reply_to,
-             const char *subject, const char *auto_submitted, const char *body, gint64 now)
-{
-	g_autofree char *date = rfc5322_date(now);
-	g_autofree char *subj = g_mime_utils_header_encode_text(NULL, subject, "utf-8");
-	g_autofree char *rand = g_strdup_printf("%08x%08x", g_random_int(), g_random_int());
-	GString *m = g_string_new(NULL);
-
-	g_string_append_printf(m, "From: %s\nTo: <%s>\n", from, to);
-	if (reply_to)
-		g_string_append_printf(m, "Reply-To: <%s>\n", reply_to);
-	g_string_append_printf(m,
-	                       "Subject: %s\nDate: %s\nMessage-ID: <bounces.%" G_GINT64_FORMAT
-	                       ".%s@%s>\nAuto-Submitted: %s\nX-Loop: %s@%s\nMIME-Version: 1.0\n"
-	                       "Content-Type: text/plain; charset=utf-8\n"
-	                       "Content-Transfer-Encoding: 8bit\n\n%s",
-	                       subj, date, now, rand, c->domain, auto_submitted, c->name, c->domain,
-	                       body);
-	return g_string_free_to_bytes(m);
-}
-
-static gboolean
-queue_message(rd_store *s, const rd_community *c, gint64 person_id, const char *recipient,
-              const char *envelope_from, const char *subject, GBytes *data, gint64 now,
-              GError **error)
-{
-	rd_outbox_item item = {0};
-
-	item.kind = (char *)"message";
-	item.person_id = person_id;
-	item.community_id = c->id;
-	item.recipient = (char *)recipient;
-	item.envelope_from = (char *)envelope_from;
-	item.subject = (char *)subject;
-	item.data = data;
-	item.next_attempt = now;
-	item.created = now;
-	return rd_store_outbox_add(s, &item, error);
-}
-
 /* Delivery is now off: tell the member how to turn it on again (a reply
  * to the +b address), and tell every owner. */
 static gboolean
@@ -142,8 +80,6 @@ disable_notices(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
                 GError **error)
 {
 	g_autofree char *verp = rd_fanout_bounce_address(o->secret, c, o->delimiter, b->person_id);
-	g_autofree char *owner = rd_address_make(c->name, c->domain, o->delimiter, "owner");
-	g_autofree char *from = mailbox_text(c->title, owner);
 	g_autofree char *subject = g_strdup_printf("Your mail from %s is paused", c->title);
 	g_autofree char *body = g_strdup_printf(
 	    "Hello,\n\n"
@@ -153,36 +89,48 @@ disable_notices(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 	    "write does not matter.\n\n"
 	    "The last report said: %s\n",
 	    c->title, c->name, c->domain, b->address, diagnostic ? diagnostic : "(no details)");
-	g_autoptr(GBytes) probe =
-	    auto_message(c, from, b->address, verp, subject, "auto-replied", body, now);
+	/* Only a run of failures makes these, never a stranger's mail, so
+	 * they are exempt from the daily limit; they carry the VERP address
+	 * so that a probe which bounces too is heard. */
+	rd_notice probe = {.from_ext = "owner",
+	                   .person_id = b->person_id,
+	                   .to = b->address,
+	                   .subject = subject,
+	                   .reply_to = verp,
+	                   .body = body,
+	                   .auto_reply = TRUE,
+	                   .envelope_from = verp,
+	                   .exempt = TRUE,
+	                   .date = now};
+	g_autofree char *osubj =
+	    g_strdup_printf("%s: mail to %s disabled after bounces", c->title, b->address);
+	g_autofree char *obody = g_strdup_printf(
+	    "Hello,\n\n"
+	    "Mail to %s in %s (%s@%s) bounced on several days (score %.1f),\n"
+	    "so their delivery is disabled. They have been sent a message\n"
+	    "explaining how to turn it back on: a reply to it re-enables them.\n\n"
+	    "The last report said: %s\n",
+	    b->address, c->title, c->name, c->domain, b->score,
+	    diagnostic ? diagnostic : "(no details)");
+	rd_notice owners = {.from_ext = "owner", .subject = osubj, .body = obody, .exempt = TRUE,
+	                    .date = now};
 	g_autoptr(GPtrArray) members = rd_store_member_list(s, c->id, error);
 
 	if (members == NULL)
 		return FALSE;
-	if (!queue_message(s, c, b->person_id, b->address, verp, subject, probe, send_at, error))
+	if (!rd_notice_queue(s, o, c, &probe, send_at, NULL, error))
 		return FALSE;
 	for (guint i = 0; i < members->len; i++) {
 		rd_member *m = members->pdata[i];
-		g_autofree char *osubj = NULL, *obody = NULL, *overp = NULL;
-		g_autoptr(GBytes) notice = NULL;
+		g_autofree char *overp = NULL;
 
 		if (strcmp(m->role, "owner") != 0 || m->person_id == b->person_id)
 			continue;
-		osubj =
-		    g_strdup_printf("%s: mail to %s disabled after bounces", c->title, b->address);
-		obody = g_strdup_printf(
-		    "Hello,\n\n"
-		    "Mail to %s in %s (%s@%s) bounced on several days (score %.1f),\n"
-		    "so their delivery is disabled. They have been sent a message\n"
-		    "explaining how to turn it back on: a reply to it re-enables them.\n\n"
-		    "The last report said: %s\n",
-		    b->address, c->title, c->name, c->domain, b->score,
-		    diagnostic ? diagnostic : "(no details)");
 		overp = rd_fanout_bounce_address(o->secret, c, o->delimiter, m->person_id);
-		notice =
-		    auto_message(c, from, m->address, NULL, osubj, "auto-generated", obody, now);
-		if (!queue_message(s, c, m->person_id, m->address, overp, osubj, notice, send_at,
-		                   error))
+		owners.person_id = m->person_id;
+		owners.to = m->address;
+		owners.envelope_from = overp;
+		if (!rd_notice_queue(s, o, c, &owners, send_at, NULL, error))
 			return FALSE;
 	}
 	return TRUE;

@@ -14,8 +14,9 @@
 
 #include "bounce.h"
 #include "command-internal.h"
-#include "schedule.h"
 #include "log.h"
+#include "notice.h"
+#include "schedule.h"
 #include "token.h"
 #include "trim.h"
 
@@ -580,15 +581,15 @@ forward_to_owners(rd_store *s, const rd_deliver_opts *o, const rd_community *c, 
 		goto fail;
 	for (guint i = 0; i < list->len; i++) {
 		rd_member *m = list->pdata[i];
-		g_autoptr(rd_outbox_item) item = NULL;
-		GString *copy;
+		g_autoptr(GBytes) copy = NULL;
+		GString *text;
 		gboolean allowed;
 
 		if (!rd_command_is_moderator(m) || strcmp(m->status, "active") != 0)
 			continue;
 		/* Anyone can write to +owner: the owners' daily limit keeps a
 		 * flood from filling their mailboxes. */
-		if (!rd_command_limit_take(s, o, c, m->address, now, &allowed, error))
+		if (!rd_notice_limit_take(s, o, c, m->address, now, &allowed, error))
 			goto fail;
 		if (!allowed) {
 			rd_log_info("%s@%s: no more automatic mail to %s today (mail to %s)",
@@ -596,20 +597,12 @@ forward_to_owners(rd_store *s, const rd_deliver_opts *o, const rd_community *c, 
 			sent++;
 			continue;
 		}
-		copy = g_string_new(head);
-		g_string_append_len(copy, raw, n);
-		item = g_new0(rd_outbox_item, 1);
-		item->kind = g_strdup("message");
-		item->person_id = m->person_id;
-		item->community_id = c->id;
-		item->recipient = g_strdup(m->address);
+		text = g_string_new(head);
+		g_string_append_len(text, raw, n);
+		copy = g_string_free_to_bytes(text);
 		/* A failure to reach an owner must not bounce back to us. */
-		item->envelope_from = g_strdup("");
-		item->subject = g_strdup("(to the owners)");
-		item->data = g_string_free_to_bytes(copy);
-		item->created = now;
-		item->next_attempt = now;
-		if (!rd_store_outbox_add(s, item, error))
+		if (!rd_notice_outbox_add(s, "message", c, m->person_id, m->address, "",
+		                          "(to the owners)", copy, NULL, now, error))
 			goto fail;
 		sent++;
 	}

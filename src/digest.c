@@ -6,6 +6,7 @@
 #include "fanout.h"
 #include "message.h"
 #include "mustache.h"
+#include "notice.h"
 #include "schedule.h"
 #include "template.h"
 #include "token.h"
@@ -162,21 +163,16 @@ enqueue_person(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p,
 		rd_digest_range *first = &g_array_index(sel->ranges, rd_digest_range, 0);
 		g_autoptr(rd_community) c =
 		    rd_store_community_get_by_id(s, first->community_id, error);
-		g_autoptr(rd_outbox_item) item = g_new0(rd_outbox_item, 1);
+		g_autofree char *verp = NULL, *payload = NULL;
 
 		if (c == NULL)
 			return FALSE;
 		slot = sel->slot;
-		item->kind = g_strdup("digest");
-		item->person_id = p->person_id;
-		item->community_id = c->id;
-		item->recipient = g_strdup(p->address);
-		item->envelope_from =
-		    rd_fanout_bounce_address(ctx->secret, c, ctx->delimiter, p->person_id);
-		item->payload = rd_digest_selection_to_payload(sel);
-		item->next_attempt = now;
-		item->created = now;
-		if (!rd_store_outbox_add(s, item, error))
+		verp = rd_fanout_bounce_address(ctx->secret, c, ctx->delimiter, p->person_id);
+		payload = rd_digest_selection_to_payload(sel);
+		/* Rendered when the outbox sends it, from the frozen selection. */
+		if (!rd_notice_outbox_add(s, "digest", c, p->person_id, p->address, verp, NULL, NULL,
+		                          payload, now, error))
 			return FALSE;
 		(*queued)++;
 	}

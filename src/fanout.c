@@ -14,6 +14,7 @@
 #include "smtp.h"
 #include "log.h"
 #include "message.h"
+#include "notice.h"
 #include "token.h"
 
 struct _rd_fanout_copy {
@@ -434,22 +435,11 @@ rd_fanout_enqueue(rd_store *s, const rd_deliver_opts *o, const rd_community *c, 
 		return FALSE;
 	}
 	for (guint i = 0; i < ids->len; i++) {
-		rd_outbox_item item = {0};
-		gboolean ok;
+		gint64 person = g_array_index(ids, gint64, i);
+		g_autofree char *verp = rd_fanout_bounce_address(o->secret, c, o->delimiter, person);
 
-		item.kind = (char *)"post";
-		item.person_id = g_array_index(ids, gint64, i);
-		item.community_id = c->id;
-		item.recipient = addrs->pdata[i];
-		item.envelope_from =
-		    rd_fanout_bounce_address(o->secret, c, o->delimiter, item.person_id);
-		item.subject = m->subject;
-		item.payload = payload;
-		item.next_attempt = now;
-		item.created = now;
-		ok = rd_store_outbox_add(s, &item, error);
-		g_free(item.envelope_from);
-		if (!ok)
+		if (!rd_notice_outbox_add(s, "post", c, person, addrs->pdata[i], verp, m->subject,
+		                          NULL, payload, now, error))
 			return FALSE;
 	}
 	rd_log_info("%s@%s: <%s> queued for %u every-message members", c->name, c->domain,
