@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "command-internal.h"
-#include "fanout.h"
+#include "notice.h"
+#include "schedule.h"
 
 /* ---- digest replies (for the reply module) ---- */
 
@@ -176,7 +177,7 @@ rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_communi
 	g_autoptr(GError) err = NULL;
 	g_autofree char *addr = NULL, *name = NULL, *subject = NULL, *body = NULL;
 	g_autofree char *about = NULL;
-	gint64 now = rd_fanout_now();
+	gint64 now = rd_schedule_now();
 
 	if (!rd_store_reply_person_get(s, person_id, &addr, &name, error))
 		return FALSE;
@@ -203,14 +204,17 @@ rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_communi
 	    "posters\nsee this; reply to this mail to answer them directly.\n\n%s\n",
 	    name && *name ? name : addr, addr, c->title, t ? " about \"" : "", t ? about : "",
 	    t ? "\"" : "", text ? text : "");
+	/* Reply-To the person: the owners answer them directly. */
+	rd_notice n = {.from_ext = "request", .subject = subject, .reply_to = addr, .body = body};
 	for (guint i = 0; i < list->len; i++) {
 		rd_member *m = list->pdata[i];
 
 		if ((strcmp(m->role, "owner") != 0 && strcmp(m->role, "poster") != 0) ||
 		    strcmp(m->status, "active") != 0 || m->person_id == person_id)
 			continue;
-		if (!rd_command_queue_mail(s, o, c, m->person_id, m->address, subject, addr, body,
-		                           NULL, FALSE, now, NULL, error))
+		n.person_id = m->person_id;
+		n.to = m->address;
+		if (!rd_notice_queue(s, o, c, &n, now, NULL, error))
 			return FALSE;
 	}
 	return TRUE;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "command-internal.h"
+#include "notice.h"
 
 /* "get CODE attachments" sends them in one mail of at most this many bytes
  * (or the installation's max-message-size when that is smaller): many mail
@@ -224,9 +225,16 @@ rd_command_verb_get(cmd_ctx *x, char **argv, guint argc, GString *res, GError **
 		body =
 		    rd_command_render(x->o, x->c, "conversation.txt.mustache", b, &subject, error);
 	g_object_unref(b);
-	if (!ok || body == NULL ||
-	    !rd_command_queue_mail(x->s, x->o, x->c, pid, addr, subject, NULL, body, parts, TRUE,
-	                           x->now, &sent, error))
+	if (!ok || body == NULL)
+		return FALSE;
+	rd_notice n = {.from_ext = "request",
+	               .person_id = pid,
+	               .to = addr,
+	               .subject = subject,
+	               .body = body,
+	               .parts = parts,
+	               .auto_reply = TRUE};
+	if (!rd_notice_queue(x->s, x->o, x->c, &n, x->now, &sent, error))
 		return FALSE;
 	if (!sent)
 		g_string_append_printf(res,

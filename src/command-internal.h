@@ -103,15 +103,6 @@ JsonBuilder *rd_command_builder_new(cmd_ctx *x);
 /* Template NAME rendered with B's object; *SUBJECT from its first line. */
 char *rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *name,
                         JsonBuilder *b, char **subject, GError **error);
-/* Count one automatic mail to TO against its daily limit (larger for
- * owners, moderators and posters of C): *ALLOWED is FALSE past it. */
-gboolean rd_command_limit_take(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-                               const char *to, gint64 now, gboolean *allowed, GError **error);
-/* Queue one message from the community to TO (see command-mail.c). */
-gboolean rd_command_queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-                               gint64 person_id, const char *to, const char *subject,
-                               const char *reply_to, const char *body, GPtrArray *parts,
-                               gboolean auto_reply, gint64 now, gboolean *sent, GError **error);
 /* Render template NAME and queue it to TO. */
 gboolean rd_command_send_template(cmd_ctx *x, const char *name, JsonBuilder *b, gint64 person_id,
                                   const char *to, const char *reply_to, gboolean auto_reply,

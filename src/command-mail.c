@@ -1,22 +1,15 @@
 /* command-mail.c - the mail the command module sends: templates rendered
- * with the community's variables, queued in the outbox, with the daily
- * limit of automatic replies against backscatter.
+ * with the community's variables, queued by notice.c (which applies the
+ * daily limit of automatic replies against backscatter).
  */
 #include <string.h>
 
 #include "command-internal.h"
-#include "config.h"
-#include "fanout.h"
-#include "log.h"
 #include "mustache.h"
+#include "notice.h"
+#include "template.h"
 
 #define DEFAULT_TOKEN_DAYS 7
-#define DEFAULT_REPLY_LIMIT 5
-/* Owners, moderators and posters run their community by email and need
- * more answers than anyone, so they get this many times the limit; but
- * anyone can make mail for them (a post to hold, mail to +owner, a forged
- * From), so they get a limit too. */
-#define TRUSTED_ROLE_FACTOR 10
 
 gint64
 rd_command_token_days(const rd_deliver_opts *o)
@@ -28,31 +21,6 @@ char *
 rd_command_community_address(const rd_deliver_opts *o, const rd_community *c, const char *ext)
 {
 	return rd_address_make(c->name, c->domain, o->delimiter, ext);
-}
-
-static char *
-template_source(const rd_deliver_opts *o, const rd_community *c, const char *name)
-{
-	/* Callers without a configuration (bounce notices from the outbox)
-	 * get the same default as rounds.conf; never the current directory. */
-	static char *fallback;
-	const char *dirs[2];
-	guint n = 0;
-	g_autofree char *own = NULL;
-
-	if (fallback == NULL)
-		fallback = rd_config_default_template_dir();
-	if (o->home != NULL)
-		dirs[n++] = own = g_build_filename(o->home, "templates", c->name, NULL);
-	dirs[n++] = o->template_dir != NULL ? o->template_dir : fallback;
-	for (guint i = 0; i < n; i++) {
-		g_autofree char *path = g_build_filename(dirs[i], name, NULL);
-		char *text = NULL;
-
-		if (g_file_get_contents(path, &text, NULL, NULL))
-			return text;
-	}
-	return NULL;
 }
 
 /* The common variables of every template. */
@@ -128,7 +96,8 @@ char *
 rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *name, JsonBuilder *b,
                   char **subject, GError **error)
 {
-	g_autofree char *src = template_source(o, c, name);
+	rd_template_place place = {o->home, c->name, o->template_dir};
+	g_autofree char *src = rd_template_load(&place, name);
 	g_autoptr(JsonNode) root = NULL;
 	char *text, *nl;
 
@@ -164,123 +133,6 @@ rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *n
 	return text;
 }
 
-gboolean
-rd_command_limit_take(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *to,
-                      gint64 now, gboolean *allowed, GError **error)
-{
-	g_autoptr(rd_member) mem = NULL;
-	g_autoptr(GError) err = NULL;
-	int limit = o->reply_limit > 0 ? o->reply_limit : DEFAULT_REPLY_LIMIT;
-
-	mem = rd_store_member_get(s, c->id, to, &err);
-	if (mem == NULL && rd_status_from_error(err) != RD_NOTFOUND) {
-		g_propagate_error(error, g_steal_pointer(&err));
-		return FALSE;
-	}
-	if (mem != NULL && strcmp(mem->role, "member") != 0)
-		limit *= TRUSTED_ROLE_FACTOR;
-	return rd_store_autoreply_take(s, to, now, limit, allowed, error);
-}
-
-/* Queue one message from the community's FROM_EXT address to TO: the text
- * BODY, followed in a multipart/mixed by the MIME objects of PARTS when it
- * has any (NULL: text only).  Every such mail counts against the per-address daily limit
- * (rd_command_limit_take): past it, nothing is queued and *SENT (may be
- * NULL) is FALSE.  AUTO_REPLY says whether it answers a mail
- * ("auto-replied") or not ("auto-generated", RFC 3834).  Automatic mail
- * has a null envelope sender so that nothing answers it in turn. */
-static gboolean
-queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *from_ext,
-           gint64 person_id, const char *to, const char *subject, const char *reply_to,
-           const char *body, GPtrArray *parts, gboolean auto_reply, gint64 now, gboolean *sent,
-           GError **error)
-{
-	g_autoptr(GMimeMessage) msg = NULL;
-	g_autoptr(GDateTime) date = g_date_time_new_now_utc();
-	g_autoptr(rd_outbox_item) item = NULL;
-	g_autofree char *from = rd_command_community_address(o, c, from_ext);
-	g_autofree char *list = rd_command_community_address(o, c, NULL);
-	g_autofree char *uuid = g_uuid_string_random();
-	g_autofree char *mid = g_strdup_printf("cmd-%s@%s", uuid, c->domain);
-	GMimeTextPart *part;
-	gboolean allowed = TRUE;
-	const char *auto_kind = auto_reply ? "auto-replied" : "auto-generated";
-	char *bytes;
-
-	if (sent)
-		*sent = FALSE;
-	if (!rd_command_limit_take(s, o, c, to, now, &allowed, error))
-		return FALSE;
-	if (!allowed) {
-		rd_log_info("%s@%s: no more automatic mail to %s today (%s)", c->name, c->domain,
-		            to, subject);
-		return TRUE;
-	}
-	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title, from);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
-	if (reply_to)
-		g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, reply_to);
-	g_mime_message_set_subject(msg, subject, "utf-8");
-	g_mime_message_set_date(msg, date);
-	g_mime_message_set_message_id(msg, mid);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", auto_kind, NULL);
-	/* Our own mail forwarded back to the list is recognised as a loop. */
-	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Loop", list, NULL);
-	part = g_mime_text_part_new_with_subtype("plain");
-	g_mime_text_part_set_text(part, body);
-	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	if (parts != NULL && parts->len > 0) {
-		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
-
-		g_mime_multipart_add(mixed, GMIME_OBJECT(part));
-		for (guint i = 0; i < parts->len; i++)
-			g_mime_multipart_add(mixed, parts->pdata[i]);
-		g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
-		g_object_unref(mixed);
-	} else {
-		g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
-	}
-	g_object_unref(part);
-	bytes = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
-
-	item = g_new0(rd_outbox_item, 1);
-	item->kind = g_strdup("message");
-	item->person_id = person_id;
-	item->community_id = c->id;
-	item->recipient = g_strdup(to);
-	item->envelope_from = g_strdup("");
-	item->subject = g_strdup(subject);
-	item->data = g_bytes_new_take(bytes, strlen(bytes));
-	item->created = now;
-	item->next_attempt = now;
-	if (!rd_store_outbox_add(s, item, error))
-		return FALSE;
-	if (sent)
-		*sent = TRUE;
-	return TRUE;
-}
-
-gboolean
-rd_command_queue_mail(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-                      gint64 person_id, const char *to, const char *subject, const char *reply_to,
-                      const char *body, GPtrArray *parts, gboolean auto_reply, gint64 now,
-                      gboolean *sent, GError **error)
-{
-	return queue_mail(s, o, c, "request", person_id, to, subject, reply_to, body, parts,
-	                  auto_reply, now, sent, error);
-}
-
-gboolean
-rd_command_queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-                        const char *from_ext, gint64 person_id, const char *to,
-                        const char *subject, const char *reply_to, const char *body,
-                        gboolean *sent, GError **error)
-{
-	return queue_mail(s, o, c, from_ext, person_id, to, subject, reply_to, body, NULL, TRUE,
-	                  rd_fanout_now(), sent, error);
-}
-
 /* Render template NAME and queue it to TO. */
 gboolean
 rd_command_send_template(cmd_ctx *x, const char *name, JsonBuilder *b, gint64 person_id,
@@ -289,11 +141,17 @@ rd_command_send_template(cmd_ctx *x, const char *name, JsonBuilder *b, gint64 pe
 {
 	g_autofree char *subject = NULL;
 	g_autofree char *body = rd_command_render(x->o, x->c, name, b, &subject, error);
+	rd_notice n = {.from_ext = "request",
+	               .person_id = person_id,
+	               .to = to,
+	               .subject = subject,
+	               .reply_to = reply_to,
+	               .body = body,
+	               .auto_reply = auto_reply};
 
 	if (body == NULL)
 		return FALSE;
-	return rd_command_queue_mail(x->s, x->o, x->c, person_id, to, subject, reply_to, body, NULL,
-	                             auto_reply, x->now, sent, error);
+	return rd_notice_queue(x->s, x->o, x->c, &n, x->now, sent, error);
 }
 
 JsonBuilder *

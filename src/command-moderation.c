@@ -6,6 +6,7 @@
 
 #include "command-internal.h"
 #include "fanout.h"
+#include "schedule.h"
 #include "log.h"
 #include "thread.h"
 
@@ -233,7 +234,7 @@ rd_command_held_notice(rd_store *s, const rd_deliver_opts *o, const rd_community
 	x.s = s;
 	x.o = o;
 	x.c = c;
-	x.now = rd_fanout_now();
+	x.now = rd_schedule_now();
 	x.from = g_strdup(sm->from_addr);
 	lines = first_lines(sm->body, 15);
 	for (guint i = 0; i < list->len; i++) {

@@ -14,8 +14,9 @@
 
 #include "bounce.h"
 #include "command-internal.h"
-#include "fanout.h"
 #include "log.h"
+#include "notice.h"
+#include "schedule.h"
 #include "token.h"
 #include "trim.h"
 
@@ -306,7 +307,7 @@ rd_command_ctx_init(cmd_ctx *x, rd_store *s, const rd_deliver_opts *o, const rd_
 	x->c = c;
 	x->m = m;
 	x->from = g_ascii_strdown(from, -1);
-	x->now = rd_fanout_now();
+	x->now = rd_schedule_now();
 	x->results = g_ptr_array_new_with_free_func((GDestroyNotify)cmd_result_free);
 	x->confirms = g_ptr_array_new_with_free_func((GDestroyNotify)cmd_confirmation_free);
 	x->deferred = g_string_new(NULL);
@@ -581,15 +582,15 @@ forward_to_owners(rd_store *s, const rd_deliver_opts *o, const rd_community *c, 
 		goto fail;
 	for (guint i = 0; i < list->len; i++) {
 		rd_member *m = list->pdata[i];
-		g_autoptr(rd_outbox_item) item = NULL;
-		GString *copy;
+		g_autoptr(GBytes) copy = NULL;
+		GString *text;
 		gboolean allowed;
 
 		if (!rd_command_is_moderator(m) || strcmp(m->status, "active") != 0)
 			continue;
 		/* Anyone can write to +owner: the owners' daily limit keeps a
 		 * flood from filling their mailboxes. */
-		if (!rd_command_limit_take(s, o, c, m->address, now, &allowed, error))
+		if (!rd_notice_limit_take(s, o, c, m->address, now, &allowed, error))
 			goto fail;
 		if (!allowed) {
 			rd_log_info("%s@%s: no more automatic mail to %s today (mail to %s)",
@@ -597,20 +598,12 @@ forward_to_owners(rd_store *s, const rd_deliver_opts *o, const rd_community *c, 
 			sent++;
 			continue;
 		}
-		copy = g_string_new(head);
-		g_string_append_len(copy, raw, n);
-		item = g_new0(rd_outbox_item, 1);
-		item->kind = g_strdup("message");
-		item->person_id = m->person_id;
-		item->community_id = c->id;
-		item->recipient = g_strdup(m->address);
+		text = g_string_new(head);
+		g_string_append_len(text, raw, n);
+		copy = g_string_free_to_bytes(text);
 		/* A failure to reach an owner must not bounce back to us. */
-		item->envelope_from = g_strdup("");
-		item->subject = g_strdup("(to the owners)");
-		item->data = g_string_free_to_bytes(copy);
-		item->created = now;
-		item->next_attempt = now;
-		if (!rd_store_outbox_add(s, item, error))
+		if (!rd_notice_outbox_add(s, "message", c, m->person_id, m->address, "",
+		                          "(to the owners)", copy, NULL, now, error))
 			goto fail;
 		sent++;
 	}
@@ -683,7 +676,7 @@ rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 		return RD_OK;
 	}
 	if (a->kind == RD_ADDR_OWNER) {
-		st = forward_to_owners(s, o, c, data, rd_fanout_now(), error);
+		st = forward_to_owners(s, o, c, data, rd_schedule_now(), error);
 		if (st == RD_OK)
 			set_result(result, m, "forwarded");
 		return st;

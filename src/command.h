@@ -81,15 +81,4 @@ gboolean rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const r
                                   gint64 person_id, gint64 thread_id, const char *text,
                                   GError **error);
 
-/* Queue an automatic answer of another module (the reply module's "Which
- * conversation" and "Confirm your reply") as the command module sends its
- * own: From the community's FROM_EXT address, Auto-Submitted, X-Loop, a
- * null envelope sender, and within the per-address daily limit ([commands]
- * reply-limit): past it nothing is queued and *SENT (may be NULL) is FALSE.
- * Runs inside the caller's transaction. */
-gboolean rd_command_queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
-                                 const char *from_ext, gint64 person_id, const char *to,
-                                 const char *subject, const char *reply_to, const char *body,
-                                 gboolean *sent, GError **error);
-
 #endif

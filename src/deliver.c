@@ -3,6 +3,7 @@
 
 #include "address.h"
 #include "bounce.h"
+#include "bounce-score.h"
 #include "command.h"
 #include "reply.h"
 #include "deliver.h"
@@ -286,7 +287,7 @@ rd_deliver(rd_store *s, const rd_deliver_opts *o, GBytes *data, rd_deliver_resul
 		st = deliver_post(s, o, c, data, result, error);
 		break;
 	case RD_ADDR_BOUNCE:
-		st = rd_fanout_bounce(s, o, c, a, data, result, error);
+		st = rd_bounce_score_deliver(s, o, c, a, data, result, error);
 		break;
 	case RD_ADDR_REPLY:
 	case RD_ADDR_DIGEST:

@@ -6,7 +6,9 @@
 #include "fanout.h"
 #include "message.h"
 #include "mustache.h"
+#include "notice.h"
 #include "schedule.h"
+#include "template.h"
 #include "token.h"
 #include "trim.h"
 
@@ -161,21 +163,16 @@ enqueue_person(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_person *p,
 		rd_digest_range *first = &g_array_index(sel->ranges, rd_digest_range, 0);
 		g_autoptr(rd_community) c =
 		    rd_store_community_get_by_id(s, first->community_id, error);
-		g_autoptr(rd_outbox_item) item = g_new0(rd_outbox_item, 1);
+		g_autofree char *verp = NULL, *payload = NULL;
 
 		if (c == NULL)
 			return FALSE;
 		slot = sel->slot;
-		item->kind = g_strdup("digest");
-		item->person_id = p->person_id;
-		item->community_id = c->id;
-		item->recipient = g_strdup(p->address);
-		item->envelope_from =
-		    rd_fanout_bounce_address(ctx->secret, c, ctx->delimiter, p->person_id);
-		item->payload = rd_digest_selection_to_payload(sel);
-		item->next_attempt = now;
-		item->created = now;
-		if (!rd_store_outbox_add(s, item, error))
+		verp = rd_fanout_bounce_address(ctx->secret, c, ctx->delimiter, p->person_id);
+		payload = rd_digest_selection_to_payload(sel);
+		/* Rendered when the outbox sends it, from the frozen selection. */
+		if (!rd_notice_outbox_add(s, "digest", c, p->person_id, p->address, verp, NULL, NULL,
+		                          payload, now, error))
 			return FALSE;
 		(*queued)++;
 	}
@@ -1053,38 +1050,6 @@ rd_digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **er
 
 /* ---- rendering: templates ---- */
 
-static char *
-load_template(const rd_digest_ctx *ctx, const char *community, const char *name)
-{
-	char *text = NULL;
-
-	if (community && ctx->home) {
-		g_autofree char *over =
-		    g_build_filename(ctx->home, "templates", community, name, NULL);
-
-		if (g_file_get_contents(over, &text, NULL, NULL))
-			return text;
-	}
-	g_autofree char *path = g_build_filename(ctx->template_dir, name, NULL);
-	if (g_file_get_contents(path, &text, NULL, NULL))
-		return text;
-	return NULL;
-}
-
-typedef struct {
-	const rd_digest_ctx *ctx;
-	const char *community;
-} partial_ctx;
-
-static char *
-load_partial(const char *name, gpointer data)
-{
-	partial_ctx *pc = data;
-	g_autofree char *file = g_strdup_printf("%s.mustache", name);
-
-	return load_template(pc->ctx, pc->community, file);
-}
-
 /* Append one line of N bytes wrapped at 72 columns on spaces; long words
  * (links) stay whole, and so does the indentation. */
 static void
@@ -1313,7 +1278,7 @@ render_template(const rd_digest_ctx *ctx, const char *community, const char *nam
                 rd_mustache_escape esc, GError **error)
 {
 	g_autofree char *key = g_strdup_printf("%s/%s", community ? community : "", name);
-	partial_ctx pc = {ctx, community};
+	rd_template_place place = {ctx->home, community, ctx->template_dir};
 	rd_mustache *t;
 	GString *out;
 
@@ -1323,7 +1288,7 @@ render_template(const rd_digest_ctx *ctx, const char *community, const char *nam
 		                                   (GDestroyNotify)rd_mustache_free);
 	t = g_hash_table_lookup(tmpl_cache, key);
 	if (t == NULL) {
-		g_autofree char *src = load_template(ctx, community, name);
+		g_autofree char *src = rd_template_load(&place, name);
 
 		if (src == NULL) {
 			g_set_error(error, RD_ERROR, RD_CONFIG, "template %s not found in %s", name,
@@ -1336,7 +1301,7 @@ render_template(const rd_digest_ctx *ctx, const char *community, const char *nam
 		g_hash_table_insert(tmpl_cache, g_steal_pointer(&key), t);
 	}
 	out = g_string_sized_new(65536);
-	if (!rd_mustache_render(t, model, esc, load_partial, &pc, out, error)) {
+	if (!rd_mustache_render(t, model, esc, rd_template_partial, &place, out, error)) {
 		g_string_free(out, TRUE);
 		return NULL;
 	}

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bounce-score.h"
 #include "fanout.h"
 #include "log.h"
 #include "outbox.h"
@@ -236,7 +237,7 @@ round_record(rd_store *s, const rd_digest_ctx *dctx, const rd_outbox_policy *pol
 			 * like a bounce of that member. */
 			if (m->permanent && m->code >= 500 && item->person_id && item->community_id &&
 			    (strcmp(item->kind, "digest") == 0 || strcmp(item->kind, "post") == 0) &&
-			    !rd_fanout_record_failure(s, dctx->secret, dctx->delimiter,
+			    !rd_bounce_score_record_failure(s, dctx->secret, dctx->delimiter,
 						      item->community_id, item->person_id, TRUE,
 						      m->reply, now, error))
 				goto fail;

@@ -6,7 +6,9 @@
 #include "deliver.h"
 #include "digest.h"
 #include "log.h"
+#include "notice.h"
 #include "reply.h"
+#include "schedule.h"
 #include "subject.h"
 #include "token.h"
 #include "trim.h"
@@ -405,7 +407,7 @@ by_text:
 /* ---- outgoing notices ---- */
 
 /* Queue a short notice to the person, in the caller's transaction, as
- * every automatic answer goes (command.c: X-Loop, the daily limit per
+ * every automatic answer goes (notice.c: X-Loop, the daily limit per
  * address).  From is the owner address: a person who answers the notice
  * itself reaches people who can help. */
 static gboolean
@@ -413,8 +415,15 @@ queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint6
              const char *to, const char *subject, const char *reply_to, const char *body,
              GError **error)
 {
-	return rd_command_queue_notice(s, o, c, "owner", person_id, to, subject, reply_to, body,
-	                               NULL, error);
+	rd_notice n = {.from_ext = "owner",
+	               .person_id = person_id,
+	               .to = to,
+	               .subject = subject,
+	               .reply_to = reply_to,
+	               .body = body,
+	               .auto_reply = TRUE};
+
+	return rd_notice_queue(s, o, c, &n, rd_schedule_now(), NULL, error);
 }
 
 /* Quote TEXT for a notice, at most 20 lines. */

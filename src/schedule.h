@@ -31,4 +31,7 @@ gint64 rd_schedule_next_slot(gint64 now, GTimeZone *tz, const char *hhmm, rd_fre
  * local-less dates taken as UTC); -1 when invalid. */
 gint64 rd_schedule_parse_iso(const char *text);
 
+/* "Now": $ROUNDS_NOW (ISO 8601, for tests) or the clock. */
+gint64 rd_schedule_now(void);
+
 #endif

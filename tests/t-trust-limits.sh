@@ -190,4 +190,43 @@ grep -q 'Hello Rea Reader' "$T_TMP/out" && ok "the checkout's binary finds its t
 case "$(outbox_last reader@example.org)" in *HOSTILE*) not_ok "command replies of an installed binary ignore ./templates" ;;
 *) ok "command replies of an installed binary ignore ./templates" ;; esac
 
+# ---- automatic mail: X-Loop on every notice, a flood of replies bounded ----
+# A stranger who has reader's conversation address (a forwarded digest)
+# sends replies from their own address: each is held and asks reader to
+# confirm it.  Those questions count against reader's daily limit of
+# automatic mail (reply-limit, 5) like every other notice.
+RADDR=$(grep -o 'care+r-[a-z2-7]*@lists\.example\.test' "$T_TMP/digest.txt" | head -1)
+expect_eq "the digest carries a conversation's reply address" "${RADDR:+yes}" yes
+# notices ADDR: "N M" - automatic mail (not digests) that reached ADDR,
+# and how many of those lack X-Loop naming the list.
+notices() {
+	python3 - "$T_TMP/sink" "$1" <<'PY'
+import email, email.policy, glob, sys
+n = bad = 0
+for f in glob.glob(sys.argv[1] + "/*.eml"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    if sys.argv[2] not in str(m["To"] or "") or not m["Auto-Submitted"] or m["Precedence"] == "list":
+        continue
+    n += 1
+    bad += (m["X-Loop"] or "").strip() != "care@lists.example.test"
+print(n, bad)
+PY
+}
+"$R" outbox flush >/dev/null 2>&1
+read -r before _ <<<"$(notices reader@example.org)"
+for i in 1 2 3 4 5 6 7 8; do
+	printf 'From: Stranger <stranger@example.net>\nTo: %s\nSubject: Re: digest\nMessage-ID: <flood%s@example.net>\nDate: Tue, 24 Nov 2026 10:0%s:00 +0000\n\nPost this as reader, number %s.\n' \
+		"$RADDR" "$i" "$i" "$i" >"$T_TMP/flood.eml"
+	deliver "$RADDR" "$T_TMP/flood.eml" stranger@example.net >/dev/null 2>&1
+done
+expect_eq "eight replies from another address are held" \
+	"$("$R" message list care --json | json 'len([m for m in d if m["status"] == "held" and m["from"] == "stranger@example.net"])')" 8
+"$R" outbox flush >/dev/null 2>&1
+read -r after missing <<<"$(notices reader@example.org)"
+if [ "$before" -lt 5 ] && [ "$after" -eq 5 ]; then ok "a flood of replies: reader gets no more than the limit of notices"; else
+	not_ok "a flood of replies: reader gets no more than the limit of notices" "before $before, after $after (limit 5)"; fi
+read -r all missing <<<"$(notices @)"
+if [ "$all" -gt 0 ] && [ "$missing" -eq 0 ]; then ok "every automatic mail carries X-Loop"; else
+	not_ok "every automatic mail carries X-Loop" "$missing of $all lack it"; fi
+
 t_done

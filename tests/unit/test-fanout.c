@@ -1,4 +1,4 @@
-/* test-fanout.c - list copies, the subject prefix, bounce scoring, and
+/* test-fanout.c - list copies, the subject prefix, and
  * queueing/rendering through a real (temporary) store. */
 #include <glib/gstdio.h>
 #include <string.h>
@@ -258,50 +258,6 @@ test_copy_title_encoded(void)
 	g_assert_nonnull(strstr(text, "<mailto:care-owner@lists.example.test>"));
 }
 
-static void
-test_score(void)
-{
-	const rd_fanout_bounce_policy *p = rd_fanout_bounce_policy_default();
-	rd_fanout_bounce_state b = {.status = (char *)"active"};
-	gint64 day = 86400, t0 = 1796112000; /* 2026-12-01 00:00 UTC */
-	int crossings = 0;
-
-	g_assert_cmpfloat(p->threshold, ==, 5.0);
-	g_assert_cmpint(p->window_days, ==, 7);
-	g_assert_false(rd_fanout_score(&b, 1.0, t0 + 3600, p));
-	g_assert_false(rd_fanout_score(&b, 1.0, t0 + 7200, p));
-	g_assert_cmpfloat(b.score, ==, 1.0);
-	/* A temporary then a permanent failure on one day: 1 in all. */
-	g_assert_false(rd_fanout_score(&b, 0.5, t0 + day, p));
-	g_assert_cmpfloat(b.score, ==, 1.5);
-	g_assert_false(rd_fanout_score(&b, 1.0, t0 + day + 60, p));
-	g_assert_cmpfloat(b.score, ==, 2.0);
-	g_assert_false(rd_fanout_score(&b, 0, t0 + 2 * day, p));
-	g_assert_cmpfloat(b.score, ==, 2.0);
-	for (int d = 2; d < 9; d++)
-		crossings += rd_fanout_score(&b, 1.0, t0 + d * day, p);
-	g_assert_cmpint(crossings, ==, 1);
-	g_assert_cmpfloat(b.score, ==, 9.0);
-	/* More than a window without bounces: the score starts again. */
-	g_assert_false(rd_fanout_score(&b, 1.0, t0 + 20 * day, p));
-	g_assert_cmpfloat(b.score, ==, 1.0);
-	g_free(b.day);
-
-	/* A member who is already disabled never crosses again. */
-	rd_fanout_bounce_state d = {.status = (char *)"disabled", .score = 4.5};
-	g_assert_false(rd_fanout_score(&d, 1.0, t0, p));
-	g_free(d.day);
-}
-
-static void
-test_now(void)
-{
-	g_setenv("ROUNDS_NOW", "2026-12-05T09:00:00Z", TRUE);
-	g_assert_cmpint(rd_fanout_now(), ==, 1796461200);
-	g_unsetenv("ROUNDS_NOW");
-	g_assert_cmpint(rd_fanout_now(), >, 1700000000);
-}
-
 /* Queue a post through the store and render it for each member. */
 static void
 test_enqueue_render(void)
@@ -411,8 +367,6 @@ main(int argc, char **argv)
 	g_test_add_func("/fanout/copy-dmarc", test_copy_dmarc);
 	g_test_add_func("/fanout/copy-footer", test_copy_footer);
 	g_test_add_func("/fanout/copy-title-encoded", test_copy_title_encoded);
-	g_test_add_func("/fanout/score", test_score);
-	g_test_add_func("/fanout/now", test_now);
 	g_test_add_func("/fanout/enqueue-render", test_enqueue_render);
 	return g_test_run();
 }
