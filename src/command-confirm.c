@@ -1,57 +1,13 @@
-/* command-confirm.c - pending actions and their confirmation tokens: what
- * waits for a reply to +c-TOKEN@ (or "confirm TOKEN"), and carrying it out
- * once the right address confirms.
+/* command-confirm.c - confirmations: what waits (a pending action made by
+ * rd_command_pending_new in command-util.c) for a reply to +c-TOKEN@ (or
+ * "confirm TOKEN"), carried out once the right address confirms.
  */
 #include <string.h>
 
 #include "command-internal.h"
 #include "token.h"
 
-/* ---- pending actions ---- */
-
-/* Create a pending action and return its token. */
-char *
-rd_command_pending_new(cmd_ctx *x, const char *kind, const char *address, gint64 person_id,
-                       const char *payload, GError **error)
-{
-	g_autoptr(rd_pending_action) p = g_new0(rd_pending_action, 1);
-
-	p->community_id = x->c->id;
-	p->kind = g_strdup(kind);
-	p->address = g_ascii_strdown(address, -1);
-	p->person_id = person_id;
-	p->payload = g_strdup(payload);
-	/* The nonce only keeps a token from matching a later action that
-	 * reuses the id (a restored database); the HMAC is what makes
-	 * tokens unguessable. */
-	p->nonce = g_random_int_range(1, G_MAXINT32);
-	p->created = x->now;
-	p->expires = x->now + rd_command_token_days(x->o) * 86400;
-	if (!rd_store_pending_add(x->s, p, error))
-		return NULL;
-	return rd_token_make(x->o->secret, RD_TOKEN_PENDING, x->c->name, x->c->domain,
-	                     (guint64)p->id, (guint64)p->nonce);
-}
-
-char *
-rd_command_confirm_address(cmd_ctx *x, const char *token)
-{
-	g_autofree char *ext = g_strdup_printf("c-%s", token);
-
-	return rd_command_community_address(x->o, x->c, ext);
-}
-
-/* Remember a confirmation the writer is asked for in the command reply. */
-void
-rd_command_ask_writer(cmd_ctx *x, const char *what, const char *token)
-{
-	cmd_confirmation *k = g_new0(cmd_confirmation, 1);
-
-	k->what = g_strdup(what);
-	k->token = g_strdup(token);
-	k->address = rd_command_confirm_address(x, token);
-	g_ptr_array_add(x->confirms, k);
-}
+/* ---- the confirm verb ---- */
 
 gboolean
 rd_command_verb_confirm(cmd_ctx *x, char **argv, guint argc, GString *res, GError **error)
@@ -192,7 +148,7 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		 * Only these: later lines of the same mail wait as usual. */
 		x->proven = TRUE;
 		for (guint i = 0; lines[i]; i++) {
-			if (*lines[i] && !rd_command_run_line(x, lines[i], error)) {
+			if (*lines[i] && !x->run_line(x, lines[i], error)) {
 				x->proven = had;
 				return FALSE;
 			}

@@ -20,7 +20,8 @@ typedef struct {
 	char *address;
 } cmd_confirmation;
 
-typedef struct {
+typedef struct cmd_ctx cmd_ctx;
+struct cmd_ctx {
 	rd_store *s;
 	const rd_deliver_opts *o;
 	const rd_community *c;
@@ -37,14 +38,17 @@ typedef struct {
 	GString *deferred;   /* owner command lines waiting for confirmation */
 	gboolean not_understood;
 	gboolean quiet; /* no command reply (a welcome or goodbye says it all) */
-} cmd_ctx;
+	/* rd_command_run_line, set by rd_command_ctx_init: confirmed commands
+	 * run through it, so command-confirm.c never calls up into command.c. */
+	gboolean (*run_line)(cmd_ctx *x, const char *line, GError **error);
+};
 
 /* A verb of the table in command.c: ARGV[0] is the verb, ARGC the number
  * of words.  The answer for the writer goes into RES; FALSE only with ERROR
  * set (the mail fails). */
 typedef gboolean cmd_verb(cmd_ctx *x, char **argv, guint argc, GString *res, GError **error);
 
-/* ---- command.c: reading commands, helpers, the verb table, the reply ---- */
+/* ---- command-util.c: helpers for every file (it calls only command-mail.c) ---- */
 
 /* The first word of LINE, lower case. */
 char *rd_command_first_word(const char *line);
@@ -70,6 +74,16 @@ gboolean rd_command_token_person(cmd_ctx *x, const char *token, gint64 *pid, gin
  * the person is no longer a member. */
 gboolean rd_command_token_thread(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid,
                                  rd_thread_info **t, GString *res, GError **error);
+
+/* Create a pending action and return its token. */
+char *rd_command_pending_new(cmd_ctx *x, const char *kind, const char *address, gint64 person_id,
+                             const char *payload, GError **error);
+/* The +c-TOKEN@ address of TOKEN. */
+char *rd_command_confirm_address(cmd_ctx *x, const char *token);
+/* Ask the writer, in the command reply, to confirm WHAT with TOKEN. */
+void rd_command_ask_writer(cmd_ctx *x, const char *what, const char *token);
+
+/* ---- command.c: reading commands, the verb table, the reply ---- */
 
 /* X for mail M (may be NULL) written by FROM; rd_command_ctx_clear frees
  * what it holds. */
@@ -108,15 +122,8 @@ gboolean rd_command_send_template(cmd_ctx *x, const char *name, JsonBuilder *b, 
                                   const char *to, const char *reply_to, gboolean auto_reply,
                                   gboolean *sent, GError **error);
 
-/* ---- command-confirm.c: pending actions and confirmations ---- */
+/* ---- command-confirm.c: confirmations ---- */
 
-/* Create a pending action and return its token. */
-char *rd_command_pending_new(cmd_ctx *x, const char *kind, const char *address, gint64 person_id,
-                             const char *payload, GError **error);
-/* The +c-TOKEN@ address of TOKEN. */
-char *rd_command_confirm_address(cmd_ctx *x, const char *token);
-/* Ask the writer, in the command reply, to confirm WHAT with TOKEN. */
-void rd_command_ask_writer(cmd_ctx *x, const char *what, const char *token);
 /* Carry out what TOKEN confirms; the answer goes into RES. */
 gboolean rd_command_run_confirm(cmd_ctx *x, const char *token, GString *res, GError **error);
 cmd_verb rd_command_verb_confirm;

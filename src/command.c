@@ -8,7 +8,9 @@
  *
  * This file reads command mail, holds the verb table and the entry point
  * rd_command_deliver; the verbs and the rest live in command-*.c, which
- * share command-internal.h.
+ * share command-internal.h.  The verbs' files call down into command-util.c
+ * and command-mail.c, never back up into this file; only command-digest.c,
+ * the reply module's entry for one-line digest replies, runs lines here.
  */
 #include <string.h>
 
@@ -51,19 +53,6 @@ static const char *const verb_names[] = {
     "approve",     "reject",    "policy",   "replies",     "alias",
 };
 
-char *
-rd_command_first_word(const char *line)
-{
-	const char *p = line;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	const char *e = p;
-	while (*e && *e != ' ' && *e != '\t')
-		e++;
-	return g_ascii_strdown(p, e - p);
-}
-
 gboolean
 rd_command_is_command(const char *line)
 {
@@ -97,21 +86,6 @@ skip_subject_prefixes(const char *subject)
 		}
 	}
 	return p;
-}
-
-/* A line with its surrounding white space (including no-break spaces that
- * HTML conversion leaves) removed. */
-char *
-rd_command_clean_line(const char *line)
-{
-	g_autofree char *t = g_strdup(line);
-	char *nb;
-
-	while ((nb = strstr(t, "\xc2\xa0")) != NULL) {
-		nb[0] = ' ';
-		memmove(nb + 1, nb + 2, strlen(nb + 2) + 1);
-	}
-	return g_strdup(g_strstrip(t));
 }
 
 GPtrArray *
@@ -169,133 +143,6 @@ is_owner(const rd_member *m)
 	return m != NULL && strcmp(m->role, "owner") == 0;
 }
 
-gboolean
-rd_command_is_moderator(const rd_member *m)
-{
-	return m != NULL && (strcmp(m->role, "owner") == 0 || strcmp(m->role, "moderator") == 0);
-}
-
-/* The membership of ADDRESS, NULL (no error) when there is none. */
-gboolean
-rd_command_member_lookup(cmd_ctx *x, const char *address, rd_member **out, GError **error)
-{
-	g_autoptr(GError) err = NULL;
-
-	*out = rd_store_member_get(x->s, x->c->id, address, &err);
-	if (*out == NULL && rd_status_from_error(err) != RD_NOTFOUND) {
-		g_propagate_error(error, g_steal_pointer(&err));
-		return FALSE;
-	}
-	return TRUE;
-}
-
-gboolean
-rd_command_valid_delivery(const char *d)
-{
-	return strcmp(d, "digest") == 0 || strcmp(d, "each") == 0 || strcmp(d, "none") == 0;
-}
-
-gboolean
-rd_command_looks_like_address(const char *a)
-{
-	const char *at = strchr(a, '@');
-
-	return at != NULL && at != a && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
-	       strchr(a, '<') == NULL && strchr(a, '>') == NULL && strchr(a, ',') == NULL;
-}
-
-/* "<addr>" and "mailto:addr" as people paste them. */
-char *
-rd_command_clean_address(const char *a)
-{
-	g_autofree char *t = g_strdup(a);
-	char *p = t;
-	gsize n;
-
-	if (g_ascii_strncasecmp(p, "mailto:", 7) == 0)
-		p += 7;
-	if (*p == '<')
-		p++;
-	n = strlen(p);
-	if (n > 0 && p[n - 1] == '>')
-		p[n - 1] = '\0';
-	return g_ascii_strdown(p, -1);
-}
-
-/* The person a command token names, checked: *PID and *TID. */
-gboolean
-rd_command_token_person(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid, GString *res)
-{
-	guint64 a = 0, b = 0;
-
-	if (token == NULL || !rd_token_check(x->o->secret, RD_TOKEN_COMMAND, x->c->name,
-	                                     x->c->domain, token, &a, &b)) {
-		g_string_append(res, "That code is not valid here: please use the link in your "
-		                     "latest digest.");
-		return FALSE;
-	}
-	*pid = (gint64)a;
-	*tid = (gint64)b;
-	return TRUE;
-}
-
-gboolean
-rd_command_person_member(cmd_ctx *x, gint64 pid, rd_member **out, GError **error)
-{
-	g_autofree char *addr = NULL;
-	g_autoptr(GError) err = NULL;
-
-	*out = NULL;
-	if (!rd_store_reply_person_get(x->s, pid, &addr, NULL, &err)) {
-		if (rd_status_from_error(err) == RD_NOTFOUND)
-			return TRUE;
-		g_propagate_error(error, g_steal_pointer(&err));
-		return FALSE;
-	}
-	return rd_command_member_lookup(x, addr, out, error);
-}
-
-/* The person (*PID) and the conversation of this community (*T, id *TID)
- * a command token names.  *T stays NULL, with the answer in RES, when
- * either is not valid here, or when the person is no longer a member:
- * tokens die with the membership. */
-gboolean
-rd_command_token_thread(cmd_ctx *x, const char *token, gint64 *pid, gint64 *tid, rd_thread_info **t,
-                        GString *res, GError **error)
-{
-	g_autoptr(GError) err = NULL;
-	g_autoptr(rd_member) mem = NULL;
-
-	*t = NULL;
-	if (!rd_command_token_person(x, token, pid, tid, res))
-		return TRUE;
-	if (!rd_command_person_member(x, *pid, &mem, error))
-		return FALSE;
-	if (mem == NULL) {
-		g_string_append_printf(res,
-		                       "That code is no longer valid: its person is not a member "
-		                       "of %s any more.",
-		                       x->c->title);
-		return TRUE;
-	}
-	if (*tid == 0 || (*t = rd_store_thread_get(x->s, *tid, &err)) == NULL ||
-	    (*t)->community_id != x->c->id) {
-		g_clear_pointer(t, rd_thread_info_free);
-		if (err != NULL && rd_status_from_error(err) != RD_NOTFOUND) {
-			g_propagate_error(error, g_steal_pointer(&err));
-			return FALSE;
-		}
-		g_string_append(res, "That conversation does not exist any more.");
-	} else {
-		/* The subject goes into answers and mail text. */
-		char *one = rd_command_one_line((*t)->subject);
-
-		g_free((*t)->subject);
-		(*t)->subject = one;
-	}
-	return TRUE;
-}
-
 /* ---- the state of one mail ---- */
 
 void
@@ -311,6 +158,7 @@ rd_command_ctx_init(cmd_ctx *x, rd_store *s, const rd_deliver_opts *o, const rd_
 	x->results = g_ptr_array_new_with_free_func((GDestroyNotify)cmd_result_free);
 	x->confirms = g_ptr_array_new_with_free_func((GDestroyNotify)cmd_confirmation_free);
 	x->deferred = g_string_new(NULL);
+	x->run_line = rd_command_run_line;
 }
 
 void

@@ -17,6 +17,7 @@
 #include "import.h"
 #include "log.h"
 #include "message.h"
+#include "post.h"
 
 /* How many messages of an mbox are read between two drops of the mapping's
  * pages: libetpan maps the whole file, and without this the resident size
@@ -116,7 +117,7 @@ import_one(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GBytes 
 		 * this very list carries its own List-Id and X-Loop, which the
 		 * MTA path rightly drops as a loop but an import must keep. */
 		r.community = g_strdup_printf("%s@%s", c->name, c->domain);
-		rs = rd_deliver_store(s, o, c, m, data, NULL, &r, &err);
+		rs = rd_post_store(s, o, c, m, data, NULL, &r, &err);
 	}
 	st->done++;
 	if (rs == RD_OK) {

@@ -521,7 +521,7 @@ derive_message_id(GMimeMessage *msg, GBytes *data, const char *domain)
 /* The author is the first mailbox of From, and nobody else: Sender and
  * Reply-To name whoever the writer likes ("From: Carol Nurse" with
  * "Reply-To: carol@..." is not Carol), so mail without a From address has
- * no author and is held (deliver.c). */
+ * no author and is held (post.c). */
 static void
 message_from(rd_message *m)
 {

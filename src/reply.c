@@ -7,6 +7,7 @@
 #include "digest.h"
 #include "log.h"
 #include "notice.h"
+#include "post.h"
 #include "reply.h"
 #include "schedule.h"
 #include "subject.h"
@@ -476,7 +477,7 @@ typedef struct {
 	const char *thread_subject;
 } confirm_req;
 
-/* rd_deliver_hook: a held reply asks its person, in the transaction that
+/* rd_post_hook: a held reply asks its person, in the transaction that
  * stores it. */
 static gboolean
 confirm_hook(rd_store *s, gint64 row, const char *status, gpointer data, GError **error)
@@ -487,6 +488,37 @@ confirm_hook(rd_store *s, gint64 row, const char *status, gpointer data, GError 
 		return TRUE;
 	return queue_confirmation(s, r->o, r->c, r->person_id, r->person_addr, row, r->sender,
 	                          r->thread_subject, r->text, error);
+}
+
+/* A digest reply of PERSON_ID about THREAD_ID for the owners and posters
+ * only ("replies owners"), forwarded as it is filed as "private". */
+typedef struct {
+	const rd_deliver_opts *o;
+	const rd_community *c;
+	gint64 person_id, thread_id;
+	const char *text;
+} private_req;
+
+/* rd_post_hook of store_private(). */
+static gboolean
+forward_hook(rd_store *s, gint64 row, const char *status, gpointer data, GError **error)
+{
+	private_req *r = data;
+
+	return rd_command_forward_reply(s, r->o, r->c, r->person_id, r->thread_id, r->text, error);
+}
+
+/* Here and not in post.c: the forward (command-digest.c) runs above the
+ * command dispatcher (command.c), and post.c stays below both, cycle-free. */
+static rd_status
+store_private(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+              GBytes *data, gint64 person_id, gint64 thread_id, rd_deliver_result *result,
+              GError **error)
+{
+	private_req r = {o, c, person_id, thread_id, m->body};
+
+	g_return_val_if_fail(person_id > 0, RD_SOFTWARE);
+	return rd_post_store_private(s, o, c, m, data, forward_hook, &r, result, error);
 }
 
 /* ---- posting ---- */
@@ -655,11 +687,11 @@ post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 		if (!rd_command_replies_private(s, c, &private_, error))
 			return rd_status_from_error(*error);
 		if (private_)
-			return rd_deliver_store_private(s, o, c, m, raw, mem->person_id, thread_id,
-			                                result, error);
+			return store_private(s, o, c, m, raw, mem->person_id, thread_id, result,
+			                     error);
 	}
-	return rd_deliver_store_then(s, o, c, m, raw, hold, confirm ? confirm_hook : NULL, confirm,
-	                             result, error);
+	return rd_post_store_then(s, o, c, m, raw, hold, confirm ? confirm_hook : NULL, confirm,
+	                          result, error);
 }
 
 /* A reply that is one command ("mute", "stop", "weekly") is carried out

@@ -1,7 +1,7 @@
 /* scrub.c - tokens of this installation taken out of what people post.
  *
  * DESCRIPTION
- *	Every post is stored through deliver.c, and list copies, digests,
+ *	Every post is stored through post.c, and list copies, digests,
  *	held notices, forwards to owners and `get` are all made from what is
  *	stored; so a token taken out here reaches nobody.  No secret is
  *	needed: the shapes are Rounds' own, at the domains of its communities

@@ -3,7 +3,7 @@
  * A token is the capability of the one person it was mailed to (DESIGN.md,
  * Trust model), and people paste them back without knowing: a reply that
  * quotes a digest, a post that copies a reply address or an unsubscribe
- * link.  Every post passes here before it is stored (deliver.c).
+ * link.  Every post passes here before it is stored (post.c).
  */
 #ifndef RD_SCRUB_H
 #define RD_SCRUB_H

@@ -5,6 +5,7 @@
 
 #include "address.h"
 #include "deliver.h"
+#include "post.h"
 #include "message.h"
 #include "reply.h"
 #include "store.h"
@@ -122,7 +123,7 @@ deliver(fixture *f, const char *rcpt, GBytes *data, rd_deliver_result *r, GError
 	case RD_ADDR_POST:
 		m = rd_message_parse(data, c->domain, error);
 		g_assert_nonnull(m);
-		return rd_deliver_store(f->s, &o, c, m, data, NULL, r, error);
+		return rd_post_store(f->s, &o, c, m, data, NULL, r, error);
 	case RD_ADDR_CONFIRM:
 		return rd_reply_confirm(f->s, &o, c, a, data, r, error);
 	default:
