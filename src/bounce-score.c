@@ -21,7 +21,7 @@
 #include "token.h"
 
 /* Mailman's defaults (bounce_score_threshold, bounce_info_stale_after).
- * rounds.conf [bounces] threshold / window-days would go in rd_deliver_opts;
+ * rounds.conf [bounces] threshold / window-days would go in rd_context;
  * until then these are the values. */
 static const rd_bounce_score_policy default_policy = {
     .threshold = 5.0,
@@ -75,7 +75,7 @@ rd_bounce_score_add(rd_fanout_bounce_state *b, double points, gint64 now,
 /* Delivery is now off: tell the member how to turn it on again (a reply
  * to the +b address), and tell every owner. */
 static gboolean
-disable_notices(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+disable_notices(rd_store *s, const rd_context *o, const rd_community *c,
                 const rd_fanout_bounce_state *b, const char *diagnostic, gint64 now, gint64 send_at,
                 GError **error)
 {
@@ -139,7 +139,7 @@ disable_notices(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 /* What a non-bounce message to the +b address is: "yes" from the member
  * (a reply to the probe) turns delivery back on. */
 static gboolean
-from_member(const rd_message *m, const rd_deliver_opts *o, const char *address)
+from_member(const rd_message *m, const rd_context *o, const char *address)
 {
 	if (m->from_addr != NULL && g_ascii_strcasecmp(m->from_addr, address) == 0)
 		return TRUE;
@@ -147,7 +147,7 @@ from_member(const rd_message *m, const rd_deliver_opts *o, const char *address)
 }
 
 rd_status
-rd_bounce_score_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_bounce_score_deliver(rd_store *s, const rd_context *o, const rd_community *c,
                  const struct _rd_address *a, GBytes *data, rd_deliver_result *result,
                  GError **error)
 {
@@ -281,7 +281,7 @@ rd_bounce_score_record_failure(rd_store *s, GBytes *secret, char delimiter, gint
 	g_autoptr(rd_community) c = rd_store_community_get_by_id(s, community_id, error);
 	g_autoptr(rd_fanout_bounce_state) b = NULL;
 	g_autoptr(GError) err = NULL;
-	rd_deliver_opts o = {0};
+	rd_context o = {0};
 	gboolean disable;
 
 	if (c == NULL)

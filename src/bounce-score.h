@@ -27,7 +27,7 @@ gboolean rd_bounce_score_add(rd_fanout_bounce_state *b, double points, gint64 no
                              const rd_bounce_score_policy *p);
 
 /* Mail to COMMUNITY+b-TOKEN@ (RD_ADDR_BOUNCE). */
-rd_status rd_bounce_score_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_status rd_bounce_score_deliver(rd_store *s, const rd_context *o, const rd_community *c,
                                   const struct _rd_address *a, GBytes *data,
                                   rd_deliver_result *result, GError **error);
 

@@ -282,7 +282,7 @@ cli_json_print(JsonBuilder *b)
 }
 
 void
-cli_deliver_opts(const rd_config *c, rd_deliver_opts *o)
+cli_context(const rd_config *c, rd_context *o)
 {
 	o->delimiter = c->delimiter;
 	o->max_size = c->max_message_size;

@@ -54,7 +54,7 @@ rd_cmd_deliver(rd_cli *cli)
 	    {NULL}};
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GBytes) data = NULL;
-	rd_deliver_opts o = {0};
+	rd_context o = {0};
 	rd_deliver_result r = {0};
 	gboolean too_big;
 	rd_config *c;
@@ -77,7 +77,7 @@ rd_cmd_deliver(rd_cli *cli)
 	data = read_stdin(c->max_message_size, &too_big, &err);
 	if (data == NULL)
 		return cli_fail(cli, err);
-	cli_deliver_opts(c, &o);
+	cli_context(c, &o);
 	o.recipient = recipient;
 	o.sender = sender;
 	if (too_big) {

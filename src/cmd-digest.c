@@ -198,7 +198,7 @@ fetch_pass(rd_store *s, sched_env *e)
 		g_autofree char *url = NULL, *community = NULL, *pwfile = NULL, *ca = NULL;
 		g_autofree char *password = NULL, *post = NULL;
 		g_autoptr(GError) err = NULL;
-		rd_deliver_opts o = {0};
+		rd_context o = {0};
 		guint fetched = 0;
 
 		if (strcmp(g, "fetch") != 0 && !g_str_has_prefix(g, "fetch "))
@@ -219,7 +219,7 @@ fetch_pass(rd_store *s, sched_env *e)
 			g_strchomp(password);
 		post = strchr(community, '@') ? g_strdup(community)
 					      : g_strdup_printf("%s@%s", community, c->domain);
-		cli_deliver_opts(c, &o);
+		cli_context(c, &o);
 		o.recipient = post;
 		o.secret = e->secret;
 		if (!rd_import_fetch_once(s, &o, url, password,

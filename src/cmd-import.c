@@ -79,7 +79,7 @@ rd_cmd_import(rd_cli *cli)
 	                           "no progress bar, even on a terminal", NULL},
 	                          {NULL}};
 	g_autofree char *post = NULL;
-	rd_deliver_opts o = {0};
+	rd_context o = {0};
 	rd_import_stats st = {0};
 	progress_state ps = {0};
 	rd_community *com;
@@ -115,7 +115,7 @@ rd_cmd_import(rd_cli *cli)
 		return cli->status;
 	com = cli->community;
 	post = g_strdup_printf("%s@%s", com->name, com->domain);
-	cli_deliver_opts(cli->config, &o);
+	cli_context(cli->config, &o);
 	o.recipient = post;
 	o.bypass_policy = TRUE;
 
@@ -188,7 +188,7 @@ rd_cmd_fetch(rd_cli *cli)
 	    {NULL}};
 	g_autoptr(GError) err = NULL;
 	g_autofree char *post = NULL, *password = NULL;
-	rd_deliver_opts o = {0};
+	rd_context o = {0};
 	rd_fetch_stats st = {0};
 	rd_community *com;
 	gboolean ok;
@@ -224,7 +224,7 @@ rd_cmd_fetch(rd_cli *cli)
 		return cli->status;
 	com = cli->community;
 	post = g_strdup_printf("%s@%s", com->name, com->domain);
-	cli_deliver_opts(cli->config, &o);
+	cli_context(cli->config, &o);
 	o.recipient = post;
 	o.secret = cli->secret;
 	ok = rd_import_fetch(cli->store, &o, url, password, insecure, ca_file, &st, &err);

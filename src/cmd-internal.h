@@ -58,7 +58,7 @@ rd_community *cli_community(const rd_cli *cli, const char *arg, rd_status *st);
  * size limit, threading window, [commands], templates (the caller sets
  * recipient, sender, secret and bypass_policy).  One place, so that
  * deliver, fetch, import and run apply the same settings. */
-void cli_deliver_opts(const rd_config *c, rd_deliver_opts *o);
+void cli_context(const rd_config *c, rd_context *o);
 
 /* Is V one of ALLOWED (NULL-terminated)? */
 gboolean cli_one_of(const char *v, const char *const *allowed);

@@ -73,7 +73,7 @@ whole_command(const char *line)
 }
 
 rd_status
-rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_command_digest_reply(rd_store *s, const rd_context *o, const rd_community *c,
                         gint64 person_id, gint64 thread_id, const rd_message *m, const char *text,
                         gboolean *handled, GError **error)
 {
@@ -169,7 +169,7 @@ rd_command_replies_private(rd_store *s, const rd_community *c, gboolean *private
 }
 
 gboolean
-rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_command_forward_reply(rd_store *s, const rd_context *o, const rd_community *c,
                          gint64 person_id, gint64 thread_id, const char *text, GError **error)
 {
 	g_autoptr(GPtrArray) list = NULL;

@@ -23,7 +23,7 @@ typedef struct {
 typedef struct cmd_ctx cmd_ctx;
 struct cmd_ctx {
 	rd_store *s;
-	const rd_deliver_opts *o;
+	const rd_context *o;
 	const rd_community *c;
 	rd_message *m;  /* the mail being handled, NULL for a held notice */
 	char *from;     /* who wrote it (lower case) */
@@ -87,7 +87,7 @@ void rd_command_ask_writer(cmd_ctx *x, const char *what, const char *token);
 
 /* X for mail M (may be NULL) written by FROM; rd_command_ctx_clear frees
  * what it holds. */
-void rd_command_ctx_init(cmd_ctx *x, rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+void rd_command_ctx_init(cmd_ctx *x, rd_store *s, const rd_context *o, const rd_community *c,
                          rd_message *m, const char *from);
 void rd_command_ctx_clear(cmd_ctx *x);
 
@@ -100,9 +100,9 @@ gboolean rd_command_send_reply(cmd_ctx *x, GError **error);
 
 /* ---- command-mail.c: templates and outgoing mail ---- */
 
-gint64 rd_command_token_days(const rd_deliver_opts *o);
+gint64 rd_command_token_days(const rd_context *o);
 /* The address of C with extension EXT (NULL: the list itself). */
-char *rd_command_community_address(const rd_deliver_opts *o, const rd_community *c,
+char *rd_command_community_address(const rd_context *o, const rd_community *c,
                                    const char *ext);
 /* Member KEY of B's object: VALUE, or null when VALUE is NULL. */
 void rd_command_add_str(JsonBuilder *b, const char *key, const char *value);
@@ -115,7 +115,7 @@ void rd_command_add_field(JsonBuilder *b, const char *key, const char *value);
 /* A builder with an open object holding the common template variables. */
 JsonBuilder *rd_command_builder_new(cmd_ctx *x);
 /* Template NAME rendered with B's object; *SUBJECT from its first line. */
-char *rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *name,
+char *rd_command_render(const rd_context *o, const rd_community *c, const char *name,
                         JsonBuilder *b, char **subject, GError **error);
 /* Render template NAME and queue it to TO. */
 gboolean rd_command_send_template(cmd_ctx *x, const char *name, JsonBuilder *b, gint64 person_id,

@@ -12,20 +12,20 @@
 #define DEFAULT_TOKEN_DAYS 7
 
 gint64
-rd_command_token_days(const rd_deliver_opts *o)
+rd_command_token_days(const rd_context *o)
 {
 	return o->token_days > 0 ? o->token_days : DEFAULT_TOKEN_DAYS;
 }
 
 char *
-rd_command_community_address(const rd_deliver_opts *o, const rd_community *c, const char *ext)
+rd_command_community_address(const rd_context *o, const rd_community *c, const char *ext)
 {
 	return rd_address_make(c->name, c->domain, o->delimiter, ext);
 }
 
 /* The common variables of every template. */
 static void
-add_common(JsonBuilder *b, const rd_deliver_opts *o, const rd_community *c)
+add_common(JsonBuilder *b, const rd_context *o, const rd_community *c)
 {
 	g_autofree char *list = rd_command_community_address(o, c, NULL);
 	g_autofree char *request = rd_command_community_address(o, c, "request");
@@ -93,7 +93,7 @@ rd_command_add_field(JsonBuilder *b, const char *key, const char *value)
 /* Render template NAME with the object B was building (closed here).  The
  * first line "Subject: ..." of the output becomes *SUBJECT. */
 char *
-rd_command_render(const rd_deliver_opts *o, const rd_community *c, const char *name, JsonBuilder *b,
+rd_command_render(const rd_context *o, const rd_community *c, const char *name, JsonBuilder *b,
                   char **subject, GError **error)
 {
 	rd_template_place place = {o->home, c->name, o->template_dir};

@@ -208,7 +208,7 @@ reason_text(const char *reason)
 }
 
 gboolean
-rd_command_held_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 row,
+rd_command_held_notice(rd_store *s, const rd_context *o, const rd_community *c, gint64 row,
                        const char *reason, GError **error)
 {
 	g_autoptr(rd_stored_message) sm = NULL;

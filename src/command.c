@@ -146,7 +146,7 @@ is_owner(const rd_member *m)
 /* ---- the state of one mail ---- */
 
 void
-rd_command_ctx_init(cmd_ctx *x, rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_command_ctx_init(cmd_ctx *x, rd_store *s, const rd_context *o, const rd_community *c,
                     rd_message *m, const char *from)
 {
 	x->s = s;
@@ -410,7 +410,7 @@ rd_command_send_reply(cmd_ctx *x, GError **error)
 /* ---- +owner: forward to the owners ---- */
 
 static rd_status
-forward_to_owners(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GBytes *data,
+forward_to_owners(rd_store *s, const rd_context *o, const rd_community *c, GBytes *data,
                   gint64 now, GError **error)
 {
 	g_autoptr(GPtrArray) list = NULL;
@@ -469,7 +469,7 @@ fail:
 /* ---- entry points ---- */
 
 static gboolean
-is_our_loop(const rd_message *m, const rd_deliver_opts *o, const rd_community *c)
+is_our_loop(const rd_message *m, const rd_context *o, const rd_community *c)
 {
 	g_autofree char *list = rd_command_community_address(o, c, NULL);
 	g_autofree char *owner = rd_command_community_address(o, c, "owner");
@@ -493,7 +493,7 @@ set_result(rd_deliver_result *result, const rd_message *m, const char *status)
 }
 
 rd_status
-rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_command_deliver(rd_store *s, const rd_context *o, const rd_community *c,
                    const rd_address *a, GBytes *data, rd_deliver_result *result, GError **error)
 {
 	g_autoptr(rd_message) m = NULL;

@@ -16,14 +16,14 @@
 
 /* Mail to the request, subscribe, unsubscribe, help, owner and confirm
  * addresses of C. */
-rd_status rd_command_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_status rd_command_deliver(rd_store *s, const rd_context *o, const rd_community *c,
                              const rd_address *a, GBytes *data, rd_deliver_result *result,
                              GError **error);
 
 /* A post of C was just stored as held (row ROW, reason REASON): tell the
  * owners and moderators, and the sender once.  Runs inside the caller's
  * transaction. */
-gboolean rd_command_held_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+gboolean rd_command_held_notice(rd_store *s, const rd_context *o, const rd_community *c,
                                 gint64 row, const char *reason, GError **error);
 
 /* The command lines of a mail: the subject when it is a command, then the
@@ -65,7 +65,7 @@ gboolean rd_command_auth_trusted(GMimeMessage *msg, const char *authserv_id, con
  * weekly, each, digest ... - is carried out for that person instead of
  * being posted, and a short confirmation queued: *HANDLED says whether it
  * was.  Runs its own transaction (for the reply module, issue 5 item 4). */
-rd_status rd_command_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_status rd_command_digest_reply(rd_store *s, const rd_context *o, const rd_community *c,
                                   gint64 person_id, gint64 thread_id, const rd_message *m,
                                   const char *text, gboolean *handled, GError **error);
 
@@ -77,7 +77,7 @@ gboolean rd_command_replies_private(rd_store *s, const rd_community *c, gboolean
 /* Send the digest reply TEXT of PERSON_ID about THREAD_ID privately to the
  * owners and posters of C, with Reply-To the person so that they can
  * answer by email.  Runs inside the caller's transaction. */
-gboolean rd_command_forward_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+gboolean rd_command_forward_reply(rd_store *s, const rd_context *o, const rd_community *c,
                                   gint64 person_id, gint64 thread_id, const char *text,
                                   GError **error);
 

@@ -7,6 +7,9 @@
 #include "rounds.h"
 #include "store.h"
 
+/* The context every path runs in (deliver, reply, commands, import, fetch,
+ * the scheduler): the envelope of the mail at hand, when there is one, and
+ * the installation's settings.  Filled by cli_context() in cmd-common.c. */
 typedef struct {
 	const char *recipient;   /* envelope recipient, as the MTA gives it */
 	const char *sender;      /* envelope sender, may be NULL or "" */
@@ -21,7 +24,7 @@ typedef struct {
 	int reply_limit;                 /* [commands] reply-limit per address per 24 h (5) */
 	const char *template_dir;        /* templates (NULL: the default of rounds.conf) */
 	const char *home;                /* per-community overrides in HOME/templates/NAME/ */
-} rd_deliver_opts;
+} rd_context;
 
 typedef struct {
 	char *community;   /* NAME@DOMAIN */
@@ -36,7 +39,7 @@ typedef struct {
 /* Handle DATA (route.c).  Returns the status the MTA should see; on
  * failure ERROR holds the one sentence for the sender.  RESULT may be
  * NULL. */
-rd_status rd_deliver(rd_store *s, const rd_deliver_opts *o, GBytes *data,
+rd_status rd_deliver(rd_store *s, const rd_context *o, GBytes *data,
 		     rd_deliver_result *result, GError **error);
 /* Free what R holds (post.c: below every module that fills a result). */
 void rd_deliver_result_clear(rd_deliver_result *r);

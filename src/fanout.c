@@ -411,7 +411,7 @@ rd_fanout_bounce_address(GBytes *secret, const rd_community *c, char delimiter, 
 }
 
 gboolean
-rd_fanout_enqueue(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 row,
+rd_fanout_enqueue(rd_store *s, const rd_context *o, const rd_community *c, gint64 row,
                   GError **error)
 {
 	g_autoptr(rd_stored_message) m = rd_store_fanout_message(s, row, FALSE, error);

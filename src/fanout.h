@@ -19,7 +19,7 @@ char *rd_fanout_bounce_address(GBytes *secret, const rd_community *c, char delim
 
 /* Queue the posted message ROW of community C for every "each" member
  * (not the author).  Runs inside the caller's transaction. */
-gboolean rd_fanout_enqueue(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 row,
+gboolean rd_fanout_enqueue(rd_store *s, const rd_context *o, const rd_community *c, gint64 row,
                            GError **error);
 
 /* The complete message for an outbox item of kind "post" (NULL with

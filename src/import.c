@@ -97,7 +97,7 @@ rd_import_unquote(const char *data, gsize len)
 /* One message: parse, store, count.  Only a temporary fault is returned as
  * failure; everything else is counted and reported. */
 static gboolean
-import_one(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GBytes *data,
+import_one(rd_store *s, const rd_context *o, const rd_community *c, GBytes *data,
            const char *where, rd_import_stats *st, GError **error)
 {
 	g_autoptr(rd_message) m = NULL;
@@ -170,7 +170,7 @@ is_empty_file(const char *path)
 }
 
 static gboolean
-import_mbox(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *path,
+import_mbox(rd_store *s, const rd_context *o, const rd_community *c, const char *path,
             rd_import_stats *st, rd_import_progress_fn progress, gpointer pdata, GError **error)
 {
 	struct mailmbox_folder *f;
@@ -235,7 +235,7 @@ maildir_open(const char *path, GError **error)
 }
 
 static gboolean
-import_maildir(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *path,
+import_maildir(rd_store *s, const rd_context *o, const rd_community *c, const char *path,
                rd_import_stats *st, rd_import_progress_fn progress, gpointer pdata, GError **error)
 {
 	struct maildir *md;
@@ -277,7 +277,7 @@ import_maildir(rd_store *s, const rd_deliver_opts *o, const rd_community *c, con
 }
 
 static gboolean
-import_file(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *path,
+import_file(rd_store *s, const rd_context *o, const rd_community *c, const char *path,
             rd_import_stats *st, GError **error)
 {
 	g_autoptr(GError) err = NULL;
@@ -330,7 +330,7 @@ rd_import_count(const char *path, guint *count, GError **error)
 }
 
 gboolean
-rd_import_path(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *path,
+rd_import_path(rd_store *s, const rd_context *o, const rd_community *c, const char *path,
                rd_import_stats *st, rd_import_progress_fn progress, gpointer data, GError **error)
 {
 	rd_import_kind kind;
@@ -601,13 +601,13 @@ typedef enum {
 
 /* Deliver one fetched message; tell the caller what to do with it. */
 static fetched_action
-fetch_deliver(rd_store *s, const rd_deliver_opts *base, GBytes *data, const char *where,
+fetch_deliver(rd_store *s, const rd_context *base, GBytes *data, const char *where,
               rd_fetch_stats *st, GError **error)
 {
 	g_autofree char *rcpt = rd_import_recipient(data, s);
 	g_autofree char *sender = return_path(data);
 	g_autoptr(GError) err = NULL;
-	rd_deliver_opts o = *base;
+	rd_context o = *base;
 	rd_deliver_result r = {0};
 	rd_status rs;
 
@@ -711,7 +711,7 @@ imap_fetch_body(mailimap *imap, uint32_t uid, int *rc)
 }
 
 static gboolean
-fetch_imap(rd_store *s, const rd_deliver_opts *o, const fetch_url *u, const char *password,
+fetch_imap(rd_store *s, const rd_context *o, const fetch_url *u, const char *password,
            gboolean insecure, const char *ca_file, rd_fetch_stats *st, GError **error)
 {
 	mailimap *imap = mailimap_new(0, NULL);
@@ -861,7 +861,7 @@ fail:
 /* Fetch and deliver one message, then remember its UIDL when the outcome
  * is final; FETCHED_STOP (with ERROR) on any temporary fault. */
 static fetched_action
-pop3_deliver(mailpop3 *pop, rd_store *s, const rd_deliver_opts *o, const char *host,
+pop3_deliver(mailpop3 *pop, rd_store *s, const rd_context *o, const char *host,
              const char *source, const struct mailpop3_msg_info *info, const char *where,
              rd_fetch_stats *st, GError **error)
 {
@@ -895,7 +895,7 @@ pop3_deliver(mailpop3 *pop, rd_store *s, const rd_deliver_opts *o, const char *h
 }
 
 static gboolean
-fetch_pop3(rd_store *s, const rd_deliver_opts *o, const fetch_url *u, const char *password,
+fetch_pop3(rd_store *s, const rd_context *o, const fetch_url *u, const char *password,
            gboolean insecure, const char *ca_file, rd_fetch_stats *st, GError **error)
 {
 	mailpop3 *pop = mailpop3_new(0, NULL);
@@ -991,7 +991,7 @@ done:
 }
 
 gboolean
-rd_import_fetch(rd_store *s, const rd_deliver_opts *o, const char *url, const char *password,
+rd_import_fetch(rd_store *s, const rd_context *o, const char *url, const char *password,
                 gboolean insecure, const char *ca_file, rd_fetch_stats *st, GError **error)
 {
 	fetch_url u = {0};
@@ -1008,7 +1008,7 @@ rd_import_fetch(rd_store *s, const rd_deliver_opts *o, const char *url, const ch
 }
 
 gboolean
-rd_import_fetch_once(rd_store *s, const rd_deliver_opts *o, const char *url, const char *password,
+rd_import_fetch_once(rd_store *s, const rd_context *o, const char *url, const char *password,
                      gboolean insecure, const char *ca_file, guint *fetched, GError **error)
 {
 	rd_fetch_stats st = {0};

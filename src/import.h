@@ -41,7 +41,7 @@ GBytes *rd_import_unquote(const char *data, gsize len);
  * and sending nothing; duplicates are no-ops.  Unparseable messages are
  * counted in ST->errors and skipped.  FALSE (with ERROR) on a temporary
  * fault, which stops the import: a rerun continues where it stopped. */
-gboolean rd_import_path(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+gboolean rd_import_path(rd_store *s, const rd_context *o, const rd_community *c,
                         const char *path, rd_import_stats *st, rd_import_progress_fn progress,
                         gpointer data, GError **error);
 
@@ -60,13 +60,13 @@ typedef struct {
  * refused by a fault of ours is.  FALSE with RD_TEMPFAIL on a
  * connection or database fault, RD_CONFIG on TLS verification or login
  * failure. */
-gboolean rd_import_fetch(rd_store *s, const rd_deliver_opts *o, const char *url,
+gboolean rd_import_fetch(rd_store *s, const rd_context *o, const char *url,
                          const char *password, gboolean insecure, const char *ca_file,
                          rd_fetch_stats *st, GError **error);
 
 /* rd_import_fetch() for callers that only want the number of messages
  * taken (the [fetch] section of rounds run). */
-gboolean rd_import_fetch_once(rd_store *s, const rd_deliver_opts *o, const char *url,
+gboolean rd_import_fetch_once(rd_store *s, const rd_context *o, const char *url,
                               const char *password, gboolean insecure, const char *ca_file,
                               guint *fetched, GError **error);
 

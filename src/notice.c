@@ -19,7 +19,7 @@
 #define TRUSTED_ROLE_FACTOR 10
 
 gboolean
-rd_notice_limit_take(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const char *to,
+rd_notice_limit_take(rd_store *s, const rd_context *o, const rd_community *c, const char *to,
                      gint64 now, gboolean *allowed, GError **error)
 {
 	g_autoptr(rd_member) mem = NULL;
@@ -60,7 +60,7 @@ rd_notice_outbox_add(rd_store *s, const char *kind, const rd_community *c, gint6
 
 /* N from C as a complete message. */
 static GBytes *
-build(const rd_deliver_opts *o, const rd_community *c, const rd_notice *n)
+build(const rd_context *o, const rd_community *c, const rd_notice *n)
 {
 	g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
 	g_autoptr(GDateTime) date = n->date > 0 ? g_date_time_new_from_unix_utc(n->date)
@@ -102,7 +102,7 @@ build(const rd_deliver_opts *o, const rd_community *c, const rd_notice *n)
 }
 
 gboolean
-rd_notice_queue(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const rd_notice *n,
+rd_notice_queue(rd_store *s, const rd_context *o, const rd_community *c, const rd_notice *n,
                 gint64 now, gboolean *sent, GError **error)
 {
 	g_autoptr(GBytes) data = NULL;

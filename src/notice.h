@@ -39,13 +39,13 @@ typedef struct {
  * X-Loop naming the list) and queue it at NOW in the caller's
  * transaction.  Unless N is exempt it counts against the recipient's daily
  * limit first: past it nothing is queued and *SENT (may be NULL) is FALSE. */
-gboolean rd_notice_queue(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+gboolean rd_notice_queue(rd_store *s, const rd_context *o, const rd_community *c,
                          const rd_notice *n, gint64 now, gboolean *sent, GError **error);
 
 /* Count one automatic mail to TO against its daily limit ([commands]
  * reply-limit, larger for owners, moderators and posters of C): *ALLOWED
  * is FALSE past it, and nothing should be sent. */
-gboolean rd_notice_limit_take(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+gboolean rd_notice_limit_take(rd_store *s, const rd_context *o, const rd_community *c,
                               const char *to, gint64 now, gboolean *allowed, GError **error);
 
 /* Queue an outbox item of KIND ("message", "post", "digest") of C for

@@ -16,7 +16,7 @@
 
 /* Decide posted or held; returns the hold reason or NULL to post. */
 static const char *
-policy_decide(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const rd_message *m,
+policy_decide(rd_store *s, const rd_context *o, const rd_community *c, const rd_message *m,
               GError **error)
 {
 	g_autoptr(rd_member) mem = NULL;
@@ -72,7 +72,7 @@ scrub_post(rd_store *s, rd_message *m, GBytes **data, GBytes **clean, GError **e
  * "private" (never threaded, fanned out or digested); the caller's HOOK
  * sends it to whom it is for. */
 static rd_status
-store_message(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
               GBytes *data, const char *forced_hold, gboolean private_, rd_post_hook hook,
               gpointer hook_data, rd_deliver_result *result, GError **error)
 {
@@ -156,14 +156,14 @@ fail:
 }
 
 rd_status
-rd_post_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+rd_post_store(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
               GBytes *data, const char *forced_hold, rd_deliver_result *result, GError **error)
 {
 	return store_message(s, o, c, m, data, forced_hold, FALSE, NULL, NULL, result, error);
 }
 
 rd_status
-rd_post_store_then(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+rd_post_store_then(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
                    GBytes *data, const char *forced_hold, rd_post_hook hook, gpointer hook_data,
                    rd_deliver_result *result, GError **error)
 {
@@ -171,7 +171,7 @@ rd_post_store_then(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 }
 
 rd_status
-rd_post_store_private(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_post_store_private(rd_store *s, const rd_context *o, const rd_community *c,
                       rd_message *m, GBytes *data, rd_post_hook hook, gpointer hook_data,
                       rd_deliver_result *result, GError **error)
 {

@@ -13,7 +13,7 @@ struct _rd_message;
 /* Store the parsed message M (raw bytes DATA) in community C in one
  * transaction: duplicate check, policy (FORCED_HOLD, if not NULL, holds it
  * with that reason), insert, threading. */
-rd_status rd_post_store(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_status rd_post_store(rd_store *s, const rd_context *o, const rd_community *c,
                         struct _rd_message *m, GBytes *data, const char *forced_hold,
                         rd_deliver_result *result, GError **error);
 
@@ -26,7 +26,7 @@ typedef gboolean (*rd_post_hook)(rd_store *s, gint64 row, const char *status, gp
                                  GError **error);
 
 /* rd_post_store() with HOOK (may be NULL) and its DATA. */
-rd_status rd_post_store_then(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_status rd_post_store_then(rd_store *s, const rd_context *o, const rd_community *c,
                              struct _rd_message *m, GBytes *data, const char *forced_hold,
                              rd_post_hook hook, gpointer hook_data, rd_deliver_result *result,
                              GError **error);
@@ -34,7 +34,7 @@ rd_status rd_post_store_then(rd_store *s, const rd_deliver_opts *o, const rd_com
 /* M filed as "private": no policy, never threaded, fanned out or
  * digested; HOOK (may be NULL) sends it to whom it is for, in the same
  * transaction. */
-rd_status rd_post_store_private(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_status rd_post_store_private(rd_store *s, const rd_context *o, const rd_community *c,
                                 struct _rd_message *m, GBytes *data, rd_post_hook hook,
                                 gpointer hook_data, rd_deliver_result *result, GError **error);
 

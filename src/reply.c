@@ -412,7 +412,7 @@ by_text:
  * address).  From is the owner address: a person who answers the notice
  * itself reaches people who can help. */
 static gboolean
-queue_notice(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
+queue_notice(rd_store *s, const rd_context *o, const rd_community *c, gint64 person_id,
              const char *to, const char *subject, const char *reply_to, const char *body,
              GError **error)
 {
@@ -444,7 +444,7 @@ quote_text(const char *text)
 
 /* Ask the person to confirm a reply that came from an address not theirs. */
 static gboolean
-queue_confirmation(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
+queue_confirmation(rd_store *s, const rd_context *o, const rd_community *c, gint64 person_id,
                    const char *person_addr, gint64 row, const char *sender,
                    const char *thread_subject, const char *text, GError **error)
 {
@@ -470,7 +470,7 @@ queue_confirmation(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
 /* A reply from another address than the person's, waiting for the
  * person's confirmation (post_reply fills in the thread's subject). */
 typedef struct {
-	const rd_deliver_opts *o;
+	const rd_context *o;
 	const rd_community *c;
 	gint64 person_id;
 	const char *person_addr, *sender, *text;
@@ -493,7 +493,7 @@ confirm_hook(rd_store *s, gint64 row, const char *status, gpointer data, GError 
 /* A digest reply of PERSON_ID about THREAD_ID for the owners and posters
  * only ("replies owners"), forwarded as it is filed as "private". */
 typedef struct {
-	const rd_deliver_opts *o;
+	const rd_context *o;
 	const rd_community *c;
 	gint64 person_id, thread_id;
 	const char *text;
@@ -511,7 +511,7 @@ forward_hook(rd_store *s, gint64 row, const char *status, gpointer data, GError 
 /* Here and not in post.c: the forward (command-digest.c) runs above the
  * command dispatcher (command.c), and post.c stays below both, cycle-free. */
 static rd_status
-store_private(rd_store *s, const rd_deliver_opts *o, const rd_community *c, rd_message *m,
+store_private(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
               GBytes *data, gint64 person_id, gint64 thread_id, rd_deliver_result *result,
               GError **error)
 {
@@ -600,7 +600,7 @@ compose_reply(const rd_community *c, const rd_message *m, const char *from_addr,
  * the reply is held, its person is asked to confirm it, in the same
  * transaction. */
 static rd_status
-post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 thread_id,
+post_reply(rd_store *s, const rd_context *o, const rd_community *c, gint64 thread_id,
            const char *person_addr, gboolean as_person, rd_message *m, const char *body,
            const char *forced_hold, confirm_req *confirm, rd_deliver_result *result, GError **error)
 {
@@ -697,7 +697,7 @@ post_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 
 /* A reply that is one command ("mute", "stop", "weekly") is carried out
  * instead of posted (command.c); RESULT->status is then "command". */
 static rd_status
-command_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
+command_reply(rd_store *s, const rd_context *o, const rd_community *c, gint64 person_id,
               gint64 thread_id, const rd_message *m, const char *body, gboolean *handled,
               rd_deliver_result *result, GError **error)
 {
@@ -735,7 +735,7 @@ thread_text(rd_store *s, gint64 thread_id)
 }
 
 static rd_status
-deliver_thread_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+deliver_thread_reply(rd_store *s, const rd_context *o, const rd_community *c,
                      const rd_address *a, rd_message *m, rd_deliver_result *result, GError **error)
 {
 	guint64 pid = 0, tid = 0;
@@ -776,7 +776,7 @@ deliver_thread_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 /* Keep a reply whose conversation cannot be told and send the person the
  * list to pick from, in one transaction. */
 static rd_status
-keep_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c, gint64 person_id,
+keep_reply(rd_store *s, const rd_context *o, const rd_community *c, gint64 person_id,
            const char *paddr, gint64 outbox_id, GPtrArray *convs, rd_message *m, GBytes *data,
            const char *body, rd_deliver_result *result, GError **error)
 {
@@ -852,7 +852,7 @@ fail:
 }
 
 static rd_status
-deliver_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+deliver_digest_reply(rd_store *s, const rd_context *o, const rd_community *c,
                      const rd_address *a, rd_message *m, GBytes *data, rd_deliver_result *result,
                      GError **error)
 {
@@ -927,7 +927,7 @@ deliver_digest_reply(rd_store *s, const rd_deliver_opts *o, const rd_community *
 }
 
 rd_status
-rd_reply_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const rd_address *a,
+rd_reply_deliver(rd_store *s, const rd_context *o, const rd_community *c, const rd_address *a,
                  GBytes *data, rd_deliver_result *result, GError **error)
 {
 	g_autoptr(rd_message) m = NULL;
@@ -979,7 +979,7 @@ rd_reply_owns_confirm(GBytes *secret, const rd_community *c, const char *token)
 }
 
 rd_status
-rd_reply_confirm(rd_store *s, const rd_deliver_opts *o, const rd_community *c, const rd_address *a,
+rd_reply_confirm(rd_store *s, const rd_context *o, const rd_community *c, const rd_address *a,
                  GBytes *data, rd_deliver_result *result, GError **error)
 {
 	guint64 zero = 1, b = 0;

@@ -24,7 +24,7 @@
 
 /* Handle mail to COMMUNITY+r-TOKEN@ (kind RD_ADDR_REPLY) and
  * COMMUNITY+d-TOKEN@ (RD_ADDR_DIGEST). */
-rd_status rd_reply_deliver(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_status rd_reply_deliver(rd_store *s, const rd_context *o, const rd_community *c,
                            const rd_address *a, GBytes *data, rd_deliver_result *result,
                            GError **error);
 
@@ -34,7 +34,7 @@ gboolean rd_reply_owns_confirm(GBytes *secret, const rd_community *c, const char
 
 /* Mail to COMMUNITY+c-TOKEN@ with a conversation-choice token: post the
  * kept digest reply into the chosen conversation. */
-rd_status rd_reply_confirm(rd_store *s, const rd_deliver_opts *o, const rd_community *c,
+rd_status rd_reply_confirm(rd_store *s, const rd_context *o, const rd_community *c,
                            const rd_address *a, GBytes *data, rd_deliver_result *result,
                            GError **error);
 

@@ -42,7 +42,7 @@ is_own_loop(const rd_message *m, const rd_community *c)
 }
 
 static rd_status
-deliver_post(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GBytes *data,
+deliver_post(rd_store *s, const rd_context *o, const rd_community *c, GBytes *data,
 	     rd_deliver_result *result, GError **error)
 {
 	g_autoptr(rd_message) m = rd_message_parse(data, c->domain, error);
@@ -68,7 +68,7 @@ deliver_post(rd_store *s, const rd_deliver_opts *o, const rd_community *c, GByte
 }
 
 rd_status
-rd_deliver(rd_store *s, const rd_deliver_opts *o, GBytes *data, rd_deliver_result *result,
+rd_deliver(rd_store *s, const rd_context *o, GBytes *data, rd_deliver_result *result,
 	   GError **error)
 {
 	g_autoptr(rd_address) a = NULL;

@@ -205,7 +205,7 @@ typedef struct {
 	rd_store *s;
 	rd_community *c;
 	GBytes *secret;
-	rd_deliver_opts o;
+	rd_context o;
 } fixture;
 
 static void

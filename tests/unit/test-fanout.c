@@ -272,7 +272,7 @@ test_enqueue_render(void)
 	g_autoptr(rd_stored_message) m = g_new0(rd_stored_message, 1);
 	static const char raw[] = "From: Alice <alice@example.org>\nSubject: Rota\n"
 	                          "Message-ID: <q1@example.org>\n\nSunday?\n";
-	rd_deliver_opts o = {.delimiter = '+', .secret = secret};
+	rd_context o = {.delimiter = '+', .secret = secret};
 	gint64 cid, pa, pb, pc;
 	guint posts = 0;
 

@@ -110,7 +110,7 @@ deliver(fixture *f, const char *rcpt, GBytes *data, rd_deliver_result *r, GError
 {
 	g_autoptr(rd_address) a = rd_address_parse(rcpt, '+', exists, NULL, NULL);
 	g_autoptr(rd_message) m = NULL;
-	rd_deliver_opts o = {0};
+	rd_context o = {0};
 	const rd_community *c;
 
 	g_assert_nonnull(a);
