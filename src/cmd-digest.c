@@ -403,6 +403,7 @@ rd_cmd_outbox_list(rd_cli *cli)
 		cli_json_int(b, "id", o->id);
 		cli_json_string(b, "kind", o->kind);
 		cli_json_string(b, "recipient", o->recipient);
+		cli_json_string(b, "subject", o->subject);
 		/* The null sender <> (answers to commands, notices) is stored
 		 * as ""; it is a missing address, so null. */
 		cli_json_string(b, "envelope_from", *o->envelope_from ? o->envelope_from : NULL);
@@ -449,6 +450,40 @@ rd_cmd_outbox_flush(rd_cli *cli)
 		else
 			printf("outbox: %u sent, %u deferred, %u failed\n", counts.sent,
 			       counts.deferred, counts.failed);
+	}
+	sched_env_clear(&e);
+	return st;
+}
+
+/* rounds outbox show ID: the mail exactly as the next attempt would send it. */
+rd_status
+rd_cmd_outbox_show(rd_cli *cli)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GBytes) data = NULL;
+	sched_env e = {0};
+	rd_status st;
+	char *end;
+	gint64 id;
+	gsize len;
+	const char *bytes;
+
+	if (!cli_start(cli, NULL))
+		return cli->status;
+	id = g_ascii_strtoll(cli->argv[1], &end, 10);
+	if (*end != '\0' || id <= 0)
+		return cli_usage(cli, "%s is not an outbox id", cli->argv[1]);
+	if (!cli_open(cli))
+		return cli->status;
+	if ((st = sched_env_load(cli, &e)) == RD_OK) {
+		data = rd_outbox_message(cli->store, &e.digest, id, rd_schedule_now(), &err);
+		if (data == NULL)
+			st = cli_fail(cli, err);
+		else {
+			bytes = g_bytes_get_data(data, &len);
+			if (fwrite(bytes, 1, len, stdout) != len || fflush(stdout) != 0)
+				st = RD_IOERR;
+		}
 	}
 	sched_env_clear(&e);
 	return st;

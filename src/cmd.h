@@ -72,6 +72,7 @@ rd_status rd_cmd_tick(rd_cli *cli);
 rd_status rd_cmd_run(rd_cli *cli);
 rd_status rd_cmd_outbox_list(rd_cli *cli);
 rd_status rd_cmd_outbox_flush(rd_cli *cli);
+rd_status rd_cmd_outbox_show(rd_cli *cli);
 rd_status rd_cmd_outbox_retry(rd_cli *cli);
 rd_status rd_cmd_mta_lines(rd_cli *cli);
 rd_status rd_cmd_mta_check(rd_cli *cli);

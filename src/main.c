@@ -63,6 +63,8 @@ static const rd_cli_verb outbox_verbs[] = {
     VERB("list", rd_cmd_outbox_list, STORE, "- list the outbox", 0, -1, NULL),
     VERB("flush", rd_cmd_outbox_flush, STORE | LATE, "- send what is due in the outbox", 0, -1,
 	 NULL),
+    VERB("show", rd_cmd_outbox_show, STORE | LATE,
+     "ID - print one item as it would be sent now (a digest rendered)", 1, 1, "expected one ID"),
     VERB("retry", rd_cmd_outbox_retry, STORE | LATE,
      "ID - queue a failed or deferred item again, now", 1, 1, "expected one ID"),
     {NULL}};
@@ -140,6 +142,7 @@ static const struct verb {
      {"outbox", NULL, 0, "list, flush or retry", .group = outbox_verbs,
       .help = "Usage:\n"
 	      "  rounds outbox list [--json]\n"
+	      "  rounds outbox show ID\n"
 	      "  rounds outbox flush [--now ISO8601]\n"
 	      "  rounds outbox retry ID\n"}},
     {"print or check the MTA configuration for the communities",

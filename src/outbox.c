@@ -80,6 +80,15 @@ outbox_render(rd_store *s, const rd_digest_ctx *dctx, rd_outbox_item *item, gint
 	return rd_digest_render(s, dctx, sel, now, item->id, NULL, error);
 }
 
+GBytes *
+rd_outbox_message(rd_store *s, const rd_digest_ctx *dctx, gint64 id, gint64 now, GError **error)
+{
+	g_autoptr(rd_outbox_item) item = rd_store_outbox_get(s, id, error);
+	rd_smtp_form form = RD_SMTP_FORM_UNKNOWN;
+
+	return item ? outbox_render(s, dctx, item, now, &form, error) : NULL;
+}
+
 static gboolean outbox_flush(rd_store *s, const rd_smtp_config *smtp, const rd_digest_ctx *dctx,
 			     const rd_outbox_policy *policy, gint64 now, rd_outbox_counts *counts,
 			     GError **error);

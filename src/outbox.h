@@ -39,6 +39,11 @@ gboolean rd_outbox_flush(rd_store *s, const rd_smtp_config *smtp, const rd_diges
 			 GError **error);
 
 /* The wait after ATTEMPTS failed attempts. */
+/* Outbox item ID as it would be sent at NOW (a digest rendered, a copy
+ * personalised); NULL with RD_NOTFOUND when there is no such item. */
+GBytes *rd_outbox_message(rd_store *s, const rd_digest_ctx *dctx, gint64 id, gint64 now,
+			  GError **error);
+
 gint64 rd_outbox_backoff(const rd_outbox_policy *p, gint64 attempts);
 
 #endif

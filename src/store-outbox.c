@@ -136,3 +136,12 @@ rd_store_reply_outbox_get(rd_store *s, gint64 id, GError **error)
 				       "i", id),
 			 outbox_from_row, error, "no outbox entry %" G_GINT64_FORMAT, id);
 }
+
+rd_outbox_item *
+rd_store_outbox_get(rd_store *s, gint64 id, GError **error)
+{
+	return store_one(s,
+			 store_prepare(s, error,
+				       "SELECT " OUTBOX_COLS ", data FROM outbox WHERE id = ?", "i", id),
+			 outbox_data_from_row, error, "no outbox entry %" G_GINT64_FORMAT, id);
+}

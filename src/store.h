@@ -410,6 +410,9 @@ GPtrArray *rd_store_outbox_list(rd_store *s, GError **error);
 /* One outbox item (without data); NULL with RD_NOTFOUND. */
 rd_outbox_item *rd_store_reply_outbox_get(rd_store *s, gint64 id, GError **error);
 
+/* One outbox item with its data; NULL with RD_NOTFOUND. */
+rd_outbox_item *rd_store_outbox_get(rd_store *s, gint64 id, GError **error);
+
 /* Record the outcome of one attempt. */
 gboolean rd_store_outbox_update(rd_store *s, gint64 id, const char *status, gint64 attempts,
 				gint64 next_attempt, gint64 sent_at, gint64 code,

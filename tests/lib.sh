@@ -54,13 +54,27 @@ deliver() {
 # jq-free JSON queries: python3 is on every machine of this kind.
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
+# outbox_n EXPR: how many outbox items O make the Python expression EXPR
+# true, e.g. outbox_n 'o["recipient"] == "a@x" and o["kind"] != "digest"'.
+outbox_n() {
+	"$ROUNDS" outbox list --json | python3 -c '
+import json, sys
+print(sum(1 for o in json.load(sys.stdin) if eval(sys.argv[1])))' "$1"
+}
+# outbox_id EXPR: the newest outbox item for which EXPR holds ("" if none).
+outbox_id() {
+	"$ROUNDS" outbox list --json | python3 -c '
+import json, sys
+ids = [o["id"] for o in json.load(sys.stdin) if eval(sys.argv[1])]
+print(ids[0] if ids else "")' "$1"
+}
+
 # outbox_last ADDR: headers (Subject, Reply-To, Auto-Submitted) and decoded
 # text of the latest outbox message to ADDR, "(none)" when there is none.
 outbox_last() {
-	local db="$ROUNDS_HOME/rounds.db"
-	sqlite3 "$db" "select id from outbox where recipient = '$1' order by id desc limit 1" >"$T_TMP/id"
+	outbox_id "o['recipient'] == '$1'" >"$T_TMP/id"
 	[ -s "$T_TMP/id" ] || { echo "(none)"; return; }
-	sqlite3 "$db" "select writefile('$T_TMP/msg.eml', data) from outbox where id = $(cat "$T_TMP/id")" >/dev/null
+	"$ROUNDS" outbox show "$(cat "$T_TMP/id")" >"$T_TMP/msg.eml"
 	python3 - "$T_TMP/msg.eml" <<'PY'
 import email, email.policy, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)

@@ -192,28 +192,28 @@ for f in sorted(glob.glob(sys.argv[1] + "/*")):
         print(str(m["Reply-To"]).strip("<> "))
         print(re.search(r"care\+r-[a-z2-7]+@[a-z.]+", m.get_body(("plain",)).get_content()).group(0))
 PY
-dig=$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT envelope_from FROM outbox WHERE kind = 'digest' AND recipient = 'carol@example.org'")
+dig=$("$R" outbox list --json | python3 -c 'import json,sys; print([o["envelope_from"] for o in json.load(sys.stdin) if o["kind"] == "digest" and o["recipient"] == "carol@example.org"][0])')
 expect_eq "carol got a digest with +d- and +r- addresses" "$(grep -c '^care+[dr]-' "$T_TMP/daddr")" 2
-own0=$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM outbox WHERE recipient = 'owner@example.org'")
+own0=$(outbox_n 'o["recipient"] == "owner@example.org"')
 held0=$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM messages WHERE status <> 'posted'")
 for to in "$dig" $(cat "$T_TMP/daddr") "care+request@$D" "care+owner@$D"; do
 	expect_code 0 "out-of-office to ${to%%-*}...: exit 0" ooo "$to"
 done
-expect_eq "an out-of-office reply is not forwarded to the owners" "$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM outbox WHERE recipient = 'owner@example.org'")" "$own0"
+expect_eq "an out-of-office reply is not forwarded to the owners" "$(outbox_n 'o["recipient"] == "owner@example.org"')" "$own0"
 # A command reply: carol asks for help, her vacation reply answers the
 # +request From: and the help's Reply-To; nothing may answer that.
 printf 'From: carol@example.org\nTo: care+request@%s\nSubject: help\nMessage-ID: <help.carol@example.org>\nDate: Wed, 2 Dec 2026 06:00:00 +0000\n\nhelp\n' "$D" |
 	ROUNDS_NOW=2026-12-02T06:00:00Z "$R" deliver --recipient "care+request@$D" --sender carol@example.org
-replies=$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM outbox WHERE recipient = 'carol@example.org' AND kind <> 'digest'")
+replies=$(outbox_n 'o["recipient"] == "carol@example.org" and o["kind"] != "digest"')
 expect_eq "carol's help request answered once" "$replies" 1
-sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT writefile('$T_TMP/help.eml', data) FROM outbox WHERE recipient = 'carol@example.org' AND kind <> 'digest'" >/dev/null
+"$R" outbox show "$(outbox_id 'o["recipient"] == "carol@example.org" and o["kind"] != "digest"')" >"$T_TMP/help.eml"
 for to in $(python3 -c 'import email,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb")); print(" ".join(sorted({email.utils.parseaddr(m[h])[1] for h in ("From","Reply-To") if m[h]})))' "$T_TMP/help.eml"); do
 	expect_code 0 "out-of-office to the command reply's $to" ooo "$to"
 done
-expect_eq "nothing answers carol's out-of-office replies" "$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM outbox WHERE recipient = 'carol@example.org' AND kind <> 'digest'")" "$replies"
+expect_eq "nothing answers carol's out-of-office replies" "$(outbox_n 'o["recipient"] == "carol@example.org" and o["kind"] != "digest"')" "$replies"
 expect_eq "no out-of-office reply held for the digest addresses" "$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM messages WHERE status <> 'posted'")" "$held0"
 expect_eq "no out-of-office reply was posted" "$(posts)" "$((posted + 2))"
 after_out=$("$R" outbox list --json | python3 -c 'import json,sys; print(sum(1 for o in json.load(sys.stdin) if o["kind"] == "post"))')
 expect_eq "no copies of an out-of-office reply queued" "$after_out" "$before_out"
-expect_eq "nothing ever sent to the out-of-office sender but her digest and help" "$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM outbox WHERE recipient = 'carol@example.org' AND kind <> 'digest'")" 1
+expect_eq "nothing ever sent to the out-of-office sender but her digest and help" "$(outbox_n 'o["recipient"] == "carol@example.org" and o["kind"] != "digest"')" 1
 t_done

@@ -22,7 +22,7 @@ DB="$ROUNDS_HOME/rounds.db"
 mail() { t_mail "$@"; }
 cmd() { t_cmd "$@"; }
 req() { cmd "$1" "care+request@$D" "$2" "$3" "${4:-}" "${5-$1}"; }
-count() { sqlite3 "$DB" "select count(*) from outbox where recipient = '$1'"; }
+count() { outbox_n "o['recipient'] == '$1'"; }
 # last ADDR: the latest outbox message to ADDR (tests/lib.sh).
 last() { outbox_last "$1"; }
 token() { grep -o 'confirm [a-z2-7]\{20,\}' | head -1 | cut -d' ' -f2; }
@@ -332,7 +332,7 @@ PY
 # get_mail ADDR: the latest conversation mail to ADDR (not the command
 # reply, which is queued after it) into $T_TMP/get.eml.
 get_mail() {
-	sqlite3 "$DB" "select writefile('$T_TMP/get.eml', data) from outbox where recipient = '$1' and subject like '%(the whole conversation%' order by id desc limit 1" >/dev/null
+	"$R" outbox show "$(outbox_id "o['recipient'] == '$1' and '(the whole conversation' in (o['subject'] or '')")" >"$T_TMP/get.eml"
 }
 # get_check ATTACHED LEFT-OUT: "fine" when the conversation mail is
 # multipart/mixed and auto-replied, its text part (first) has the
@@ -392,7 +392,7 @@ get_mail jo.nurse@example.org
 expect_eq "get attachments: text first, both attached byte for byte, auto-replied" \
 	"$(get_check "report.pdf:$T_TMP/report.pdf,wound.png:$T_TMP/wound.png" "")" fine
 has "get attachments: the reply says so" "$(last jo.nurse@example.org)" "and its 2 attachments were sent to jo.nurse@example.org"
-expect_eq "get attachments: only to the person the code names" "$(sqlite3 "$DB" "select count(*) from outbox where subject like 'Wound photos (the whole%' and recipient != 'jo.nurse@example.org'")" 0
+expect_eq "get attachments: only to the person the code names" "$(outbox_n '(o["subject"] or "").startswith("Wound photos (the whole") and o["recipient"] != "jo.nurse@example.org"')" 0
 
 # Past the size limit (here max-message-size, below 10 MB) an attachment
 # is left out, and the mail says which.

@@ -116,10 +116,10 @@ grep -q 'And 380 more attachments' "$T_TMP/digest.txt" &&
 # The left-out list carries each conversation's get link.
 tok=$(sed -n '/^== Left out for size ==/,$p' "$T_TMP/digest.txt" | grep -o 'subject=get%20[a-z2-7]*' | head -1 | sed 's/subject=get%20//')
 expect_eq "a left-out conversation has a get link" "${tok:+yes}" yes
-before=$(sqlite3 "$DB" "select count(*) from outbox where recipient = 'reader@example.org' and subject like '%the whole conversation%'")
+before=$(outbox_n 'o["recipient"] == "reader@example.org" and "the whole conversation" in (o["subject"] or "")')
 printf 'From: reader@example.org\nTo: care+request@%s\nSubject: get %s\nMessage-ID: <get1@example.org>\n\n' "$D" "$tok" >"$T_TMP/get.eml"
 expect_code 0 "get with the left-out link is accepted" deliver "care+request@$D" "$T_TMP/get.eml" reader@example.org
-after=$(sqlite3 "$DB" "select count(*) from outbox where recipient = 'reader@example.org' and subject like '%the whole conversation%'")
+after=$(outbox_n 'o["recipient"] == "reader@example.org" and "the whole conversation" in (o["subject"] or "")')
 expect_eq "get sends the left-out conversation" "$after" $((before + 1))
 # What was summarised counts as delivered: nothing comes again next day.
 expect_code 0 "next day's tick" "$R" tick --now "$dayafter" --no-send
