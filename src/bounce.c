@@ -62,6 +62,24 @@ static const char *const strong_phrases[] = {
     "could not be delivered to the following recipients",
     "unable to deliver your message to the following recipients",
     "message delivery to the following recipients has been delayed",
+    "there was an error delivering your mail to",
+    "the following addresses had delivery errors",
+    "the following addresses had permanent delivery errors",
+    "could not be delivered to: ",
+    "did not reach the following recipient",
+    "the following recipients returned permanent errors",
+    "we had trouble delivering your message",
+    "unable to deliver message to the following address",
+    "could not deliver mail to the following address",
+    "your mail could not be delivered",
+    "delivery to the following recipients was aborted",
+    "message could not be delivered to the following",
+    "your message cannot be delivered to the following recipients",
+    "could not be delivered because the recipient",
+    "ihre nachricht konnte nicht zugestellt werden",
+    "votre message n'a pas pu être remis",
+    "no se ha podido entregar",
+    "il messaggio non è stato recapitato",
     NULL};
 
 /* Phrases that are evidence only together with a daemon sender or a
@@ -137,6 +155,7 @@ static const char *const delay_phrases[] = {"has not yet been delivered",
                                             "still being retried",
                                             "temporary problem delivering",
                                             "could not send message for past",
+                                            "could not send mail for past",
                                             "delivery is delayed",
                                             NULL};
 
@@ -150,6 +169,8 @@ static const char *const original_markers[] = {"--- below this line is a copy of
                                                "unsent message follows",
                                                "message header follows",
                                                "returned message follows",
+                                               "------- returned message",
+                                               "message headers follow",
                                                "forwarded message",
                                                "-----original message-----",
                                                "----- original message -----",
@@ -186,9 +207,51 @@ static const char *const auto_subjects[] = {"out of office",
                                             "vacation reply",
                                             NULL};
 
+/* Words that give the reason, casefolded.  Spam and expiry are looked
+ * for first: servers put them behind generic codes (5.7.1, 4.4.7, even
+ * 5.1.1), and they matter most to scoring. */
+static const char *const spam_words[] = {
+    "spam",        "blacklist",   "blocklist", "black list",  "block list", "dnsbl",
+    "rbl",         "spamhaus",    "spamcop",   "listed in",   "listed on",  "listed at",
+    "listed by",   "reputation",  "junk mail", "bulk mail",   "unsolicited", "uribl",
+    "surbl",       "message content rejected", "content filter", "virus",   NULL};
+static const char *const expired_words[] = {
+    "expired", "retry time", "retry timeout", "too long in queue", "giving up",
+    "could not be delivered for", "delivery time", "message timed out", "timeout exceeded",
+    NULL};
+static const char *const full_words[] = {
+    "mailbox full", "mailbox is full", "mailbox was full", "full mailbox", "quota",
+    "mailbox exceeds", "exceeds allowed size", "insufficient storage", "not enough storage",
+    "mailbox size limit", "storage space", "mailbox has exceeded", "mail box full",
+    "mailfolder is full", "postfach voll", "boîte pleine", "casella piena", NULL};
+static const char *const host_words[] = {
+    "host not found", "host unknown", "unknown host", "domain not found", "no such domain",
+    "domain does not exist", "name service error", "no mx", "nxdomain", "unrouteable mail domain",
+    "name or service not known", "unknown domain", "host or domain name not found",
+    "domain name not found", "could not resolve", "dns lookup", "does not resolve", NULL};
+static const char *const user_words[] = {
+    "user unknown", "unknown user", "no such user", "no such recipient", "recipient unknown",
+    "unknown recipient", "does not exist", "doesn't exist", "no mailbox", "mailbox not found",
+    "mailbox unavailable", "address not found", "recipient not found", "invalid recipient",
+    "invalid address", "not recognized", "unknown address", "user not found", "no such address",
+    "account has been disabled", "account is disabled", "mailbox is disabled", "inactive",
+    "deactivated", "unrouteable address", "not a valid", "no such mailbox", "is not a known user",
+    "address rejected: user", "no longer", "not listed in", "unbekannt", "inconnu",
+    "desconocido", "sconosciuto", "mailbox unknown", "user doesn't have", "recipient rejected",
+    "bad destination mailbox", "unknown local part", "invalid mailbox", "recipientnotfound",
+    "recipnotfound", "bad_recipient", "not an active address", "no mail box", NULL};
+/* A message too large for the server is none of the reasons above. */
+static const char *const size_words[] = {"message size", "too large", "size exceeded",
+                                         "size exceeds", "message is too big", NULL};
+static const char *const policy_words[] = {
+    "relay", "policy", "not permitted", "not allowed", "denied", "dmarc", "spf", "dkim",
+    "authentication", "blocked", "unauthenticated", "prohibited", "not authorized",
+    NULL};
+
 /* Local parts that name a role, never a failed member. */
 static const char *const role_locals[] = {
-    "postmaster", "mailer-daemon", "mailer_daemon", "mail-daemon", "maildaemon", "mdaemon", NULL};
+    "postmaster", "post_master", "mailer-daemon", "mailer_daemon", "mail-daemon", "maildaemon",
+    "mdaemon", NULL};
 
 static GRegex *re_addr, *re_enhanced, *re_basic, *re_status;
 
@@ -221,6 +284,23 @@ regex_init(void)
 		                       G_REGEX_OPTIMIZE | G_REGEX_MULTILINE, 0, NULL);
 		g_once_init_leave(&done, 1);
 	}
+}
+
+const char *
+rd_bounce_reason_name(rd_bounce_reason reason)
+{
+	static const char *const names[] = {"other",  "user-unknown", "mailbox-full", "host-unknown",
+	                                    "policy", "spam",         "expired"};
+
+	return (guint)reason < G_N_ELEMENTS(names) ? names[reason] : "other";
+}
+
+const char *
+rd_bounce_kind_name(rd_bounce_kind kind)
+{
+	static const char *const names[] = {"none", "bounce", "auto-reply", "feedback", "delivered"};
+
+	return (guint)kind < G_N_ELEMENTS(names) ? names[kind] : "none";
 }
 
 static void
@@ -298,6 +378,38 @@ contains_any(const char *hay, const char *const *needles)
 	return FALSE;
 }
 
+/* The reason of one recipient from its status and TEXT (its diagnostic,
+ * casefolded).  Specific words beat the codes' subject (x.1.1 and x.7.1
+ * are what servers send for nearly everything), the code's subject beats
+ * the generic words. */
+static rd_bounce_reason
+reason_of(const char *status, const char *text)
+{
+	const char *sub = status ? strchr(status, '.') : NULL;
+
+	if (text != NULL && contains_any(text, spam_words))
+		return RD_BOUNCE_REASON_SPAM;
+	if ((sub && strcmp(sub, ".4.7") == 0) || (text && contains_any(text, expired_words)))
+		return RD_BOUNCE_REASON_EXPIRED;
+	if ((sub && (strcmp(sub, ".2.2") == 0 || strcmp(sub, ".3.1") == 0)) ||
+	    (text && contains_any(text, full_words)))
+		return RD_BOUNCE_REASON_MAILBOX_FULL;
+	if ((sub && strcmp(sub, ".3.4") == 0) || (text && contains_any(text, size_words)))
+		return RD_BOUNCE_REASON_OTHER;
+	if (sub && (strcmp(sub, ".1.2") == 0 || strcmp(sub, ".4.4") == 0))
+		return RD_BOUNCE_REASON_HOST_UNKNOWN;
+	if (sub && (strcmp(sub, ".1.1") == 0 || strcmp(sub, ".1.0") == 0 || strcmp(sub, ".1.10") == 0 ||
+	            strcmp(sub, ".1.6") == 0 || strcmp(sub, ".2.1") == 0))
+		return RD_BOUNCE_REASON_USER_UNKNOWN;
+	if (text != NULL && contains_any(text, host_words))
+		return RD_BOUNCE_REASON_HOST_UNKNOWN;
+	if (text != NULL && contains_any(text, user_words))
+		return RD_BOUNCE_REASON_USER_UNKNOWN;
+	if ((sub && g_str_has_prefix(sub, ".7.")) || (text && contains_any(text, policy_words)))
+		return RD_BOUNCE_REASON_POLICY;
+	return RD_BOUNCE_REASON_OTHER;
+}
+
 static char *
 header_value(GMimeMessage *msg, const char *name)
 {
@@ -344,7 +456,8 @@ find_address(const char *s)
 		g_autofree char *t = g_strstrip(g_strdup(s));
 		g_strdelimit(t, "<>", ' ');
 		g_strstrip(t);
-		if (strchr(t, '@') == NULL || strchr(t, ' ') != NULL)
+		if (strchr(t, '@') == NULL || strchr(t, ' ') != NULL || t[0] == '@' ||
+		    strchr(t, '@')[1] == '\0')
 			return NULL;
 		return g_ascii_strdown(t, -1);
 	}
@@ -368,11 +481,23 @@ dsn_block(GHashTable *f, GPtrArray *out)
 	rd_bounce_recipient *rc;
 	char cls;
 
-	/* "rfc822; user@example.net": the type before the semicolon is not
-	 * part of the address. */
-	addr = find_address(fr && strchr(fr, ';') ? strchr(fr, ';') + 1 : fr);
+	/* Original-Recipient is the address as the sender (Rounds) gave it,
+	 * so the member's own address; Final-Recipient is what forwarding or
+	 * aliasing made of it (an internal host, a source route, a mailbox
+	 * name).  So Original-Recipient wins when it holds a well-formed
+	 * addr-spec with a dotted domain; "rfc822; 1" or a missing one does
+	 * not.  "rfc822; user@example.net": the type before the semicolon is
+	 * not part of the address. */
+	if (orig != NULL) {
+		g_autoptr(GMatchInfo) mi = NULL;
+		const char *v = strchr(orig, ';') ? strchr(orig, ';') + 1 : orig;
+		if (g_regex_match(re_addr, v, 0, &mi)) {
+			g_autofree char *a = g_match_info_fetch(mi, 0);
+			addr = g_ascii_strdown(a, -1);
+		}
+	}
 	if (addr == NULL)
-		addr = find_address(orig && strchr(orig, ';') ? strchr(orig, ';') + 1 : orig);
+		addr = find_address(fr && strchr(fr, ';') ? strchr(fr, ';') + 1 : fr);
 	if (addr == NULL || find_recipient(out, addr) != NULL)
 		return;
 
@@ -416,6 +541,14 @@ dsn_block(GHashTable *f, GPtrArray *out)
 	/* A failure is permanent unless the code says it was transient (an
 	 * MTA gives up after days of 4xx and reports "failed" with 4.x.x). */
 	rc->permanent = strcmp(rc->action, "failed") == 0 && cls != '4';
+	{
+		g_autofree char *fd = rc->diagnostic ? fold(rc->diagnostic) : NULL;
+		rc->reason = reason_of(rc->status, fd);
+		/* "failed" with a 4.x.x code: the MTA gave up retrying. */
+		if (strcmp(rc->action, "failed") == 0 && cls == '4' &&
+		    rc->reason != RD_BOUNCE_REASON_MAILBOX_FULL && rc->reason != RD_BOUNCE_REASON_SPAM)
+			rc->reason = RD_BOUNCE_REASON_EXPIRED;
+	}
 	g_ptr_array_add(out, rc);
 }
 
@@ -470,7 +603,9 @@ dsn_parse(const char *text, GPtrArray *out)
 typedef struct {
 	GString *plain;
 	GString *html;
-	GPtrArray *dsn; /* char*: bodies of delivery-status parts */
+	GPtrArray *dsn;  /* char*: bodies of delivery-status parts */
+	char *arf;       /* the first message/feedback-report body, or NULL */
+	char *orig_to;   /* To of the first attached message, or NULL */
 } walk_ctx;
 
 static char *
@@ -506,9 +641,21 @@ walk(GMimeObject *obj, walk_ctx *ctx, int depth)
 			walk(g_mime_multipart_get_part(mp, i), ctx, depth + 1);
 		return;
 	}
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		const char *to = inner ? g_mime_object_get_header(GMIME_OBJECT(inner), "To") : NULL;
+		if (to != NULL && ctx->orig_to == NULL)
+			ctx->orig_to = g_strdup(to);
+		return;
+	}
 	if (!GMIME_IS_PART(obj))
 		return;
 	ct = g_mime_object_get_content_type(obj);
+	if (g_mime_content_type_is_type(ct, "message", "feedback-report")) {
+		if (ctx->arf == NULL)
+			ctx->arf = part_bytes(GMIME_PART(obj));
+		return;
+	}
 	if (g_mime_content_type_is_type(ct, "message", "delivery-status") ||
 	    g_mime_content_type_is_type(ct, "message", "global-delivery-status")) {
 		g_ptr_array_add(ctx->dsn, part_bytes(GMIME_PART(obj)));
@@ -644,8 +791,9 @@ excluded_addresses(GMimeMessage *msg)
 {
 	GHashTable *ex = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	static const char *const names[] = {
-	    "From",          "To", "Cc", "Sender", "Reply-To", "Return-Path", "Delivered-To",
-	    "X-Original-To", NULL};
+	    "From", "To", "Cc", "Sender", "Reply-To", "Return-Path", NULL};
+	/* Not Delivered-To or X-Original-To: some MTAs (DragonFly) put the
+	 * failed recipient there, and a bounce's own recipient is in To. */
 
 	for (const char *const *n = names; *n; n++) {
 		const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), *n);
@@ -807,6 +955,8 @@ text_extract(const char *body, GMimeMessage *msg, gboolean delay, GPtrArray *out
 	g_autoptr(GMatchInfo) mi = NULL;
 	gsize body_len = strlen(body);
 
+	g_autoptr(GHashTable) alias = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
 	g_array_set_clear_func(occ, occurrence_clear);
 	g_regex_match(re_addr, body, 0, &mi);
 	while (g_match_info_matches(mi)) {
@@ -823,6 +973,38 @@ text_extract(const char *body, GMimeMessage *msg, gboolean delay, GPtrArray *out
 		if (g_hash_table_contains(ex, o.addr) || is_role_address(o.addr)) {
 			g_free(o.addr);
 			continue;
+		}
+		/* "forwarded@example.net (generated from member@example.org)"
+		 * (Exim), "(expanded from: <member@example.org>)" (sendmail):
+		 * the member's address is the one Rounds sent to, the other is
+		 * what forwarding made of it; from here on it stands for the
+		 * member's. */
+		{
+			/* sendmail may put "(reason: ...)" in between. */
+			const char *after = body + e + strspn(body + e, "> \t\r\n");
+			static const char *const via[] = {"(generated from ", "(expanded from: ",
+			                                  "(expanded from ", NULL};
+			gboolean forwarded = FALSE;
+			if (g_ascii_strncasecmp(after, "(reason: ", 9) == 0 && strchr(after, '\n'))
+				after = strchr(after, '\n') + strspn(strchr(after, '\n'), " \t\r\n");
+			for (const char *const *v = via; *v; v++) {
+				g_autoptr(GMatchInfo) fm = NULL;
+				if (g_ascii_strncasecmp(after, *v, strlen(*v)) == 0 &&
+				    g_regex_match(re_addr, after + strlen(*v), 0, &fm)) {
+					g_autofree char *fa = g_match_info_fetch(fm, 0);
+					g_hash_table_replace(alias, g_strdup(o.addr), g_ascii_strdown(fa, -1));
+					forwarded = TRUE;
+				}
+			}
+			if (forwarded) {
+				g_free(o.addr);
+				continue;
+			}
+			if (g_hash_table_contains(alias, o.addr)) {
+				char *member = g_strdup(g_hash_table_lookup(alias, o.addr));
+				g_free(o.addr);
+				o.addr = member;
+			}
 		}
 		o.start = (gsize)s;
 		o.end = (gsize)e;
@@ -871,6 +1053,32 @@ text_extract(const char *body, GMimeMessage *msg, gboolean delay, GPtrArray *out
 		rc->permanent = cls == '5' || (cls == 0 && !delay);
 		rc->action = g_strdup(delay && !rc->permanent ? "delayed" : "failed");
 	}
+}
+
+/* NEEDLE (lower case, single spaces) in HAY ignoring case, where any run
+ * of whitespace in HAY matches a space; the position in HAY, or NULL. */
+static const char *
+strcasestr_ws(const char *hay, const char *needle)
+{
+	for (const char *h = hay; *h; h++) {
+		const char *p = h, *n = needle;
+
+		while (*n && *p) {
+			if (*n == ' ' && g_ascii_isspace(*p)) {
+				while (g_ascii_isspace(*p))
+					p++;
+				n++;
+			} else if (g_ascii_tolower(*p) == *n) {
+				p++;
+				n++;
+			} else {
+				break;
+			}
+		}
+		if (*n == '\0')
+			return h;
+	}
+	return NULL;
 }
 
 static gboolean
@@ -952,12 +1160,54 @@ rd_bounce_is_auto_reply(GMimeMessage *msg)
 	return strstr(s, " is out of the office") != NULL || strstr(s, " is out of office") != NULL;
 }
 
+/* An ARF report (RFC 5965): the complaining address is Original-Rcpt-To,
+ * else Removal-Recipient, else the To of the returned message.  It is not
+ * a bounce; the lead's scoring flags the member and tells the owners. */
+static void
+feedback_parse(const char *arf, const char *orig_to, rd_bounce_report *r)
+{
+	g_auto(GStrv) lines = g_strsplit(arf, "\n", -1);
+	g_autofree char *addr = NULL, *type = NULL, *removal = NULL;
+	rd_bounce_recipient *rc;
+
+	r->kind = RD_BOUNCE_KIND_FEEDBACK;
+	for (char **lp = lines; *lp; lp++) {
+		const char *colon = strchr(*lp, ':');
+		g_autofree char *name = NULL;
+
+		if (colon == NULL)
+			continue;
+		name = g_ascii_strdown(*lp, colon - *lp);
+		if (strcmp(name, "original-rcpt-to") == 0 && addr == NULL)
+			addr = find_address(colon + 1);
+		else if (strcmp(name, "removal-recipient") == 0 && removal == NULL)
+			removal = find_address(colon + 1);
+		else if (strcmp(name, "feedback-type") == 0 && type == NULL)
+			type = g_ascii_strdown(g_strstrip(g_strdup(colon + 1)), -1);
+	}
+	if (addr == NULL)
+		addr = g_steal_pointer(&removal);
+	if (addr == NULL && orig_to != NULL)
+		addr = find_address(orig_to);
+	if (addr == NULL)
+		return;
+	rc = g_new0(rd_bounce_recipient, 1);
+	rc->address = g_steal_pointer(&addr);
+	rc->action = g_strdup("feedback");
+	rc->diagnostic = g_steal_pointer(&type);
+	rc->reason = rc->diagnostic && (strcmp(rc->diagnostic, "abuse") == 0 ||
+	                                strcmp(rc->diagnostic, "fraud") == 0)
+	                 ? RD_BOUNCE_REASON_SPAM
+	                 : RD_BOUNCE_REASON_OTHER;
+	g_ptr_array_add(r->recipients, rc);
+}
+
 rd_bounce_report *
 rd_bounce_parse(GMimeMessage *msg)
 {
 	rd_bounce_report *r = g_new0(rd_bounce_report, 1);
 	walk_ctx ctx = {g_string_new(NULL), g_string_new(NULL),
-	                g_ptr_array_new_with_free_func(g_free)};
+	                g_ptr_array_new_with_free_func(g_free), NULL, NULL};
 	g_autofree char *text = NULL, *body = NULL, *fbody = NULL, *fsubj = NULL;
 	gboolean strong, delay, ndr_header, daemon, bounce_subject;
 
@@ -965,6 +1215,10 @@ rd_bounce_parse(GMimeMessage *msg)
 	r->recipients = g_ptr_array_new_with_free_func(recipient_free);
 	walk(g_mime_message_get_mime_part(msg), &ctx, 0);
 
+	if (ctx.arf != NULL) {
+		feedback_parse(ctx.arf, ctx.orig_to, r);
+		goto done;
+	}
 	for (guint i = 0; i < ctx.dsn->len; i++)
 		dsn_parse(g_ptr_array_index(ctx.dsn, i), r->recipients);
 	/* Some gateways paste the DSN fields into a text part instead. */
@@ -979,6 +1233,7 @@ rd_bounce_parse(GMimeMessage *msg)
 			if (strcmp(rc->action, "failed") == 0 || strcmp(rc->action, "delayed") == 0)
 				r->is_bounce = TRUE;
 		}
+		r->kind = r->is_bounce ? RD_BOUNCE_KIND_BOUNCE : RD_BOUNCE_KIND_DELIVERED;
 		goto done;
 	}
 
@@ -995,10 +1250,17 @@ rd_bounce_parse(GMimeMessage *msg)
 	bounce_subject = contains_any(fsubj, bounce_subjects);
 	if (!strong && !ndr_header && !(daemon && bounce_subject) && rd_bounce_is_auto_reply(msg)) {
 		r->is_auto_reply = TRUE;
+		r->kind = RD_BOUNCE_KIND_AUTO_REPLY;
 		goto done;
 	}
 	delay = contains_any(fbody, delay_phrases) || contains_any(fsubj, delay_phrases);
-	text_extract(body, msg, delay, r->recipients);
+	{
+		/* Exchange repeats the original's To, Subject and Sent above
+		 * "did not reach the following recipient(s)": only what
+		 * follows the phrase are recipients. */
+		const char *list = strcasestr_ws(body, "did not reach the following recipient");
+		text_extract(list ? list : body, msg, delay, r->recipients);
+	}
 	if (!strong && !ndr_header) {
 		gboolean coded = FALSE;
 		for (guint i = 0; i < r->recipients->len; i++) {
@@ -1006,12 +1268,17 @@ rd_bounce_parse(GMimeMessage *msg)
 			if (rc->status || first_basic_class(rc->diagnostic))
 				coded = TRUE;
 		}
-		if (!((daemon || bounce_subject) && (coded || contains_any(fbody, weak_phrases)))) {
+		/* A daemon sender with a bounce subject is enough once an
+		 * address is named (IMail: "User mailbox exceeds allowed size:
+		 * user@example.org"); either alone needs a code or a phrase. */
+		if (!(daemon && bounce_subject && r->recipients->len > 0) &&
+		    !((daemon || bounce_subject) && (coded || contains_any(fbody, weak_phrases)))) {
 			g_ptr_array_set_size(r->recipients, 0);
 			goto done;
 		}
 	}
 	r->is_bounce = TRUE;
+	r->kind = RD_BOUNCE_KIND_BOUNCE;
 	if (r->recipients->len == 0) {
 		/* Exim names the failed addresses in a header even when the
 		 * text is in a language we do not read. */
@@ -1029,7 +1296,19 @@ rd_bounce_parse(GMimeMessage *msg)
 			g_ptr_array_add(r->recipients, rc);
 		}
 	}
+	/* A text bounce's reason: the recipient's own words, else (one
+	 * recipient) the whole text. */
+	for (guint i = 0; i < r->recipients->len; i++) {
+		rd_bounce_recipient *rc = g_ptr_array_index(r->recipients, i);
+		g_autofree char *fd = rc->diagnostic ? fold(rc->diagnostic) : NULL;
+
+		rc->reason = reason_of(rc->status, fd);
+		if (rc->reason == RD_BOUNCE_REASON_OTHER && r->recipients->len == 1)
+			rc->reason = reason_of(NULL, fbody);
+	}
 done:
+	g_free(ctx.arf);
+	g_free(ctx.orig_to);
 	g_string_free(ctx.plain, TRUE);
 	g_string_free(ctx.html, TRUE);
 	g_ptr_array_unref(ctx.dsn);
@@ -1048,6 +1327,8 @@ rd_bounce_report_to_json(const rd_bounce_report *r, gboolean pretty)
 	json_builder_add_boolean_value(b, r->is_bounce);
 	json_builder_set_member_name(b, "is_auto_reply");
 	json_builder_add_boolean_value(b, r->is_auto_reply);
+	json_builder_set_member_name(b, "kind");
+	json_builder_add_string_value(b, rd_bounce_kind_name(r->kind));
 	json_builder_set_member_name(b, "recipients");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < r->recipients->len; i++) {
@@ -1070,6 +1351,8 @@ rd_bounce_report_to_json(const rd_bounce_report *r, gboolean pretty)
 			json_builder_add_string_value(b, rc->diagnostic);
 		else
 			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "reason");
+		json_builder_add_string_value(b, rd_bounce_reason_name(rc->reason));
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

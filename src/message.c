@@ -118,11 +118,33 @@ parse_ids(const char *value)
 	return ids;
 }
 
-/* The chain from the root towards the parent.  In-Reply-To wins when it
- * is a single id that References also names (the chain is cut there);
- * otherwise References rule, and In-Reply-To alone is used only when
- * there are no References.  The message's own id and earlier duplicates
- * are dropped, which breaks the simplest reference loops. */
+/* The one id of a clean In-Reply-To (an id and nothing else), or NULL.
+ * Old clients add comments ("<id> (Ann's message of ...)", "Your message
+ * of ... <id>") that may hold more <...> groups; such a value is dodgy. */
+static char *
+clean_irt(const char *value, GPtrArray *ids)
+{
+	const char *lt, *gt;
+
+	if (value == NULL || ids->len != 1)
+		return NULL;
+	lt = strchr(value, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (gt == NULL || value[strspn(value, " \t\r\n")] != '<' ||
+	    gt[1 + strspn(gt + 1, " \t\r\n")] != '\0')
+		return NULL;
+	return ids->pdata[0];
+}
+
+/* The chain from the root towards the parent: the References ids, with a
+ * clean In-Reply-To moved (or added) at the end.  rd_thread_assign_parents
+ * then takes In-Reply-To when it names a present message, and the nearest
+ * present References id when it does not, so References out of order do
+ * not win over the message actually answered, and an In-Reply-To naming a
+ * message nobody has seen does not win over References.  A dodgy
+ * In-Reply-To (several ids, comments) is used only when there are no
+ * References.  The message's own id and earlier duplicates are dropped,
+ * which breaks the simplest reference loops. */
 char **
 rd_message_ref_chain(const char *references, const char *in_reply_to, const char *self_id)
 {
@@ -130,16 +152,14 @@ rd_message_ref_chain(const char *references, const char *in_reply_to, const char
 	g_autoptr(GPtrArray) irt = parse_ids(in_reply_to);
 	g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-	guint n = refs->len;
+	const char *clean = clean_irt(in_reply_to, irt);
+	guint n;
 
-	if (refs->len == 0 && irt->len > 0) {
+	if (refs->len == 0 && irt->len > 0)
 		g_ptr_array_add(refs, g_strdup(irt->pdata[irt->len - 1]));
-		n = 1;
-	} else if (irt->len == 1) {
-		for (guint i = 0; i < refs->len; i++)
-			if (strcmp(refs->pdata[i], irt->pdata[0]) == 0)
-				n = i + 1;
-	}
+	else if (clean != NULL)
+		g_ptr_array_add(refs, g_strdup(clean));
+	n = refs->len;
 	/* Walk backwards so the last occurrence of a duplicate is kept; the
 	 * chain is built newest first and turned round once (inserting at the
 	 * front would be quadratic in a hostile header). */

@@ -74,6 +74,13 @@ rd_thread_assign_parents(rd_thread_node **nodes, guint n)
 
 		m->parent = NULL;
 		g_hash_table_add(seen, (gpointer)m->message_id);
+		/* The last id is In-Reply-To when there is one (see
+		 * rd_message_ref_chain): when nobody has seen it, the message's
+		 * own References say what came before it, not the other chains. */
+		if (len > 1 && !g_hash_table_contains(real, p) &&
+		    g_hash_table_contains(real, m->refs[len - 2]) &&
+		    strcmp(m->refs[len - 2], m->message_id) != 0)
+			p = m->refs[len - 2];
 		while (p != NULL && !g_hash_table_contains(seen, p)) {
 			rd_thread_node *pn = g_hash_table_lookup(real, p);
 

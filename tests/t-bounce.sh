@@ -21,6 +21,30 @@ for eml in tests/bounces/*.eml; do
 	same_json "bounce parse $msg" "tests/bounces/$msg.json"
 done
 
+# Real-world reports from public corpora (tests/bounces/corpus/README.md):
+# one line each, so that 190 inputs stay readable in the output.
+for eml in tests/bounces/corpus/*/*.eml tests/bounces/corpus/*/*.msg; do
+	msg=${eml%.*}
+	if "$ROUNDS" bounce parse <"$eml" >"$T_TMP/out" 2>"$T_TMP/err"; then
+		same_json "bounce parse corpus ${msg#tests/bounces/corpus/}" "$msg.json"
+	else
+		not_ok "bounce parse corpus ${msg#tests/bounces/corpus/}" "exit $?: $(head -c 300 "$T_TMP/err")"
+	fi
+done
+
+# The kind of report and the reason of each recipient (issue 12).
+kind_of() { "$ROUNDS" bounce parse <"$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["kind"], " ".join(r["address"] + ":" + r["reason"] for r in d["recipients"]))'; }
+expect_eq "bounce parse: a success DSN is kind delivered, not a bounce" \
+	"$(kind_of tests/bounces/dsn-relayed-notice.eml)" "delivered ops@example.net:other"
+expect_eq "bounce parse: an ARF report is kind feedback with the complaining address" \
+	"$(kind_of tests/bounces/corpus/sisimai/arf-01.eml)" "feedback redacted@example.net:spam"
+expect_eq "bounce parse: Original-Recipient wins over a rewritten Final-Recipient" \
+	"$(kind_of tests/bounces/dsn-sendmail-mailbox-full.eml)" "bounce piotr@example.com:mailbox-full"
+expect_eq "bounce parse: Exim's 'generated from' names the member" \
+	"$(kind_of tests/bounces/corpus/sisimai/rhost-franceptt-03.eml)" "bounce noraneko.nyaan@example.com:other"
+expect_eq "bounce parse: an auto-reply is kind auto-reply" \
+	"$(kind_of tests/bounces/corpus/sisimai/rfc3834-06.eml)" "auto-reply "
+
 # An mbox "From " line in front (as archives and some MTAs deliver it) is
 # skipped, and the result is unchanged.
 { printf 'From MAILER-DAEMON Thu Mar 14 09:02:13 2024\n'; cat tests/bounces/qmail-local-no-mailbox.eml; } >"$T_TMP/mbox.eml"

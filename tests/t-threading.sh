@@ -220,6 +220,15 @@ sweep disagree "ABCD" "A= B=A C=B D=C" "A::" "B:A:A" "C:A B:Q" "D:A B C:C"
 # rule (src/message.c) is that In-Reply-To, the message actually answered,
 # wins and the chain is cut there, so D's parent is B, not C.
 sweep disagreeirt "ABCD" "A= B=A C=B D=B" "A::" "B:A:A" "C:A B:B" "D:A B C:B"
+# Issue 12: a dodgy In-Reply-To must not beat References.  D's In-Reply-To
+# names X, which is among its References but never reached the list, while
+# the last References id names C, which did: C is the parent.
+sweep irtghost "ABCD" "A= B=A C=B D=C" "A::" "B:A:A" "C:A B:B" "D:A B X C:X"
+# ... nor several ids in In-Reply-To: References rule.
+sweep irtseveral "ABCD" "A= B=A C=B D=C" "A::" "B:A:A" "C:A B:B" "D:A B C:A B"
+# References out of order (C's lists B before A) and In-Reply-To names a
+# stored message that References leaves out: In-Reply-To decides.
+sweep refsdisorder "ABCD" "A= B=A C=B D=C" "A::" "B:A:A" "C:B A:B" "D:B A:C"
 
 # --- targeted checks, one community each ---------------------------------------
 
@@ -349,6 +358,22 @@ check "threading: garbage: ids are found between the garbage, pure garbage is ig
 want(sorted(N) == list("ABCDEFG"), "listed %s" % sorted(N))
 want(P == {"A": "", "B": "A", "C": "B", "D": "C", "E": "D", "F": "", "G": ""}, "parents %s" % P)
 want(groups() == "ABCDE F G", "threads %s, want ABCDE F G" % groups())
+'
+
+# Issue 12: an In-Reply-To with a trailing comment is dodgy and does not
+# beat References, even when it names a stored message: D answers C (the
+# last reference), whatever its In-Reply-To's comment says.
+create dodgy "Dodgy In-Reply-To"
+put dodgy A "$S" "$(date_of A)" "" ""
+put dodgy B "Re: $S" "$(date_of B)" "$(ids dodgy A)" "$(ids dodgy A)"
+put dodgy C "Re: $S" "$(date_of C)" "$(ids dodgy A B)" "$(ids dodgy B)"
+put dodgy D "Re: $S" "$(date_of D)" "$(ids dodgy A B C)" \
+	"<$(mid B dodgy)> (Ben O'Neill's message of \"Mon, 03 Jun 2024 09:10:00 +0200\")"
+delivered "threading: dodgy In-Reply-To: messages are taken"
+list_json dodgy "$T_TMP/dodgy.json"
+check "threading: dodgy In-Reply-To: a commented In-Reply-To does not beat References" \
+	"$T_TMP/dodgy.json" '
+want(P == {"A": "", "B": "A", "C": "B", "D": "C"}, "parents %s" % P)
 '
 
 # Reference loops: two messages naming each other, in both orders; a

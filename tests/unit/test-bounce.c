@@ -295,15 +295,18 @@ test_json_shape(void)
 
 	r->recipients = g_ptr_array_new();
 	r->is_bounce = TRUE;
+	r->kind = RD_BOUNCE_KIND_BOUNCE;
 	rc->address = g_strdup("ann@example.net");
+	rc->reason = RD_BOUNCE_REASON_USER_UNKNOWN;
 	rc->action = g_strdup("failed");
 	rc->permanent = TRUE;
 	g_ptr_array_add(r->recipients, rc);
 	compact = rd_bounce_report_to_json(r, FALSE);
 	g_assert_cmpstr(compact, ==,
-	                "{\"is_bounce\":true,\"is_auto_reply\":false,\"recipients\":[{\"address\":"
-	                "\"ann@example.net\",\"status\":null,\"action\":\"failed\",\"permanent\":"
-	                "true,\"diagnostic\":null}]}");
+	                "{\"is_bounce\":true,\"is_auto_reply\":false,\"kind\":\"bounce\","
+	                "\"recipients\":[{\"address\":\"ann@example.net\",\"status\":null,"
+	                "\"action\":\"failed\",\"permanent\":true,\"diagnostic\":null,"
+	                "\"reason\":\"user-unknown\"}]}");
 	pretty = rd_bounce_report_to_json(r, TRUE);
 	g_assert_nonnull(strchr(pretty, '\n'));
 	g_free(rc->address);

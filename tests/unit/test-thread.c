@@ -20,11 +20,16 @@ test_chain_rules(void)
 	    {NULL, NULL, "m", ""},
 	    {"<a@x> <b@x>", NULL, "m", "a@x b@x"},
 	    {NULL, "<b@x>", "m", "b@x"},
-	    /* In-Reply-To wins when References also names it: cut there. */
-	    {"<a@x> <b@x> <c@x>", "<b@x>", "m", "a@x b@x"},
-	    /* ... else the last References entry rules. */
-	    {"<a@x> <b@x>", "<z@x>", "m", "a@x b@x"},
+	    /* A clean In-Reply-To is moved (or added) to the end, where the
+	     * parent is looked for first. */
+	    {"<a@x> <b@x> <c@x>", "<b@x>", "m", "a@x c@x b@x"},
+	    {"<a@x> <b@x>", "<z@x>", "m", "a@x b@x z@x"},
+	    {"<a@x> <b@x>", " <b@x>\r\n", "m", "a@x b@x"},
+	    /* A dodgy one (several ids, comments) is ignored when there are
+	     * References. */
 	    {"<a@x> <b@x>", "<y@x> <z@x>", "m", "a@x b@x"},
+	    {"<a@x> <b@x>", "<z@x> (Zoe's message of Monday)", "m", "a@x b@x"},
+	    {"<a@x> <b@x>", "Your message of Dec 31 <z@x>", "m", "a@x b@x"},
 	    /* Garbage between ids is skipped. */
 	    {"<x@y> garbage <z@w>", NULL, "m", "x@y z@w"},
 	    {NULL, "Your message of Dec 31 <bar@baz.com>", "m", "bar@baz.com"},
