@@ -51,6 +51,7 @@ int rd_cmd_template(int argc, char **argv);
 int rd_cmd_trim(int argc, char **argv);
 int rd_cmd_bounce(int argc, char **argv);
 int rd_cmd_digest(int argc, char **argv);
+int rd_cmd_report(int argc, char **argv);
 int rd_cmd_tick(int argc, char **argv);
 int rd_cmd_run(int argc, char **argv);
 int rd_cmd_outbox(int argc, char **argv);

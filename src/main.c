@@ -21,6 +21,7 @@ static const struct verb {
     {"deliver", rd_cmd_deliver, "take one message from the MTA on standard input"},
     {"thread", rd_cmd_thread, "list a community's threads, show one thread"},
     {"message", rd_cmd_message, "list a community's messages, show one message"},
+    {"report", rd_cmd_report, "the vitality of a community: core group, replies, unanswered"},
     {"digest", rd_cmd_digest, "preview the digest a person would receive now"},
     {"tick", rd_cmd_tick, "one scheduler pass: queue due digests, send the outbox"},
     {"run", rd_cmd_run, "the scheduler daemon: a pass every minute"},

@@ -2547,3 +2547,92 @@ rd_store_fetch_seen_forget(rd_store *s, const char *source, const char *uidl, GE
 					"tt", source, uidl),
 			  error);
 }
+
+/* ---- vitality report (report.c) ---- */
+
+void
+rd_report_post_free(rd_report_post *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->message_id);
+	g_free(p->parent_message_id);
+	g_free(p->author);
+	g_free(p->subject);
+	g_free(p);
+}
+
+void
+rd_report_member_free(rd_report_member *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->address);
+	g_free(m->role);
+	g_free(m->delivery);
+	g_free(m->status);
+	g_free(m->disabled_reason);
+	g_free(m->created);
+	g_free(m->paused_until);
+	g_free(m);
+}
+
+gboolean
+rd_store_report_rows(rd_store *s, gint64 community_id, GPtrArray **posts, GPtrArray **members,
+		     GError **error)
+{
+	g_autoptr(GPtrArray) p = g_ptr_array_new_with_free_func((GDestroyNotify)rd_report_post_free);
+	g_autoptr(GPtrArray) m =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_report_member_free);
+	sqlite3_stmt *st;
+	int r;
+
+	st = store_prepare(s, error,
+			   "SELECT m.id, m.message_id, m.parent_message_id, lower(m.from_addr), "
+			   "m.date, coalesce(m.thread_id, 0), coalesce(t.subject, m.subject) FROM "
+			   "messages m LEFT JOIN threads t ON t.id = m.thread_id WHERE "
+			   "m.community_id = ? AND m.status = 'posted' ORDER BY m.date, m.id",
+			   "i", community_id);
+	if (st == NULL)
+		return FALSE;
+	while ((r = store_row(s, st, error)) > 0) {
+		rd_report_post *row = g_new0(rd_report_post, 1);
+
+		row->id = sqlite3_column_int64(st, 0);
+		row->message_id = col_text(st, 1);
+		row->parent_message_id = col_text(st, 2);
+		row->author = col_text(st, 3);
+		row->date = sqlite3_column_int64(st, 4);
+		row->thread_id = sqlite3_column_int64(st, 5);
+		row->subject = col_text(st, 6);
+		g_ptr_array_add(p, row);
+	}
+	if (r < 0)
+		return FALSE;
+	st = store_prepare(s, error,
+			   "SELECT lower(p.address), m.role, m.delivery, m.status, m.bounce_score, "
+			   "m.delivery_disabled_reason, m.created, p.paused_until FROM memberships m "
+			   "JOIN people p ON p.id = m.person_id WHERE m.community_id = ? ORDER BY "
+			   "lower(p.address)",
+			   "i", community_id);
+	if (st == NULL)
+		return FALSE;
+	while ((r = store_row(s, st, error)) > 0) {
+		rd_report_member *row = g_new0(rd_report_member, 1);
+
+		row->address = col_text(st, 0);
+		row->role = col_text(st, 1);
+		row->delivery = col_text(st, 2);
+		row->status = col_text(st, 3);
+		row->bounce_score = sqlite3_column_double(st, 4);
+		row->disabled_reason = col_text(st, 5);
+		row->created = col_text(st, 6);
+		row->paused_until = col_text(st, 7);
+		g_ptr_array_add(m, row);
+	}
+	if (r < 0)
+		return FALSE;
+	*posts = g_steal_pointer(&p);
+	*members = g_steal_pointer(&m);
+	return TRUE;
+}

@@ -1,0 +1,96 @@
+/* cmd-report.c - "rounds report": the vitality of a community (issue 14).
+ *
+ *   rounds report COMMUNITY [--since DATE] [--until DATE] [--json]
+ *
+ * The store loads the rows (rd_store_report_rows), report.c computes every
+ * figure; this verb only parses the period and prints.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "fanout.h"
+#include "report.h"
+#include "schedule.h"
+
+#define VERB "report"
+
+/* DATE as YYYY-MM-DD (midnight UTC, the start of that day) or ISO 8601
+ * (UTC unless it carries an offset); -1 when it is neither. */
+static gint64
+report_parse_date(const char *text)
+{
+	g_autofree char *iso = NULL;
+
+	if (strlen(text) == 10 && text[4] == '-' && text[7] == '-') {
+		iso = g_strconcat(text, "T00:00:00Z", NULL);
+		return rd_schedule_parse_iso(iso);
+	}
+	return rd_schedule_parse_iso(text);
+}
+
+int
+rd_cmd_report(int argc, char **argv)
+{
+	gboolean json = FALSE;
+	g_autofree char *since_text = NULL;
+	g_autofree char *until_text = NULL;
+	GOptionEntry entries[] = {
+	    {"since", 0, 0, G_OPTION_ARG_STRING, &since_text,
+	     "start of the period (default: 7 days before --until)", "DATE"},
+	    {"until", 0, 0, G_OPTION_ARG_STRING, &until_text, "end of the period (default: now)",
+	     "DATE"},
+	    {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+	     "print JSON (the keys are listed in README.md)", NULL},
+	    {NULL, 0, 0, 0, NULL, NULL, NULL},
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("COMMUNITY");
+	g_autoptr(rd_config) c = NULL;
+	g_autoptr(rd_store) s = NULL;
+	g_autoptr(rd_community) k = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) posts = NULL;
+	g_autoptr(GPtrArray) members = NULL;
+	g_autoptr(rd_report) r = NULL;
+	gint64 since, until;
+	int rc;
+
+	g_option_context_set_summary(
+	    ctx, "How alive a community is over a period: posts, threads, replies, reply pairs,\n"
+	         "unanswered threads, time to first reply, the core group (people who posted in\n"
+	         "3 of the last 4 weeks), members and 12 weeks of posts and posters.\n\n"
+	         "DATE is YYYY-MM-DD (midnight UTC at the start of that day) or ISO 8601.\n"
+	         "The period is SINCE <= date < UNTIL.  README.md (\"Vitality report\") defines\n"
+	         "every figure and the JSON keys.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!rd_cli_parse(ctx, VERB, &argc, &argv))
+		return rd_status_exit(RD_USAGE);
+	if (argc != 2)
+		return rd_cli_usage(VERB, "expected COMMUNITY");
+	until = until_text ? report_parse_date(until_text) : rd_fanout_now();
+	if (until < 0)
+		return rd_cli_usage(VERB, "--until %s is not YYYY-MM-DD or ISO 8601", until_text);
+	since = since_text ? report_parse_date(since_text) : until - 7 * 24 * 3600;
+	if (since < 0)
+		return rd_cli_usage(VERB, "--since %s is not YYYY-MM-DD or ISO 8601", since_text);
+	if (since > until)
+		return rd_cli_usage(VERB, "--since is after --until");
+	if ((rc = rd_cli_open(VERB, &c, &s)))
+		return rc;
+	if ((k = rd_cli_community(VERB, c, s, argv[1], &rc)) == NULL)
+		return rc;
+	if (!rd_store_report_rows(s, k->id, &posts, &members, &err))
+		return rd_cli_fail(VERB, err);
+	r = rd_report_compute(posts, members, since, until);
+	if (json) {
+		g_autoptr(JsonNode) root = rd_report_to_json(r);
+
+		rd_cli_print_json(root);
+	} else {
+		g_autofree char *name = g_strconcat(k->name, "@", k->domain, NULL);
+		g_autofree char *text = rd_report_to_text(r, name);
+
+		fputs(text, stdout);
+	}
+	return rd_status_exit(RD_OK);
+}
