@@ -293,9 +293,11 @@ sched_pass(const char *verb, rd_store *s, sched_env *e, gint64 now, gboolean sen
 {
 	g_autoptr(GError) err = NULL;
 	rd_outbox_counts counts = {0};
-	guint queued = 0, people = 0;
+	guint queued = 0, people = 0, reports = 0;
 
 	if (!rd_digest_enqueue_due(s, &e->digest, now, &queued, &people, &err))
+		return rd_cli_fail(verb, err);
+	if (!rd_cli_report_pass(s, e->config, e->from, now, &reports, &err))
 		return rd_cli_fail(verb, err);
 	if (send && !rd_outbox_flush(s, &e->smtp, &e->digest, &e->policy, now, &counts, &err))
 		return rd_cli_fail(verb, err);
@@ -305,6 +307,8 @@ sched_pass(const char *verb, rd_store *s, sched_env *e, gint64 now, gboolean sen
 		       queued, people, counts.sent, counts.deferred, counts.failed);
 	rd_log_info("%s: %u digests queued; %u sent, %u deferred, %u failed", verb, queued,
 		    counts.sent, counts.deferred, counts.failed);
+	if (reports > 0)
+		rd_log_info("%s: %u weekly owner reports queued", verb, reports);
 	return EX_OK;
 }
 

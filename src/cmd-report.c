@@ -6,10 +6,12 @@
  * figure; this verb only parses the period and prints.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "fanout.h"
+#include "report-mail.h"
 #include "report.h"
 #include "schedule.h"
 
@@ -93,4 +95,36 @@ rd_cmd_report(int argc, char **argv)
 		fputs(text, stdout);
 	}
 	return rd_status_exit(RD_OK);
+}
+
+/* ---- the weekly owner report, from the scheduler pass ---- */
+
+gboolean
+rd_cli_report_pass(rd_store *s, const rd_config *c, const char *from, gint64 now, guint *queued,
+                   GError **error)
+{
+	static const char *const days[] = {"monday", "tuesday",  "wednesday", "thursday",
+	                                   "friday", "saturday", "sunday"};
+	g_autofree char *day = g_key_file_get_string(c->kf, "report", "weekday", NULL);
+	g_autofree char *hour = g_key_file_get_string(c->kf, "report", "hour", NULL);
+	g_autoptr(GError) err = NULL;
+	gboolean on = g_key_file_get_boolean(c->kf, "report", "weekly", &err);
+	rd_report_mail_ctx ctx = {
+	    .weekday = 1,
+	    .hour = hour ? hour : "08:00",
+	    .default_timezone = c->timezone,
+	    .from_address = from,
+	    .delimiter = c->delimiter,
+	    .template_dir = c->template_dir,
+	    .home = c->home,
+	};
+
+	*queued = 0;
+	/* On unless switched off: the owners of a quiet community need it most. */
+	if (err == NULL && !on)
+		return TRUE;
+	for (int i = 0; day && i < 7; i++)
+		if (g_ascii_strcasecmp(day, days[i]) == 0 || atoi(day) == i + 1)
+			ctx.weekday = i + 1;
+	return rd_report_mail_enqueue_due(s, &ctx, now, queued, error);
 }

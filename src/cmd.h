@@ -52,6 +52,9 @@ int rd_cmd_trim(int argc, char **argv);
 int rd_cmd_bounce(int argc, char **argv);
 int rd_cmd_digest(int argc, char **argv);
 int rd_cmd_report(int argc, char **argv);
+/* Queue the weekly owner reports due at NOW ([report] of rounds.conf). */
+gboolean rd_cli_report_pass(rd_store *s, const rd_config *c, const char *from, gint64 now,
+			    guint *queued, GError **error);
 int rd_cmd_tick(int argc, char **argv);
 int rd_cmd_run(int argc, char **argv);
 int rd_cmd_outbox(int argc, char **argv);

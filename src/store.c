@@ -2636,3 +2636,20 @@ rd_store_report_rows(rd_store *s, gint64 community_id, GPtrArray **posts, GPtrAr
 	*members = g_steal_pointer(&m);
 	return TRUE;
 }
+
+gboolean
+rd_store_report_sent(rd_store *s, gint64 community_id, gint64 person_id, gint64 since,
+		     gboolean *sent, GError **error)
+{
+	sqlite3_stmt *st = store_prepare(s, error,
+					 "SELECT 1 FROM outbox WHERE kind = 'report' AND "
+					 "community_id = ? AND person_id = ? AND created >= ? LIMIT 1",
+					 "iii", community_id, person_id, since);
+	int r;
+
+	if (st == NULL || (r = store_row(s, st, error)) < 0)
+		return FALSE;
+	*sent = r > 0;
+	sqlite3_reset(st);
+	return TRUE;
+}

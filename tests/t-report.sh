@@ -161,4 +161,64 @@ expect_code 66 "unknown community" "$ROUNDS" report nosuch
 expect_code 0 "a bare date is midnight UTC" "$ROUNDS" report wc --since 2026-01-01 --until 2026-01-08 --json
 expect_eq "bare date: weeks end at midnight" "$(json 'd["weekly"][-1]["week_start"]' <"$T_TMP/out")" "2026-01-01T00:00:00Z"
 
+# ---- the weekly owner report ----
+# A second community with a fixed history: the period of the report is the
+# 7 days before the slot (Wednesday 09:00 local), 2026-11-18..25 for UTC.
+"$ROUNDS" community create golden --title "Night nurses" --owner boss@example.org >/dev/null
+"$ROUNDS" member add golden mod@example.org --role moderator >/dev/null
+"$ROUNDS" member set golden mod@example.org --timezone America/New_York >/dev/null
+printf '\n[report]\nweekday = wednesday\nhour = 09:00\n' >>"$ROUNDS_HOME/rounds.conf"
+gmail() { # ID FROM DATE SUBJECT [PARENT]
+	printf 'From %s Mon Jan  1 00:00:00 2026\nFrom: %s\nTo: golden@lists.example.test\n' "$2" "$2"
+	printf 'Subject: %s\nDate: %s\nMessage-ID: <%s@golden.test>\n' "$4" "$3" "$1"
+	[ -n "${5:-}" ] && printf 'In-Reply-To: <%s@golden.test>\n' "$5"
+	printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nPost %s.\n\n' "$1"
+}
+{
+	gmail g6 ben@example.org "Wed, 04 Nov 2026 10:00:00 +0000" "Older topic"
+	gmail g5 ann@example.org "Tue, 10 Nov 2026 10:00:00 +0000" "Earlier topic"
+	gmail g1 ann@example.org "Thu, 19 Nov 2026 10:00:00 +0000" "Night fever protocol"
+	gmail g2 ben@example.org "Thu, 19 Nov 2026 13:30:00 +0000" "Re: Night fever protocol" g1
+	gmail g3 ann@example.org "Fri, 20 Nov 2026 08:00:00 +0000" "Re: Night fever protocol" g2
+	gmail g4 cat@example.org "Sat, 21 Nov 2026 12:00:00 +0000" "Catheter care & question"
+} >"$T_TMP/golden.mbox"
+"$ROUNDS" import golden "$T_TMP/golden.mbox" >/dev/null
+reports() { sqlite3 "$ROUNDS_HOME/rounds.db" "select count(*) from outbox where kind = 'report' and recipient = '$1'"; }
+expect_code 0 "tick on Wednesday 15:00 UTC" "$ROUNDS" tick --now 2026-11-25T15:00:00Z --no-send --quiet
+expect_eq "owner and New York moderator: one report each" "$(reports boss@example.org) $(reports mod@example.org)" "1 1"
+expect_code 0 "a second tick (a restart) the same day" "$ROUNDS" tick --now 2026-11-25T16:00:00Z --no-send --quiet
+expect_eq "still exactly one each" "$(reports boss@example.org) $(reports mod@example.org)" "1 1"
+"$ROUNDS" tick --now 2026-12-02T10:00:00Z --no-send --quiet
+expect_eq "next Wednesday 10:00 UTC: the owner's came, 09:00 in New York has not" \
+	"$(reports boss@example.org) $(reports mod@example.org)" "2 1"
+"$ROUNDS" tick --now 2026-12-02T14:30:00Z --no-send --quiet
+expect_eq "14:30 UTC: the moderator's too" "$(reports boss@example.org) $(reports mod@example.org)" "2 2"
+
+db=$ROUNDS_HOME/rounds.db
+sqlite3 "$db" "select writefile('$T_TMP/report.eml', data) from outbox where kind = 'report' and recipient = 'boss@example.org' order by id limit 1" >/dev/null
+python3 - "$T_TMP/report.eml" "$T_TMP" <<'PY' >"$T_TMP/parts"
+import email, email.policy, struct, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+print(m.get_content_type(), m["Subject"], m["Auto-Submitted"])
+for part in m.walk():
+    ct = part.get_content_type()
+    if ct == "text/plain":
+        open(sys.argv[2] + "/report.txt", "w").write(part.get_content())
+    elif ct == "text/html":
+        open(sys.argv[2] + "/report.html", "w").write(part.get_content())
+    elif ct == "image/png":
+        png = part.get_content()
+        w, h = struct.unpack(">II", png[16:24])
+        print("png", part["Content-ID"], png[:8] == b"\x89PNG\r\n\x1a\n", png[12:16].decode(), w, h)
+PY
+expect_eq "report mail: alternative, subject, auto-generated" "$(head -1 "$T_TMP/parts")" \
+	"multipart/alternative Weekly report: Night nurses auto-generated"
+expect_eq "the chart: a 600x240 PNG with a Content-ID" "$(grep '^png' "$T_TMP/parts")" \
+	"png <chart@rounds> True IHDR 600 240"
+if diff -u tests/report/weekly.txt "$T_TMP/report.txt" >"$T_TMP/diff"; then ok "golden text report"; else not_ok "golden text report" "$(head -20 "$T_TMP/diff")"; fi
+grep -q 'src="cid:chart@rounds"' "$T_TMP/report.html" && ok "HTML shows the chart by its Content-ID" || not_ok "HTML shows the chart by its Content-ID"
+expect_eq "HTML: the numbers as a table too (12 weeks)" "$(grep -c '^<tr><td>2026-' "$T_TMP/report.html")" 12
+expect_eq "HTML: the actions are mailto links" "$(grep -c '^<li><a href="mailto:' "$T_TMP/report.html")" 2
+grep -q 'Catheter care &amp; question' "$T_TMP/report.html" && ok "HTML escapes the subjects" || not_ok "HTML escapes the subjects"
+
 t_done
