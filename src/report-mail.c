@@ -244,7 +244,9 @@ report_community(rd_store *s, const rd_report_mail_ctx *ctx, const rd_community 
 		gint64 slot;
 		gboolean sent;
 
-		if (strcmp(m->role, "owner") != 0 && strcmp(m->role, "moderator") != 0)
+		/* A paused or bouncing owner asked for no mail, or cannot get it. */
+		if ((strcmp(m->role, "owner") != 0 && strcmp(m->role, "moderator") != 0) ||
+		    strcmp(m->status, "active") != 0)
 			continue;
 		tz = rd_schedule_zone(m->timezone, ctx->default_timezone);
 		slot = rd_schedule_last_slot(now, tz, ctx->hour, RD_FREQ_WEEKLY, ctx->weekday);

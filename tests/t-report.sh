@@ -167,7 +167,9 @@ expect_eq "bare date: weeks end at midnight" "$(json 'd["weekly"][-1]["week_star
 "$ROUNDS" community create golden --title "Night nurses" --owner boss@example.org >/dev/null
 "$ROUNDS" member add golden mod@example.org --role moderator >/dev/null
 "$ROUNDS" member set golden mod@example.org --timezone America/New_York >/dev/null
-printf '\n[report]\nweekday = wednesday\nhour = 09:00\n' >>"$ROUNDS_HOME/rounds.conf"
+expect_code 0 "off by default: a tick queues no report" "$ROUNDS" tick --now 2026-11-25T15:00:00Z --no-send --quiet
+expect_eq "off by default: none queued" "$(sqlite3 "$ROUNDS_HOME/rounds.db" "select count(*) from outbox where kind = 'report'")" 0
+printf '\n[report]\nweekly = true\nweekday = wednesday\nhour = 09:00\n' >>"$ROUNDS_HOME/rounds.conf"
 gmail() { # ID FROM DATE SUBJECT [PARENT]
 	printf 'From %s Mon Jan  1 00:00:00 2026\nFrom: %s\nTo: golden@lists.example.test\n' "$2" "$2"
 	printf 'Subject: %s\nDate: %s\nMessage-ID: <%s@golden.test>\n' "$4" "$3" "$1"
