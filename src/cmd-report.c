@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "fanout.h"
+#include "log.h"
 #include "report-mail.h"
 #include "report.h"
 #include "schedule.h"
@@ -108,6 +109,7 @@ rd_cli_report_pass(rd_store *s, const rd_config *c, const char *from, gint64 now
 	g_autofree char *day = g_key_file_get_string(c->kf, "report", "weekday", NULL);
 	g_autofree char *hour = g_key_file_get_string(c->kf, "report", "hour", NULL);
 	gboolean on = g_key_file_get_boolean(c->kf, "report", "weekly", NULL);
+	g_autoptr(GError) err = NULL;
 	rd_report_mail_ctx ctx = {
 	    .weekday = 1,
 	    .hour = hour ? hour : "08:00",
@@ -126,5 +128,14 @@ rd_cli_report_pass(rd_store *s, const rd_config *c, const char *from, gint64 now
 	for (int i = 0; day && i < 7; i++)
 		if (g_ascii_strcasecmp(day, days[i]) == 0 || atoi(day) == i + 1)
 			ctx.weekday = i + 1;
-	return rd_report_mail_enqueue_due(s, &ctx, now, queued, error);
+	if (rd_report_mail_enqueue_due(s, &ctx, now, queued, &err))
+		return TRUE;
+	/* A missing template or a busy database must not hold up the digests
+	 * and the outbox of this pass: the reports are tried again next pass. */
+	if (rd_status_from_error(err) == RD_TEMPFAIL) {
+		rd_log_warnx("weekly owner reports: %s", err->message);
+		return TRUE;
+	}
+	g_propagate_error(error, g_steal_pointer(&err));
+	return FALSE;
 }

@@ -223,4 +223,15 @@ expect_eq "HTML: the numbers as a table too (12 weeks)" "$(grep -c '^<tr><td>202
 expect_eq "HTML: the actions are mailto links" "$(grep -c '^<li><a href="mailto:' "$T_TMP/report.html")" 2
 grep -q 'Catheter care &amp; question' "$T_TMP/report.html" && ok "HTML escapes the subjects" || not_ok "HTML escapes the subjects"
 
+# A broken template holds up neither the pass nor the outbox; the report
+# goes out on the next pass once it is repaired.
+mkdir -p "$ROUNDS_HOME/templates/golden"
+printf '{{#unclosed}}\n' >"$ROUNDS_HOME/templates/golden/report.txt.mustache"
+expect_code 0 "a broken report template: the tick still succeeds" \
+	"$ROUNDS" tick --now 2026-12-09T10:00:00Z --no-send --quiet
+expect_eq "a broken report template: no report" "$(reports boss@example.org)" 2
+rm "$ROUNDS_HOME/templates/golden/report.txt.mustache"
+"$ROUNDS" tick --now 2026-12-09T10:05:00Z --no-send --quiet
+expect_eq "repaired: the report goes out" "$(reports boss@example.org)" 3
+
 t_done
