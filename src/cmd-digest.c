@@ -237,9 +237,11 @@ sched_pass(const rd_cli *cli, sched_env *e, gint64 now, gboolean send, gboolean 
 {
 	g_autoptr(GError) err = NULL;
 	rd_outbox_counts counts = {0};
-	guint queued = 0, people = 0;
+	guint queued = 0, people = 0, reports = 0;
 
 	if (!rd_digest_enqueue_due(cli->store, &e->digest, now, &queued, &people, &err))
+		return cli_fail(cli, err);
+	if (!cli_report_pass(cli->store, e->config, e->from, now, &reports, &err))
 		return cli_fail(cli, err);
 	if (send &&
 	    !rd_outbox_flush(cli->store, &e->smtp, &e->digest, &e->policy, now, &counts, &err))
@@ -250,6 +252,8 @@ sched_pass(const rd_cli *cli, sched_env *e, gint64 now, gboolean send, gboolean 
 		       queued, people, counts.sent, counts.deferred, counts.failed);
 	rd_log_info("%s: %u digests queued; %u sent, %u deferred, %u failed", cli->name, queued,
 		    counts.sent, counts.deferred, counts.failed);
+	if (reports > 0)
+		rd_log_info("%s: %u weekly owner reports queued", cli->name, reports);
 	return RD_OK;
 }
 

@@ -77,4 +77,9 @@ void cli_json_bool(JsonBuilder *b, const char *name, gboolean value);
 /* Print what B built (pretty) and a newline to stdout. */
 void cli_json_print(JsonBuilder *b);
 
+/* Queue the weekly owner reports due at NOW ([report] of rounds.conf);
+ * cmd-report.c, for the scheduler pass of cmd-digest.c. */
+gboolean cli_report_pass(rd_store *s, const rd_config *c, const char *from, gint64 now,
+                         guint *queued, GError **error);
+
 #endif

@@ -48,6 +48,8 @@ int rd_cli_run(const rd_cli_verb *v, int argc, char **argv);
 /* The installation directory for every verb (--home; else ROUNDS_HOME). */
 void rd_cli_set_home(const char *home);
 
+rd_status rd_cmd_report(rd_cli *cli);
+
 /* The installation secret (hex in the secret file) for tokens. */
 GBytes *rd_cli_secret(const rd_config *c, GError **error);
 

@@ -163,6 +163,9 @@ static const struct verb {
       .help = "Usage: rounds template render FILE [--data JSON_FILE] [--partials DIR] "
 	      "[--text|--html]\n"
 	      "Render a Mustache template; see templates/README.\n"}},
+    {"the vitality of a community: core group, replies, unanswered",
+     VERB("report", rd_cmd_report, COMMUNITY, "COMMUNITY - how alive a community is over a period",
+      1, 1, "expected COMMUNITY")},
     {"print the new text of a reply read from stdin",
      VERB("trim", rd_cmd_trim, 0, "< BODY", 0, -1, NULL)},
     {"classify a bounce or automatic reply: bounce parse < MESSAGE",

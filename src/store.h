@@ -531,4 +531,40 @@ gboolean rd_store_fetch_seen_add(rd_store *s, const char *source, const char *ui
 gboolean rd_store_fetch_seen_forget(rd_store *s, const char *source, const char *uidl,
 				    GError **error);
 
+/* ---- vitality report rows (store-report.c, for report.c) ---- */
+
+/* One posted message, as the vitality report needs it. */
+typedef struct {
+	gint64 id;
+	char *message_id;
+	char *parent_message_id; /* threading parent (a stored post), NULL for a root */
+	char *author;            /* lower-cased From address */
+	gint64 date;             /* unix time of the Date header */
+	gint64 thread_id;
+	char *subject;           /* the thread's subject */
+} rd_report_post;
+void rd_report_post_free(rd_report_post *p);
+
+/* One membership, as the vitality report needs it. */
+typedef struct {
+	char *address;  /* lower case */
+	char *role;
+	char *delivery; /* each|digest|none */
+	char *status;
+	double bounce_score;
+	char *disabled_reason;
+	char *created;      /* ISO 8601 */
+	char *paused_until; /* ISO 8601 or NULL */
+} rd_report_member;
+void rd_report_member_free(rd_report_member *m);
+
+/* Every posted message of COMMUNITY_ID (rd_report_post*, by date then id)
+ * and every membership (rd_report_member*, by address). */
+gboolean rd_store_report_rows(rd_store *s, gint64 community_id, GPtrArray **posts,
+			      GPtrArray **members, GError **error);
+/* *SENT: a weekly report (outbox kind "report") to PERSON_ID about
+ * COMMUNITY_ID was queued at or after SINCE. */
+gboolean rd_store_report_sent(rd_store *s, gint64 community_id, gint64 person_id, gint64 since,
+			      gboolean *sent, GError **error);
+
 #endif
