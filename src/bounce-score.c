@@ -72,6 +72,54 @@ rd_bounce_score_add(rd_fanout_bounce_state *b, double points, gint64 now,
 	return was_below && b->score >= p->threshold && g_strcmp0(b->status, "active") == 0;
 }
 
+/* SUBJECT and BODY to every owner of C but the member B is about, each
+ * with their own VERP address. */
+static gboolean
+tell_owners(rd_store *s, const rd_context *o, const rd_community *c,
+            const rd_fanout_bounce_state *b, const char *subject, const char *body, gint64 now,
+            gint64 send_at, GError **error)
+{
+	rd_notice owners = {.from_ext = "owner", .subject = subject, .body = body, .exempt = TRUE,
+	                    .date = now};
+	g_autoptr(GPtrArray) members = rd_store_member_list(s, c->id, error);
+
+	if (members == NULL)
+		return FALSE;
+	for (guint i = 0; i < members->len; i++) {
+		rd_member *m = members->pdata[i];
+		g_autofree char *overp = NULL;
+
+		if (strcmp(m->role, "owner") != 0 || m->person_id == b->person_id)
+			continue;
+		overp = rd_fanout_bounce_address(o->secret, c, o->delimiter, m->person_id);
+		owners.person_id = m->person_id;
+		owners.to = m->address;
+		owners.envelope_from = overp;
+		if (!rd_notice_queue(s, o, c, &owners, send_at, NULL, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* A complaint (an ARF feedback report) about list mail to member B: the
+ * owners decide what to do; nothing about B changes by itself. */
+static gboolean
+complaint_notice(rd_store *s, const rd_context *o, const rd_community *c,
+                 const rd_fanout_bounce_state *b, gint64 now, gint64 send_at, GError **error)
+{
+	g_autofree char *subject =
+	    g_strdup_printf("%s: a complaint about list mail to %s", c->title, b->address);
+	g_autofree char *body = g_strdup_printf(
+	    "Hello,\n\n"
+	    "The mail provider of %s reported mail from %s (%s@%s) as\n"
+	    "unwanted: the person marked it as spam, or their provider did.\n\n"
+	    "Nothing has been changed. You may want to ask them whether they\n"
+	    "still want the list, or remove them with \"remove %s\".\n",
+	    b->address, c->title, c->name, c->domain, b->address);
+
+	return tell_owners(s, o, c, b, subject, body, now, send_at, error);
+}
+
 /* Delivery is now off: tell the member how to turn it on again (a reply
  * to the +b address), and tell every owner. */
 static gboolean
@@ -112,28 +160,9 @@ disable_notices(rd_store *s, const rd_context *o, const rd_community *c,
 	    "The last report said: %s\n",
 	    b->address, c->title, c->name, c->domain, b->score,
 	    diagnostic ? diagnostic : "(no details)");
-	rd_notice owners = {.from_ext = "owner", .subject = osubj, .body = obody, .exempt = TRUE,
-	                    .date = now};
-	g_autoptr(GPtrArray) members = rd_store_member_list(s, c->id, error);
-
-	if (members == NULL)
-		return FALSE;
 	if (!rd_notice_queue(s, o, c, &probe, send_at, NULL, error))
 		return FALSE;
-	for (guint i = 0; i < members->len; i++) {
-		rd_member *m = members->pdata[i];
-		g_autofree char *overp = NULL;
-
-		if (strcmp(m->role, "owner") != 0 || m->person_id == b->person_id)
-			continue;
-		overp = rd_fanout_bounce_address(o->secret, c, o->delimiter, m->person_id);
-		owners.person_id = m->person_id;
-		owners.to = m->address;
-		owners.envelope_from = overp;
-		if (!rd_notice_queue(s, o, c, &owners, send_at, NULL, error))
-			return FALSE;
-	}
-	return TRUE;
+	return tell_owners(s, o, c, b, osubj, obody, now, send_at, error);
 }
 
 /* What a non-bounce message to the +b address is: "yes" from the member
@@ -195,7 +224,10 @@ rd_bounce_score_deliver(rd_store *s, const rd_context *o, const rd_community *c,
 	}
 	report = rd_bounce_parse(m->mime);
 
-	if (report->is_auto_reply) {
+	if (report->kind == RD_BOUNCE_KIND_FEEDBACK) {
+		kind = "complaint";
+		outcome = "complaint";
+	} else if (report->is_auto_reply) {
 		/* Out-of-office replies to list mail come here (VERP): they
 		 * are not bounces, and they are never posted. */
 		kind = "auto-reply";
@@ -211,7 +243,12 @@ rd_bounce_score_deliver(rd_store *s, const rd_context *o, const rd_community *c,
 			any_failed = TRUE;
 			if (diagnostic == NULL || r->permanent)
 				diagnostic = r->diagnostic ? r->diagnostic : r->status;
-			points = MAX(points, r->permanent ? 1.0 : 0.5);
+			/* A full mailbox or a message that expired in a queue may
+			 * well be delivered later: temporary, whatever the code. */
+			points = MAX(points, r->permanent && r->reason != RD_BOUNCE_REASON_MAILBOX_FULL &&
+			                             r->reason != RD_BOUNCE_REASON_EXPIRED
+			                         ? 1.0
+			                         : 0.5);
 		}
 		/* A failure report that names nobody still says the copy did
 		 * not arrive: count it as temporary. */
@@ -233,7 +270,10 @@ rd_bounce_score_deliver(rd_store *s, const rd_context *o, const rd_community *c,
 		return rd_status_from_error(*error);
 	if (!rd_store_bounce_event(s, c->id, b->person_id, now, kind, diagnostic, error))
 		goto fail;
-	if (strcmp(kind, "re-enabled") == 0) {
+	if (strcmp(kind, "complaint") == 0) {
+		if (!complaint_notice(s, o, c, b, now, send_at, error))
+			goto fail;
+	} else if (strcmp(kind, "re-enabled") == 0) {
 		g_free(b->status);
 		b->status = g_strdup("active");
 		g_clear_pointer(&b->reason, g_free);

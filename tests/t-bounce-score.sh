@@ -216,4 +216,16 @@ expect_eq "no out-of-office reply was posted" "$(posts)" "$((posted + 2))"
 after_out=$("$R" outbox list --json | python3 -c 'import json,sys; print(sum(1 for o in json.load(sys.stdin) if o["kind"] == "post"))')
 expect_eq "no copies of an out-of-office reply queued" "$after_out" "$before_out"
 expect_eq "nothing ever sent to the out-of-office sender but her digest and help" "$(outbox_n 'o["recipient"] == "carol@example.org" and o["kind"] != "digest"')" 1
+
+# A complaint (an ARF feedback report) about list mail to bob: the owners
+# are told and decide; bob's delivery and score stay as they are.
+B=$(verp bob@example.org)
+own1=$(outbox_n 'o["recipient"] == "owner@example.org"')
+score1=$(member bob@example.org bounce_score)
+sed "s/^To: .*/To: $B/" tests/bounces/corpus/sisimai/arf-01.eml >"$T_TMP/arf.eml"
+expect_code 0 "a complaint report is taken" "$R" deliver --recipient "$B" --sender "" <"$T_TMP/arf.eml"
+expect_eq "... the owner is told" "$(outbox_n 'o["recipient"] == "owner@example.org" and "complaint" in (o["subject"] or "")')" 1
+expect_eq "... and nothing else is sent" "$(outbox_n 'o["recipient"] == "owner@example.org"')" $((own1 + 1))
+expect_eq "... bob stays active, his score unchanged" "$(member bob@example.org status) $(member bob@example.org bounce_score)" "active $score1"
+
 t_done
