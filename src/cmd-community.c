@@ -26,7 +26,10 @@ community_json(JsonBuilder *b, rd_store *s, const rd_community *c)
 	g_autoptr(GPtrArray) members = rd_store_member_list(s, c->id, NULL);
 	g_autoptr(GPtrArray) threads = rd_store_thread_list(s, c->id, NULL);
 	g_autofree char *addr = g_strdup_printf("%s@%s", c->name, c->domain);
+	g_autofree char *replies = NULL;
 
+	if (!rd_store_command_replies(s, c->id, &replies, NULL))
+		replies = NULL;
 	json_builder_begin_object(b);
 	cli_json_string(b, "name", c->name);
 	cli_json_string(b, "domain", c->domain);
@@ -34,6 +37,7 @@ community_json(JsonBuilder *b, rd_store *s, const rd_community *c)
 	cli_json_string(b, "title", c->title);
 	cli_json_string(b, "policy", c->policy);
 	cli_json_bool(b, "accept_auto", c->accept_auto);
+	cli_json_string(b, "replies", replies);
 	cli_json_int(b, "members", members ? members->len : 0);
 	cli_json_int(b, "threads", threads ? threads->len : 0);
 	json_builder_set_member_name(b, "owners");
@@ -183,7 +187,7 @@ rd_cmd_community_show(rd_cli *cli)
 
 typedef struct {
 	char *title, *policy, *subject_prefix, *footer, *reply_to, *dmarc, *archive_url,
-	    *accept_auto;
+	    *accept_auto, *replies;
 	gboolean no_footer;
 } set_opts;
 
@@ -198,6 +202,7 @@ set_opts_clear(set_opts *o)
 	g_free(o->dmarc);
 	g_free(o->archive_url);
 	g_free(o->accept_auto);
+	g_free(o->replies);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(set_opts, set_opts_clear)
@@ -215,6 +220,8 @@ set_check(const set_opts *o)
 		return "--footer and --no-footer cannot be used together";
 	if (o->reply_to && !cli_one_of(o->reply_to, (const char *const[]){"list", "author", NULL}))
 		return "--reply-to must be list or author";
+	if (o->replies && !cli_one_of(o->replies, (const char *const[]){"list", "owners", NULL}))
+		return "--replies must be list or owners";
 	if (o->dmarc && !cli_one_of(o->dmarc, (const char *const[]){"never", "always", NULL}))
 		return "--dmarc-mitigation must be never or always";
 	if (o->accept_auto && !cli_one_of(o->accept_auto, (const char *const[]){"yes", "no", NULL}))
@@ -248,6 +255,8 @@ set_apply(rd_store *s, gint64 id, const set_opts *o, GError **error)
 		return FALSE;
 	if (o->reply_to && !rd_store_fanout_set(s, id, "reply_to", o->reply_to, error))
 		return FALSE;
+	if (o->replies && !rd_store_command_set_replies(s, id, o->replies, error))
+		return FALSE;
 	if (o->dmarc && !rd_store_fanout_set(s, id, "dmarc_mitigation", o->dmarc, error))
 		return FALSE;
 	/* An empty URL removes List-Archive. */
@@ -277,6 +286,8 @@ rd_cmd_community_set(rd_cli *cli)
 	     "never|always"},
 	    {"archive-url", 0, 0, G_OPTION_ARG_STRING, &o.archive_url,
 	     "List-Archive of the copies (empty: none)", "URL"},
+	    {"replies", 0, 0, G_OPTION_ARG_STRING, &o.replies,
+	     "where replies to digests go: the list (default) or only the owners", "list|owners"},
 	    {"accept-auto", 0, 0, G_OPTION_ARG_STRING, &o.accept_auto,
 	     "post automatic mail (auto-replies) instead of holding it", "yes|no"},
 	    {NULL}};

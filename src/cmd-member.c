@@ -11,9 +11,26 @@ static const char *const deliveries[] = {"each", "digest", "none", NULL};
 /* ---- member ---- */
 
 /* One membership as a JSON object (README, "JSON output"). */
-static void
-member_json(JsonBuilder *b, const rd_member *m)
+static gint
+cmp_id(gconstpointer a, gconstpointer b)
 {
+	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The person's pause and muted conversations, read per member. */
+static gboolean
+member_json(rd_store *s, JsonBuilder *b, const rd_member *m, GError **error)
+{
+	g_autofree char *paused = NULL;
+	g_autoptr(GHashTable) mutes = NULL;
+	g_autoptr(GList) ids = NULL;
+
+	if (!rd_store_command_paused(s, m->person_id, &paused, error) ||
+	    (mutes = rd_store_mute_threads(s, m->person_id, error)) == NULL)
+		return FALSE;
+	ids = g_list_sort(g_hash_table_get_keys(mutes), cmp_id);
 	json_builder_begin_object(b);
 	cli_json_string(b, "address", m->address);
 	cli_json_string(b, "name", m->name);
@@ -28,11 +45,19 @@ member_json(JsonBuilder *b, const rd_member *m)
 	cli_json_int(b, "digest_day", m->digest_day);
 	cli_json_string(b, "grouping", m->grouping);
 	cli_json_string(b, "created", m->created);
+	cli_json_string(b, "paused_until", paused);
+	json_builder_set_member_name(b, "muted_threads");
+	json_builder_begin_array(b);
+	for (GList *l = ids; l; l = l->next)
+		json_builder_add_int_value(b, *(gint64 *)l->data);
+	json_builder_end_array(b);
 	json_builder_end_object(b);
+	return TRUE;
 }
 
 typedef struct {
-	char *name, *delivery, *role, *timezone, *digest_time, *digest, *digest_day, *grouping;
+	char *name, *delivery, *role, *timezone, *digest_time, *digest, *digest_day, *grouping,
+	    *self_copy;
 	gboolean json;
 } member_opts;
 
@@ -47,6 +72,7 @@ member_opts_clear(member_opts *o)
 	g_free(o->digest);
 	g_free(o->digest_day);
 	g_free(o->grouping);
+	g_free(o->self_copy);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(member_opts, member_opts_clear)
@@ -69,6 +95,8 @@ member_opts_check(const member_opts *o)
 		return "--digest must be daily, weekly or off";
 	if (o->grouping && !cli_one_of(o->grouping, groupings))
 		return "--grouping must be combined or separate";
+	if (o->self_copy && !cli_one_of(o->self_copy, (const char *const[]){"yes", "no", NULL}))
+		return "--self-copy must be yes or no";
 	if (o->timezone) {
 		GTimeZone *tz = g_time_zone_new_identifier(o->timezone);
 
@@ -127,7 +155,9 @@ member_opts_apply(rd_store *s, gint64 cid, const char *addr, const member_opts *
 	       (!o->digest ||
 	        rd_store_member_set(s, cid, addr, "digest_frequency", o->digest, error)) &&
 	       (!day || rd_store_member_set(s, cid, addr, "digest_day", day, error)) &&
-	       (!o->grouping || rd_store_member_set(s, cid, addr, "grouping", o->grouping, error));
+	       (!o->grouping || rd_store_member_set(s, cid, addr, "grouping", o->grouping, error)) &&
+	       (!o->self_copy || rd_store_fanout_self_copy(s, cid, addr,
+	                                                   strcmp(o->self_copy, "yes") == 0, error));
 }
 
 /* rounds member add|set: ADD adds every address (and sets what is given),
@@ -153,6 +183,8 @@ member_change(rd_cli *cli, gboolean add)
 	     "DAY"},
 	    {"grouping", 0, 0, G_OPTION_ARG_STRING, &o.grouping,
 	     "combined (one digest for all communities) or separate", "MODE"},
+	    {"self-copy", 0, 0, G_OPTION_ARG_STRING, &o.self_copy,
+	     "an each member also gets a copy of their own posts", "yes|no"},
 	    {"file", 0, 0, G_OPTION_ARG_FILENAME, &file,
 	     "add: also every address in FILE (one per line, # comments)", "FILE"},
 	    {NULL}};
@@ -270,7 +302,8 @@ rd_cmd_member_list(rd_cli *cli)
 
 		json_builder_begin_array(b);
 		for (guint i = 0; i < list->len; i++)
-			member_json(b, list->pdata[i]);
+			if (!member_json(cli->store, b, list->pdata[i], &err))
+				return cli_fail(cli, err);
 		json_builder_end_array(b);
 		cli_json_print(b);
 		return RD_OK;

@@ -16,6 +16,8 @@ iso_date(gint64 t)
 static void
 message_members(JsonBuilder *b, const rd_stored_message *m, gboolean details)
 {
+	/* The ID moderators use in "held", "approve ID" and "reject ID". */
+	cli_json_int(b, "id", m->id);
 	cli_json_string(b, "message_id", m->message_id);
 	if (m->thread_id)
 		cli_json_int(b, "thread_id", m->thread_id);
@@ -26,10 +28,15 @@ message_members(JsonBuilder *b, const rd_stored_message *m, gboolean details)
 	cli_json_string(b, "subject", m->subject);
 	cli_json_string(b, "date", m->date_text);
 	cli_json_string(b, "status", m->status);
+	cli_json_string(b, "hold_reason", m->hold_reason);
+	/* The order of posting in the community; null while not posted. */
+	if (m->posted_seq)
+		cli_json_int(b, "seq", m->posted_seq);
+	else
+		cli_json_string(b, "seq", NULL);
 	if (!details)
 		return;
 	cli_json_string(b, "from_name", m->from_name);
-	cli_json_string(b, "hold_reason", m->hold_reason);
 	cli_json_string(b, "body", m->body);
 	json_builder_set_member_name(b, "references");
 	json_builder_begin_array(b);

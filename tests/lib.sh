@@ -54,6 +54,26 @@ deliver() {
 # jq-free JSON queries: python3 is on every machine of this kind.
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
+# member_field COMMUNITY ADDR FIELD: FIELD of ADDR in `member list --json`
+# ("" when ADDR is not a member or the value is null; a list prints its length).
+member_field() {
+	"$ROUNDS" member list "$1" --json | python3 -c '
+import json, sys
+for m in json.load(sys.stdin):
+    if m["address"] == sys.argv[1]:
+        v = m[sys.argv[2]]
+        print("" if v is None else len(v) if isinstance(v, list) else v)' "$2" "$3"
+}
+# message_field COMMUNITY EXPR FIELD: FIELD of the newest message M of
+# `message list --json` for which the Python expression EXPR holds ("" if none).
+message_field() {
+	"$ROUNDS" message list "$1" --json | python3 -c '
+import json, sys
+ms = [m for m in json.load(sys.stdin) if eval(sys.argv[1], {}, {"m": m})]
+v = ms[-1][sys.argv[2]] if ms else None
+print("" if v is None else v)' "$2" "$3"
+}
+
 # outbox_n EXPR: how many outbox items O make the Python expression EXPR
 # true, e.g. outbox_n 'o["recipient"] == "a@x" and o["kind"] != "digest"'.
 outbox_n() {

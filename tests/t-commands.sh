@@ -28,8 +28,13 @@ last() { outbox_last "$1"; }
 token() { grep -o 'confirm [a-z2-7]\{20,\}' | head -1 | cut -d' ' -f2; }
 has() { if grep -qi -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1" "no \"$3\" in:" "$(head -c 900 <<<"$2")"; fi; }
 hasnt() { if grep -qi -- "$3" <<<"$2"; then not_ok "$1" "unexpected \"$3\" in:" "$(head -c 900 <<<"$2")"; else ok "$1"; fi; }
-member_field() { sqlite3 "$DB" "select $3 from memberships m join people p on p.id = m.person_id join communities c on c.id = m.community_id where c.name = '$1' and p.address = '$2'"; }
-person_field() { sqlite3 "$DB" "select $2 from people where address = '$1'"; }
+# person_field ADDR FIELD: a setting of the person (the same in every community).
+person_field() { member_field care "$1" "$2"; }
+# memberships: how many memberships all communities have.
+memberships() { "$R" community list --json | python3 -c 'import json,sys; print(sum(c["members"] for c in json.load(sys.stdin)))'; }
+care() { "$R" community show care --json | json "d['$1']"; }
+# msg FROM FIELD: FIELD of the newest message of care from FROM.
+msg() { message_field care "m['from'] == '$1'" "$2"; }
 # confirm_last ADDR: confirm from ADDR what the latest reply to it asks for.
 confirm_last() {
 	local t
@@ -57,7 +62,7 @@ has "+help: owners see owner commands" "$(last olu.owner@example.org)" "approve 
 # ---- reading commands ----
 self jo.nurse@example.org "Re: digest weekly friday" "Thanks!"
 has "subject command" "$(last jo.nurse@example.org)" "comes weekly on friday"
-expect_eq "subject: weekly frequency stored" "$(person_field jo.nurse@example.org digest_frequency)/$(person_field jo.nurse@example.org digest_day)" "weekly/5"
+expect_eq "subject: weekly frequency stored" "$(person_field jo.nurse@example.org digest)/$(person_field jo.nurse@example.org digest_day)" "weekly/5"
 self jo.nurse@example.org "" "TIMEZONE Europe/Paris\nDigest-Time 06:45\n> each\n--\nJo Nurse\nsubscribe"
 out=$(last jo.nurse@example.org)
 expect_eq "case-insensitive body commands" "$(person_field jo.nurse@example.org timezone)/$(person_field jo.nurse@example.org digest_time)" "Europe/Paris/06:45"
@@ -99,7 +104,7 @@ expect_eq "resume" "$(member_field care jo.nurse@example.org status)/$(person_fi
 self jo.nurse@example.org "digest off" ""
 expect_eq "digest off" "$(member_field care jo.nurse@example.org delivery)" "none"
 self jo.nurse@example.org "digest daily" ""
-expect_eq "digest daily" "$(member_field care jo.nurse@example.org delivery)/$(person_field jo.nurse@example.org digest_frequency)" "digest/daily"
+expect_eq "digest daily" "$(member_field care jo.nurse@example.org delivery)/$(person_field jo.nurse@example.org digest)" "digest/daily"
 
 newday
 # ---- subscribe: double opt-in ----
@@ -154,12 +159,12 @@ has "forged unsubscribe token refused" "$(last rae.fam@example.com)" "not valid"
 
 newday
 # ---- owner commands: confirmation, forgery, trusted Authentication-Results ----
-before=$(sqlite3 "$DB" "select count(*) from memberships")
+before=$(memberships)
 req mallory@example.com "add eve@example.com as owner" "" "" mallory@example.com
 expect_eq "non-owner: refused" "$(member_field care eve@example.com role)" ""
 has "non-owner told" "$(last mallory@example.com)" "Refused"
 cmd "Olu Owner <olu.owner@example.org>" "care+request@$D" "" "add eve@example.com as owner\npolicy open" "" mallory@example.com
-expect_eq "spoofed owner From: nothing changes" "$(sqlite3 "$DB" "select count(*) from memberships")/$(sqlite3 "$DB" "select policy from communities where name='care'")" "$before/members"
+expect_eq "spoofed owner From: nothing changes" "$(memberships)/$(care policy)" "$before/members"
 out=$(last olu.owner@example.org)
 has "the real owner is asked to confirm" "$out" "Waiting for your confirmation"
 otok=$(token <<<"$out")
@@ -167,7 +172,7 @@ cmd mallory@example.com "care+c-$otok@$D" "Re:" "ok"
 expect_eq "owner token from another address: nothing done" "$(member_field care eve@example.com role)" ""
 cmd olu.owner@example.org "care+c-$otok@$D" "Re: your commands to Wound Care" "Yes, go ahead."
 expect_eq "owner confirmed: add done" "$(member_field care eve@example.com role)" "owner"
-expect_eq "owner confirmed: policy done" "$(sqlite3 "$DB" "select policy from communities where name='care'")" "open"
+expect_eq "owner confirmed: policy done" "$(care policy)" "open"
 has "results listed after confirming" "$(last olu.owner@example.org)" "policy is now open"
 "$R" member remove care eve@example.com >/dev/null
 cmd olu.owner@example.org "care+c-$otok@$D" "Re: your commands" "Yes."
@@ -177,9 +182,9 @@ AR_OK="Authentication-Results: mx.lists.example.test; dkim=pass header.d=example
 AR_OTHER="Authentication-Results: mx.evil.example; dmarc=pass header.from=example.org"
 printf '\n[commands]\ntrusted-authserv-id = mx.lists.example.test\n' >>"$ROUNDS_HOME/rounds.conf"
 cmd olu.owner@example.org "care+request@$D" "policy announce" "" "$AR_OTHER"
-expect_eq "Authentication-Results of another authserv-id ignored" "$(sqlite3 "$DB" "select policy from communities where name='care'")" "open"
+expect_eq "Authentication-Results of another authserv-id ignored" "$(care policy)" "open"
 cmd olu.owner@example.org "care+request@$D" "policy members" "" "$AR_OK"
-expect_eq "trusted dmarc=pass runs at once" "$(sqlite3 "$DB" "select policy from communities where name='care'")" "members"
+expect_eq "trusted dmarc=pass runs at once" "$(care policy)" "members"
 
 newday
 # ---- owner commands, confirmed ----
@@ -203,13 +208,13 @@ out=$(owner "set lee.wong@example.net delivery none\nremove nia.b@example.com")
 expect_eq "set delivery" "$(member_field care lee.wong@example.net delivery)" "none"
 expect_eq "remove" "$(member_field care nia.b@example.com role)" ""
 out=$(owner "replies owners")
-expect_eq "replies owners" "$(sqlite3 "$DB" "select replies from communities where name='care'")" "owners"
+expect_eq "replies owners" "$(care replies)" "owners"
 
 newday
 # ---- moderation ----
 cmd "Dr Vic Stranger <vic.stranger@example.net>" "care@$D" "Question about silver dressings" "Is there evidence for silver dressings on venous leg ulcers?"
-row=$(sqlite3 "$DB" "select id from messages where from_addr='vic.stranger@example.net'")
-expect_eq "non-member post held" "$(sqlite3 "$DB" "select status from messages where id=$row")" "held"
+row=$(msg vic.stranger@example.net id)
+expect_eq "non-member post held" "$(msg vic.stranger@example.net status)" "held"
 out=$(last olu.owner@example.org)
 has "owner notice: sender" "$out" "vic.stranger@example.net"
 has "owner notice: first lines" "$out" "evidence for silver dressings"
@@ -220,56 +225,56 @@ has "sender told it waits" "$(last vic.stranger@example.net)" "waiting for"
 senders=$(count vic.stranger@example.net)
 atok=$(grep -o 'care+c-[a-z2-7]*' <<<"$out" | head -1 | sed 's/care+c-//')
 mtok=$(grep -o 'care+c-[a-z2-7]*' <<<"$mout" | head -1 | sed 's/care+c-//')
-seq0=$(sqlite3 "$DB" "select coalesce(max(posted_seq),0) from messages")
+seq0=$("$R" message list care --json | json 'max([m["seq"] or 0 for m in d])')
 cmd olu.owner@example.org "care+c-$atok@$D" "Re: Post waiting" "Approve."
-expect_eq "approved: posted with a fresh seq and a thread" "$(sqlite3 "$DB" "select status, posted_seq > $seq0, thread_id is not null from messages where id=$row")" "posted|1|1"
+expect_eq "approved: posted with a fresh seq and a thread" "$(msg vic.stranger@example.net status)|$(($(msg vic.stranger@example.net seq) > seq0))|$(msg vic.stranger@example.net thread_id | grep -c .)" "posted|1|1"
 cmd mia.mod@example.org "care+c-$mtok@$D" "Re: Post waiting" "Approve."
 has "second decision: already decided" "$(last mia.mod@example.org)" "already decided"
 cmd olu.owner@example.org "care+c-$atok@$D" "Re: Post waiting" "Approve."
-expect_eq "approved twice: one posted_seq" "$(sqlite3 "$DB" "select count(*) from messages where id=$row and posted_seq is not null")" 1
+expect_eq "approved twice: one posted_seq" "$(msg vic.stranger@example.net seq)" "$(("$seq0" + 1))"
 expect_eq "sender told once" "$(count vic.stranger@example.net)" "$senders"
 
 cmd "Pat Spam <pat@example.biz>" "care@$D" "Cheap supplies" "Buy now."
-row2=$(sqlite3 "$DB" "select id from messages where from_addr='pat@example.biz'")
+row2=$(msg pat@example.biz id)
 out=$(owner "held")
 has "held lists the post" "$out" "$row2  pat@example.biz"
 out=$(owner "reject $row2 Advertising is not allowed here.")
-expect_eq "reject" "$(sqlite3 "$DB" "select status from messages where id=$row2")" "rejected"
+expect_eq "reject" "$(msg pat@example.biz status)" "rejected"
 has "rejected sender told the reason" "$(last pat@example.biz)" "Advertising is not allowed"
 cmd "Quinn Carer <quinn@example.com>" "care@$D" "Night routine" "Lights out at ten works best for Dad."
-row3=$(sqlite3 "$DB" "select id from messages where from_addr='quinn@example.com'")
+row3=$(msg quinn@example.com id)
 out=$(owner "approve $row3 and allow")
-expect_eq "approve and allow" "$(sqlite3 "$DB" "select status from messages where id=$row3")/$(member_field care quinn@example.com delivery)" "posted/none"
+expect_eq "approve and allow" "$(msg quinn@example.com status)/$(member_field care quinn@example.com delivery)" "posted/none"
 cmd "Quinn Carer <quinn@example.com>" "care@$D" "Morning routine" "Breakfast at eight."
-expect_eq "allowed sender posts" "$(sqlite3 "$DB" "select status from messages where subject='Morning routine'")" "posted"
+expect_eq "allowed sender posts" "$(message_field care "m['subject'] == 'Morning routine'" status)" "posted"
 
 # ---- mute, follow, get (command tokens from the digest) ----
-thread=$(sqlite3 "$DB" "select thread_id from messages where id=$row")
+thread=$(msg vic.stranger@example.net thread_id)
 newday
-jpid=$(person_field jo.nurse@example.org id)
 ctok=$(preview_token jo.nurse@example.org mute)
 expect_eq "digest carries a mute token" "${ctok:+yes}" yes
 req jo.nurse@example.org "mute $ctok" ""
-expect_eq "mute" "$(sqlite3 "$DB" "select count(*) from mutes where person_id=$jpid")" 1
+expect_eq "mute" "$(person_field jo.nurse@example.org muted_threads)" 1
 req jo.nurse@example.org "follow $ctok" ""
-expect_eq "follow" "$(sqlite3 "$DB" "select count(*) from mutes where person_id=$jpid")" 0
+expect_eq "follow" "$(person_field jo.nurse@example.org muted_threads)" 0
 req jo.nurse@example.org "get $ctok" ""
 has "get: the whole conversation" "$(last jo.nurse@example.org)" "the whole conversation"
 ptok=$(preview_token jo.nurse@example.org pause)
 cmd "Jo at home <jo.home@example.net>" "care+request@$D" "digest weekly $ptok" ""
-expect_eq "digest link token acts for its person" "$(person_field jo.nurse@example.org digest_frequency)" weekly
+expect_eq "digest link token acts for its person" "$(person_field jo.nurse@example.org digest)" weekly
 
 # A digest reply from a second address waits for its person's confirmation.
 raddr=$("$R" digest preview jo.nurse@example.org --now "$(date -u -d '+1 day' +%Y-%m-%dT12:00:00Z)" 2>/dev/null |
 	grep -o 'care+r-[a-z2-7]*@[a-z.]*' | head -1)
 cmd "Jo at home <jo.home@example.net>" "$raddr" "Re: Question about silver dressings" "We use them only for two weeks, then review."
-hrow=$(sqlite3 "$DB" "select id from messages where from_addr like 'jo%' and status='held' order by id desc limit 1")
-expect_eq "reply from a second address held" "$(sqlite3 "$DB" "select hold_reason from messages where id=${hrow:-0}")" "reply-from-other-address"
+held_jo() { message_field care "m['from'].startswith('jo') and m['message_id'] == '$hmid'" "$1"; }
+hmid=$(message_field care "m['from'].startswith('jo') and m['status'] == 'held'" message_id)
+expect_eq "reply from a second address held" "$(held_jo hold_reason)" "reply-from-other-address"
 ctok=$(last jo.nurse@example.org | grep -o 'care+c-[a-z2-7]*' | head -1 | sed 's/care+c-//')
 cmd "Jo at home <jo.home@example.net>" "care+c-$ctok@$D" "Re: Confirm your reply" "yes"
-expect_eq "its confirmation from the second address does nothing" "$(sqlite3 "$DB" "select status from messages where id=${hrow:-0}")" "held"
+expect_eq "its confirmation from the second address does nothing" "$(held_jo status)" "held"
 cmd "Jo Nurse <jo.nurse@example.org>" "care+c-$ctok@$D" "Re: Confirm your reply" "Yes, that was me."
-expect_eq "confirmed by its person: posted" "$(sqlite3 "$DB" "select status, thread_id = $thread from messages where id=${hrow:-0}")" "posted|1"
+expect_eq "confirmed by its person: posted" "$(held_jo status)|$(held_jo thread_id)" "posted|$thread"
 
 newday
 # ---- tokens: foreign and expired ----
@@ -382,7 +387,7 @@ head -c 80000 /dev/urandom >"$T_TMP/scan.pdf"
 attmail "$T_TMP/att1.eml" "Wound photos" "Tue, 24 Nov 2026 11:00:00 +0000" "<att1@mail.example.org>" "" \
 	"report.pdf:application/pdf:$T_TMP/report.pdf" "wound.png:image/png:$T_TMP/wound.png"
 deliver "care@$D" "$T_TMP/att1.eml" olu.owner@example.org >/dev/null 2>&1
-expect_eq "post with attachments stored" "$(sqlite3 "$DB" "select count(*) from attachments a join messages m on m.id = a.message where m.message_id = 'att1@mail.example.org'")" 2
+expect_eq "post with attachments stored" "$("$R" message show care att1@mail.example.org --json | json 'len(d["attachments"])')" 2
 # The get link with "attachments" sits only under messages that have some.
 gtok=$(digest_links jo.nurse@example.org | sed -n 's/^get%20\([a-z2-7]*\)%20attachments$/\1/p' | head -1)
 expect_eq "digest carries a get-attachments token" "${gtok:+yes}" yes

@@ -130,7 +130,7 @@ digests=$(grep -l '^Subject: .*Care Team' "$T_TMP/sink"/* 2>/dev/null | xargs -r
 expect_eq "digest only for the digest members" "$digests" "carol@example.org owner@example.org "
 
 # Self-copies: alice asks for her own posts.
-sqlite3 "$ROUNDS_HOME/rounds.db" "UPDATE memberships SET self_copy = 1 WHERE person_id = (SELECT id FROM people WHERE address = 'alice@example.org')"
+expect_code 0 "member set --self-copy yes" "$R" member set care alice@example.org --self-copy yes
 sed -e 's/5f0c1e2a-7d1b/6a1d2f3b-8e2c/' -e 's/^Subject: .*/Subject: Dressing supplies/' "$T_TMP/post1.eml" >"$T_TMP/post3.eml"
 deliver care@$D "$T_TMP/post3.eml" alice@example.org
 expect_eq "self-copy queued for the author" "$("$R" outbox list --json | python3 -c 'import json,sys; print(sum(1 for o in json.load(sys.stdin) if o["kind"] == "post" and o["recipient"] == "alice@example.org" and o["status"] == "queued"))')" 1

@@ -47,9 +47,22 @@ last() { outbox_last "$1"; }
 count() { outbox_n "o['recipient'] == '$1' and o['kind'] != 'digest'"; }
 has() { if grep -qi -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1" "no \"$3\" in:" "$(head -c 900 <<<"$2")"; fi; }
 hasnt() { if grep -qi -- "$3" <<<"$2"; then not_ok "$1" "unexpected \"$3\" in:" "$(head -c 900 <<<"$2")"; else ok "$1"; fi; }
-member_field() { sqlite3 "$DB" "select $2 from memberships m join people p on p.id = m.person_id where p.address = '$1'"; }
-person_field() { sqlite3 "$DB" "select $2 from people where address = '$1'"; }
-posts() { sqlite3 "$DB" "select count(*) from messages where status = 'posted'"; }
+# member_field ADDR FIELD (care); person_field: the same, for the person's settings.
+member_field() { "$ROUNDS" member list care --json | python3 -c '
+import json, sys
+for m in json.load(sys.stdin):
+    if m["address"] == sys.argv[1]:
+        v = m[sys.argv[2]]
+        print("" if v is None else len(v) if isinstance(v, list) else v)' "$1" "$2"; }
+person_field() { member_field "$@"; }
+posts() {
+	local n=0 c
+	for c in care family; do
+		n=$((n + $("$R" message list $c --json 2>/dev/null | json 'sum(1 for m in d if m["status"] == "posted")' 2>/dev/null || echo 0)))
+	done
+	echo $n
+}
+mutes() { member_field jo.nurse@example.org muted_threads; }
 
 post q1 "Sam Ortiz <sam.ortiz@example.com>" "Dressing change frequency?" "How often do you change the foam dressing?"
 post t2 "Sam Ortiz <sam.ortiz@example.com>" "Night shift handover" "The draft handover checklist is ready for comments."
@@ -63,7 +76,7 @@ reply "Jo Nurse <jo.nurse@example.org>" "$addr" "Mute"
 expect_eq "mute: exit 0" "$rc" 0
 expect_eq "mute: status command" "$(status)" command
 expect_eq "mute: nothing posted" "$(posts)" "$p0"
-expect_eq "mute: the conversation is muted" "$(sqlite3 "$DB" "select count(*) from mutes")" 1
+expect_eq "mute: the conversation is muted" "$(mutes)" 1
 expect_eq "mute: one confirmation" "$(count jo.nurse@example.org)" $((c0 + 1))
 out=$(last jo.nurse@example.org)
 has "mute: confirmation names the conversation" "$out" "Dressing change frequency"
@@ -81,18 +94,19 @@ has "the others see it" "$(preview kim.lee@example.net)" "Every third day"
 "$R" member set care kim.lee@example.net --delivery each >/dev/null
 
 # a digest with only muted news is not sent at all
-reply "Jo Nurse <jo.nurse@example.org>" "$(raddr jo.nurse@example.org "Night shift")" "mute."
-expect_eq "second mute" "$(sqlite3 "$DB" "select count(*) from mutes")" 2
+t2addr=$(raddr jo.nurse@example.org "Night shift")
+reply "Jo Nurse <jo.nurse@example.org>" "$t2addr" "mute."
+expect_eq "second mute" "$(mutes)" 2
 "$R" tick --now "$tomorrow" >/dev/null 2>&1
 expect_eq "only muted news: no digest queued" "$(outbox_n 'o["kind"] == "digest" and o["recipient"] == "jo.nurse@example.org"')" 0
 expect_eq "... while others get theirs" "$(outbox_n 'o["kind"] == "digest" and o["recipient"] == "sam.ortiz@example.com"')" 0
-sqlite3 "$DB" "delete from mutes where thread_id = (select thread_id from messages where message_id = 't2@example.net')"
+reply "Jo Nurse <jo.nurse@example.org>" "$t2addr" "follow"
 
 # follow: back in
 post r2 "Sam Ortiz <sam.ortiz@example.com>" "Re: Dressing change frequency?" "And after a shower." q1
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "follow"
 expect_eq "follow: status command" "$(status)" command
-expect_eq "follow: the mute is gone" "$(sqlite3 "$DB" "select count(*) from mutes")" 0
+expect_eq "follow: the mute is gone" "$(mutes)" 0
 has "followed conversation back in the digest" "$(preview jo.nurse@example.org)" "And after a shower"
 
 # a real reply that mentions a command word is posted
@@ -103,17 +117,17 @@ for line in "Stop by on Sunday" "Leave it with me" "Each of us should call her" 
 	reply "Jo Nurse <jo.nurse@example.org>" "$addr" "$line"
 	expect_eq "\"$line\" is posted, not a command" "$(status)" posted
 done
-expect_eq "... and changed nothing" "$(member_field jo.nurse@example.org role)/$(member_field jo.nurse@example.org delivery)/$(sqlite3 "$DB" "select count(*) from mutes")" "member/digest/0"
+expect_eq "... and changed nothing" "$(member_field jo.nurse@example.org role)/$(member_field jo.nurse@example.org delivery)/$(mutes)" "member/digest/0"
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "weekly friday"
 expect_eq "weekly DAY from a reply" "$(status)/$(person_field jo.nurse@example.org digest_day)" "command/5"
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "Digest daily"
-expect_eq "digest daily from a reply" "$(status)/$(person_field jo.nurse@example.org digest_frequency)" "command/daily"
+expect_eq "digest daily from a reply" "$(status)/$(person_field jo.nurse@example.org digest)" "command/daily"
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "pause until 2030-01-10"
 expect_eq "pause until DATE from a reply" "$(status)/$(person_field jo.nurse@example.org paused_until)" "command/2030-01-10T00:00:00Z"
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "resume"
 expect_eq "resume from a reply" "$(person_field jo.nurse@example.org paused_until)" ""
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "Weekly"
-expect_eq "weekly from a reply" "$(status)/$(person_field jo.nurse@example.org digest_frequency)" "command/weekly"
+expect_eq "weekly from a reply" "$(status)/$(person_field jo.nurse@example.org digest)" "command/weekly"
 
 # an out-of-office "Stop" is no command; mail from another address is no command
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "stop" "Auto-Submitted: auto-replied"
@@ -156,7 +170,7 @@ has "stop: goodbye sent" "$(last jo.nurse@example.org)" "no longer a member"
 "$R" member add family ngozi@example.com --name "Ngozi Okafor" --delivery each >/dev/null
 printf 'From: Ann Okafor <ann.okafor@example.com>\nTo: family@%s\nSubject: Mum this week\nDate: Mon, 23 Nov 2026 09:00:00 +0000\nMessage-ID: <fam1@example.net>\n\nMum walked to the garden twice this week.\n' "$D" |
 	"$R" deliver --recipient "family@$D" --sender ann.okafor@example.com >/dev/null 2>&1
-sqlite3 "$DB" "update communities set replies = 'owners' where name = 'family'"
+"$R" community set family --replies owners >/dev/null
 faddr=$(raddr uche@example.com "Mum this week")
 expect_eq "family digest has a reply address" "${faddr:+yes}" yes
 a0=$(count ann.okafor@example.com)
@@ -176,14 +190,14 @@ has "private reply: Reply-To the family member" "$out" "Reply-To: .*uche@example
 has "private reply: the text" "$out" "Can I visit on Saturday"
 hasnt "private reply: trimmed" "$out" "Sent from my iPhone"
 hasnt "private reply: in no digest" "$(preview ngozi@example.com; preview uche@example.com)" "visit on Saturday"
-expect_eq "private reply: kept as private" "$(sqlite3 "$DB" "select status from messages where message_id like 'rc%' and from_addr = 'uche@example.com'")" private
+expect_eq "private reply: kept as private" "$(message_field family "m['message_id'].startswith('rc') and m['from'] == 'uche@example.com'" status)" private
 "$R" deliver --recipient "$faddr" --sender uche@example.com <"$T_TMP/reply.eml" >/dev/null 2>&1
 expect_eq "private reply delivered twice: forwarded once" "$(count ann.okafor@example.com)" $((a0 + 1))
 b1=$(count nurse.bea@example.org)
 reply "Bea <nurse.bea@example.org>" "$(raddr nurse.bea@example.org "Mum this week")" "She also ate well on Thursday."
 expect_eq "the poster's own reply is posted" "$(status)" posted
 expect_eq "... and reaches every-message family members" "$(outbox_n 'o["recipient"] == "ngozi@example.com"')" $((g0 + 1))
-sqlite3 "$DB" "update communities set replies = 'list' where name = 'family'"
+"$R" community set family --replies list >/dev/null
 reply "Uche Okafor <uche@example.com>" "$faddr" "Can I bring flowers?"
 expect_eq "replies list, announce: a member's reply is held" "$(status)" held
 

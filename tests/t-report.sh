@@ -168,7 +168,7 @@ expect_eq "bare date: weeks end at midnight" "$(json 'd["weekly"][-1]["week_star
 "$ROUNDS" member add golden mod@example.org --role moderator >/dev/null
 "$ROUNDS" member set golden mod@example.org --timezone America/New_York >/dev/null
 expect_code 0 "off by default: a tick queues no report" "$ROUNDS" tick --now 2026-11-25T15:00:00Z --no-send --quiet
-expect_eq "off by default: none queued" "$(sqlite3 "$ROUNDS_HOME/rounds.db" "select count(*) from outbox where kind = 'report'")" 0
+expect_eq "off by default: none queued" "$(outbox_n 'o["kind"] == "report"')" 0
 printf '\n[report]\nweekly = true\nweekday = wednesday\nhour = 09:00\n' >>"$ROUNDS_HOME/rounds.conf"
 gmail() { # ID FROM DATE SUBJECT [PARENT]
 	printf 'From %s Mon Jan  1 00:00:00 2026\nFrom: %s\nTo: golden@lists.example.test\n' "$2" "$2"
@@ -185,7 +185,7 @@ gmail() { # ID FROM DATE SUBJECT [PARENT]
 	gmail g4 cat@example.org "Sat, 21 Nov 2026 12:00:00 +0000" "Catheter care & question"
 } >"$T_TMP/golden.mbox"
 "$ROUNDS" import golden "$T_TMP/golden.mbox" >/dev/null
-reports() { sqlite3 "$ROUNDS_HOME/rounds.db" "select count(*) from outbox where kind = 'report' and recipient = '$1'"; }
+reports() { outbox_n "o['kind'] == 'report' and o['recipient'] == '$1'"; }
 expect_code 0 "tick on Wednesday 15:00 UTC" "$ROUNDS" tick --now 2026-11-25T15:00:00Z --no-send --quiet
 expect_eq "owner and New York moderator: one report each" "$(reports boss@example.org) $(reports mod@example.org)" "1 1"
 expect_code 0 "a second tick (a restart) the same day" "$ROUNDS" tick --now 2026-11-25T16:00:00Z --no-send --quiet
@@ -197,7 +197,7 @@ expect_eq "next Wednesday 10:00 UTC: the owner's came, 09:00 in New York has not
 expect_eq "14:30 UTC: the moderator's too" "$(reports boss@example.org) $(reports mod@example.org)" "2 2"
 
 db=$ROUNDS_HOME/rounds.db
-sqlite3 "$db" "select writefile('$T_TMP/report.eml', data) from outbox where kind = 'report' and recipient = 'boss@example.org' order by id limit 1" >/dev/null
+"$ROUNDS" outbox show "$("$ROUNDS" outbox list --json | json '[o["id"] for o in d if o["kind"] == "report" and o["recipient"] == "boss@example.org"][-1]')" >"$T_TMP/report.eml"
 python3 - "$T_TMP/report.eml" "$T_TMP" <<'PY' >"$T_TMP/parts"
 import email, email.policy, struct, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
