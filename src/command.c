@@ -43,27 +43,6 @@ cmd_confirmation_free(cmd_confirmation *k)
 
 /* ---- reading commands ---- */
 
-/* Words that start a command line.  Kept apart from the handlers so that
- * rd_command_is_command() needs no context. */
-static const char *const verb_names[] = {
-    "help",        "subscribe", "join",     "unsubscribe", "leave",  "stop",   "digest",
-    "daily",       "weekly",    "each",     "pause",       "nomail", "resume", "timezone",
-    "digest-time", "combined",  "separate", "mute",        "follow", "get",    "settings",
-    "confirm",     "add",       "invite",   "remove",      "set",    "who",    "held",
-    "approve",     "reject",    "policy",   "replies",     "alias",
-};
-
-gboolean
-rd_command_is_command(const char *line)
-{
-	g_autofree char *w = rd_command_first_word(line ? line : "");
-
-	for (gsize i = 0; i < G_N_ELEMENTS(verb_names); i++)
-		if (strcmp(w, verb_names[i]) == 0)
-			return TRUE;
-	return FALSE;
-}
-
 /* The subject without "Re:", "Fwd:" and similar prefixes. */
 static const char *
 skip_subject_prefixes(const char *subject)
@@ -235,6 +214,19 @@ static const struct {
     {"policy", NEED_OWNER, rd_command_verb_policy},
     {"replies", NEED_OWNER, rd_command_verb_replies},
 };
+
+/* Whether LINE starts with a verb of the table above: the one list of
+ * command words, for reading mail as for running it. */
+gboolean
+rd_command_is_command(const char *line)
+{
+	g_autofree char *w = rd_command_first_word(line ? line : "");
+
+	for (gsize i = 0; i < G_N_ELEMENTS(verbs); i++)
+		if (strcmp(w, verbs[i].name) == 0)
+			return TRUE;
+	return FALSE;
+}
 
 typedef enum { DECIDE_RUN, DECIDE_CONFIRM, DECIDE_REFUSE } cmd_decision;
 
