@@ -44,7 +44,7 @@ expect_eq "member list --json" "$(json '[(m["address"], m["role"], m["delivery"]
 expect_eq "person settings" "$(json '[(m["timezone"], m["digest_time"], m["digest"], m["digest_day"], m["grouping"], m["name"]) for m in d if m["address"] == "nurse@example.org"]' <"$T_TMP/m.json")" \
 	"[('Asia/Kolkata', '06:30', 'weekly', 5, 'separate', 'Nurse Jo')]"
 expect_eq "member fields" "$(json 'sorted(d[0].keys())' <"$T_TMP/m.json")" \
-	"['address', 'bounce_score', 'created', 'delivery', 'delivery_disabled_reason', 'digest', 'digest_day', 'digest_time', 'grouping', 'name', 'role', 'status', 'timezone']"
+	"['address', 'bounce_score', 'created', 'delivery', 'delivery_disabled_reason', 'digest', 'digest_day', 'digest_time', 'grouping', 'muted_threads', 'name', 'paused_until', 'role', 'status', 'timezone']"
 expect_code 0 "member remove" "$R" member remove care d@example.org
 
 # --json: a missing value is null, never "" (README, "JSON output").  The
