@@ -229,4 +229,9 @@ expect_eq "... the owner is told" "$(outbox_n 'o["recipient"] == "owner@example.
 expect_eq "... and nothing else is sent" "$(outbox_n 'o["recipient"] == "owner@example.org"')" $((own1 + 1))
 expect_eq "... bob stays active, his score unchanged" "$(member bob@example.org status) $(member bob@example.org bounce_score)" "active $score1"
 
+# A full mailbox may take mail again tomorrow: half a point, even with a 5.x.x code.
+b0=$(member bob@example.org bounce_score)
+expect_code 0 "a mailbox-full bounce for bob" bounce 2026-12-10 "$B" bob@example.org 5.2.2 failed "552 5.2.2 <bob@example.org>: Mailbox full"
+expect_eq "... counts as temporary (half a point)" "$(member bob@example.org bounce_score)" "$(python3 -c "print($b0 + 0.5)")"
+
 t_done
