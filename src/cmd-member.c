@@ -334,6 +334,7 @@ rd_cmd_member_alias(rd_cli *cli)
 	int argc;
 	rd_store *s;
 	gint64 pid = 0, other = 0;
+	gboolean added;
 
 	if (!cli_start(cli, entries))
 		return cli->status;
@@ -376,20 +377,17 @@ rd_cmd_member_alias(rd_cli *cli)
 	}
 	/* An address that is already someone's (their own or an alternate)
 	 * is never taken over: that person would lose their replies. */
-	if (rd_store_reply_person_by_address(s, argv[3], &other, &err)) {
-		if (other == pid) {
-			printf("%s is already an address of %s\n", argv[3], argv[2]);
-			return RD_OK;
-		}
+	if (!rd_store_person_alias_add(s, pid, argv[3], &other, &added, &err))
+		return cli_fail(cli, err);
+	if (other != pid) {
 		fprintf(stderr, "rounds %s: %s is the address of another person\n", cli->name,
 		        argv[3]);
 		return RD_CANTCREAT;
 	}
-	if (rd_status_from_error(err) != RD_NOTFOUND)
-		return cli_fail(cli, err);
-	g_clear_error(&err);
-	if (!rd_store_reply_add_address(s, pid, argv[3], &err))
-		return cli_fail(cli, err);
+	if (!added) {
+		printf("%s is already an address of %s\n", argv[3], argv[2]);
+		return RD_OK;
+	}
 	printf("%s is now also an address of %s\n", argv[3], argv[2]);
 	return RD_OK;
 }

@@ -110,6 +110,7 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 	if (strcmp(p->kind, "alias") == 0) {
 		g_autofree char *own = NULL;
 		gint64 other = 0;
+		gboolean added;
 
 		if (!rd_store_reply_person_get(x->s, p->person_id, &own, NULL, &err)) {
 			if (rd_status_from_error(err) != RD_NOTFOUND) {
@@ -118,16 +119,9 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 			}
 			g_clear_error(&err);
 		}
-		if (own != NULL && !rd_store_reply_person_by_address(x->s, p->address, &other, &err)) {
-			if (rd_status_from_error(err) != RD_NOTFOUND) {
-				g_propagate_error(error, g_steal_pointer(&err));
-				return FALSE;
-			}
-			g_clear_error(&err);
-			if (!rd_store_reply_add_address(x->s, p->person_id, p->address, error))
-				return FALSE;
-			other = p->person_id;
-		}
+		if (own != NULL && !rd_store_person_alias_add(x->s, p->person_id, p->address, &other,
+		                                              &added, error))
+			return FALSE;
 		if (own == NULL || other != p->person_id) {
 			g_string_append_printf(res, "%s was not added: it belongs to someone else now.",
 			                       p->address);

@@ -280,6 +280,28 @@ rd_store_reply_add_address(rd_store *s, gint64 person_id, const char *address, G
 }
 
 gboolean
+rd_store_person_alias_add(rd_store *s, gint64 person_id, const char *address, gint64 *owner,
+			  gboolean *added, GError **error)
+{
+	int r = store_first(s,
+			    store_prepare(s, error,
+					  "SELECT id FROM people WHERE address = ?1 UNION ALL "
+					  "SELECT person_id FROM person_addresses WHERE address = ?1 "
+					  "LIMIT 1",
+					  "t", address),
+			    store_read_int, owner, error);
+
+	*added = FALSE;
+	if (r != 0)
+		return r > 0;
+	if (!rd_store_reply_add_address(s, person_id, address, error))
+		return FALSE;
+	*owner = person_id;
+	*added = TRUE;
+	return TRUE;
+}
+
+gboolean
 rd_store_person_id(rd_store *s, const char *address, gint64 *person_id, GError **error)
 {
 	return store_found(s,

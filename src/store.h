@@ -155,7 +155,14 @@ gboolean rd_store_person_alias_remove(rd_store *s, gint64 person_id, const char 
 gboolean rd_store_reply_person_get(rd_store *s, gint64 person_id, char **address, char **name,
 				   GError **error);
 
-/* Record ADDRESS as another address of PERSON_ID. */
+/* Record ADDRESS as another address of PERSON_ID, unless someone already
+ * writes from it (as their own address or an alternate): an address is
+ * never taken over.  *OWNER is who writes from it afterwards; *ADDED says
+ * whether this call recorded it. */
+gboolean rd_store_person_alias_add(rd_store *s, gint64 person_id, const char *address,
+				   gint64 *owner, gboolean *added, GError **error);
+
+/* Record ADDRESS as another address of PERSON_ID (taking it over). */
 gboolean rd_store_reply_add_address(rd_store *s, gint64 person_id, const char *address,
 				    GError **error);
 
