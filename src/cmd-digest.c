@@ -459,6 +459,16 @@ rd_cmd_outbox_flush(rd_cli *cli)
 	return st;
 }
 
+/* ARG as an outbox id, or 0 when it is not one. */
+static gint64
+outbox_id(const char *arg)
+{
+	char *end;
+	gint64 id = g_ascii_strtoll(arg, &end, 10);
+
+	return *end == '\0' && id > 0 ? id : 0;
+}
+
 /* rounds outbox show ID: the mail exactly as the next attempt would send it. */
 rd_status
 rd_cmd_outbox_show(rd_cli *cli)
@@ -467,15 +477,13 @@ rd_cmd_outbox_show(rd_cli *cli)
 	g_autoptr(GBytes) data = NULL;
 	sched_env e = {0};
 	rd_status st;
-	char *end;
 	gint64 id;
 	gsize len;
 	const char *bytes;
 
 	if (!cli_start(cli, NULL))
 		return cli->status;
-	id = g_ascii_strtoll(cli->argv[1], &end, 10);
-	if (*end != '\0' || id <= 0)
+	if ((id = outbox_id(cli->argv[1])) <= 0)
 		return cli_usage(cli, "%s is not an outbox id", cli->argv[1]);
 	if (!cli_open(cli))
 		return cli->status;
@@ -497,13 +505,11 @@ rd_status
 rd_cmd_outbox_retry(rd_cli *cli)
 {
 	g_autoptr(GError) err = NULL;
-	char *end;
 	gint64 id;
 
 	if (!cli_start(cli, NULL))
 		return cli->status;
-	id = g_ascii_strtoll(cli->argv[1], &end, 10);
-	if (*end != '\0' || id <= 0)
+	if ((id = outbox_id(cli->argv[1])) <= 0)
 		return cli_usage(cli, "%s is not an outbox id", cli->argv[1]);
 	if (!cli_open(cli))
 		return cli->status;
