@@ -47,14 +47,8 @@ last() { outbox_last "$1"; }
 count() { outbox_n "o['recipient'] == '$1' and o['kind'] != 'digest'"; }
 has() { if grep -qi -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1" "no \"$3\" in:" "$(head -c 900 <<<"$2")"; fi; }
 hasnt() { if grep -qi -- "$3" <<<"$2"; then not_ok "$1" "unexpected \"$3\" in:" "$(head -c 900 <<<"$2")"; else ok "$1"; fi; }
-# member_field ADDR FIELD (care); person_field: the same, for the person's settings.
-member_field() { "$ROUNDS" member list care --json | python3 -c '
-import json, sys
-for m in json.load(sys.stdin):
-    if m["address"] == sys.argv[1]:
-        v = m[sys.argv[2]]
-        print("" if v is None else len(v) if isinstance(v, list) else v)' "$1" "$2"; }
-person_field() { member_field "$@"; }
+# person_field ADDR FIELD: a setting of ADDR in care (member_field, tests/lib.sh).
+person_field() { member_field care "$@"; }
 posts() {
 	local n=0 c
 	for c in care family; do
@@ -62,7 +56,7 @@ posts() {
 	done
 	echo $n
 }
-mutes() { member_field jo.nurse@example.org muted_threads; }
+mutes() { member_field care jo.nurse@example.org muted_threads; }
 
 post q1 "Sam Ortiz <sam.ortiz@example.com>" "Dressing change frequency?" "How often do you change the foam dressing?"
 post t2 "Sam Ortiz <sam.ortiz@example.com>" "Night shift handover" "The draft handover checklist is ready for comments."
@@ -117,7 +111,7 @@ for line in "Stop by on Sunday" "Leave it with me" "Each of us should call her" 
 	reply "Jo Nurse <jo.nurse@example.org>" "$addr" "$line"
 	expect_eq "\"$line\" is posted, not a command" "$(status)" posted
 done
-expect_eq "... and changed nothing" "$(member_field jo.nurse@example.org role)/$(member_field jo.nurse@example.org delivery)/$(mutes)" "member/digest/0"
+expect_eq "... and changed nothing" "$(member_field care jo.nurse@example.org role)/$(member_field care jo.nurse@example.org delivery)/$(mutes)" "member/digest/0"
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "weekly friday"
 expect_eq "weekly DAY from a reply" "$(status)/$(person_field jo.nurse@example.org digest_day)" "command/5"
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "Digest daily"
@@ -131,10 +125,10 @@ expect_eq "weekly from a reply" "$(status)/$(person_field jo.nurse@example.org d
 
 # an out-of-office "Stop" is no command; mail from another address is no command
 reply "Jo Nurse <jo.nurse@example.org>" "$addr" "stop" "Auto-Submitted: auto-replied"
-expect_eq "auto-replied stop: still a member" "$(member_field jo.nurse@example.org role)" member
+expect_eq "auto-replied stop: still a member" "$(member_field care jo.nurse@example.org role)" member
 hasnt "auto-replied stop: no command" "$(status)" command
 reply "Jo <jo.private@example.com>" "$addr" "unsubscribe"
-expect_eq "stop from another address: still a member" "$(member_field jo.nurse@example.org role)" member
+expect_eq "stop from another address: still a member" "$(member_field care jo.nurse@example.org role)" member
 
 # ---- one command in a reply to the whole digest (+d-) ----
 "$R" member set care jo.nurse@example.org --digest daily >/dev/null
@@ -159,7 +153,7 @@ newday
 reply "Jo Nurse <jo.nurse@example.org>" "$dreply" "Stop!"
 expect_eq "stop to the digest address: exit 0" "$rc" 0
 expect_eq "stop to the digest address: status command" "$(status)" command
-expect_eq "stop to the digest address: left at once" "$(member_field jo.nurse@example.org role)" ""
+expect_eq "stop to the digest address: left at once" "$(member_field care jo.nurse@example.org role)" ""
 has "stop: goodbye sent" "$(last jo.nurse@example.org)" "no longer a member"
 
 # ---- replies owners: a caregiver community ----
