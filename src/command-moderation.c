@@ -199,6 +199,9 @@ reason_text(const char *reason)
 	    {"no-from-address", "it has no author address in From"},
 	    {"oversized", "it is larger than the community accepts"},
 	    {"reply-from-other-address", "it is a digest reply sent from another address"},
+	    {"dicom", "it carries a DICOM file, whose header names the patient"},
+	    {"photo-metadata",
+	     "it carries a photo whose location and camera details could not be removed"},
 	};
 
 	for (gsize i = 0; reason && i < G_N_ELEMENTS(texts); i++)

@@ -52,19 +52,32 @@ policy_decide(rd_store *s, const rd_context *o, const rd_community *c, const rd_
 	return NULL;
 }
 
-/* Tokens pasted into M (raw *DATA) taken out; *CLEAN holds the new raw
- * message when there were any. */
+/* Tokens pasted into M (raw *DATA) taken out, and its photos' metadata;
+ * *CLEAN holds the new raw message when anything changed, *HOLD a reason
+ * to hold it (scrub.h). */
 static gboolean
-scrub_post(rd_store *s, rd_message *m, GBytes **data, GBytes **clean, GError **error)
+scrub_post(rd_store *s, const rd_community *c, rd_message *m, GBytes **data, GBytes **clean,
+           const char **hold, GError **error)
 {
 	g_autoptr(GPtrArray) domains = rd_store_community_domains(s, error);
 
 	if (domains == NULL)
 		return FALSE;
 	g_ptr_array_add(domains, NULL);
-	*clean = rd_scrub_message(m, *data, (const char *const *)domains->pdata);
-	if (*clean != NULL)
-		*data = *clean;
+	*clean = rd_scrub_message(m, *data, (const char *const *)domains->pdata, hold);
+	if (*clean == NULL)
+		return TRUE;
+	*data = *clean;
+	/* A cleaned photo is smaller: the listed sizes follow what is stored. */
+	if (m->attachments != NULL && m->attachments->len > 0) {
+		g_autoptr(rd_message) again = rd_message_parse(*clean, c->domain, NULL);
+
+		if (again != NULL && again->attachments != NULL &&
+		    again->attachments->len == m->attachments->len) {
+			g_ptr_array_unref(m->attachments);
+			m->attachments = g_ptr_array_ref(again->attachments);
+		}
+	}
 	return TRUE;
 }
 
@@ -80,14 +93,14 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GBytes) clean = NULL;
-	const char *hold;
+	const char *hold, *media_hold = NULL;
 	gboolean dup = FALSE;
 
 	g_free(result->message_id);
 	result->message_id = g_strdup(m->message_id);
 	/* Every post (deliver, reply, import) is stored here, and all that
 	 * leaves is made from what is stored: one scrub covers every path. */
-	if (!scrub_post(s, m, &data, &clean, error))
+	if (!scrub_post(s, c, m, &data, &clean, &media_hold, error))
 		return rd_status_from_error(*error);
 	if (!rd_store_begin(s, error))
 		return rd_status_from_error(*error);
@@ -99,6 +112,9 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 		return RD_OK;
 	}
 	hold = forced_hold;
+	/* Not a policy: an archive import holds a DICOM object too. */
+	if (hold == NULL && !private_)
+		hold = media_hold;
 	if (hold == NULL && !private_ && !o->bypass_policy)
 		hold = policy_decide(s, o, c, m, &err);
 	if (err != NULL) {

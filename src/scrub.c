@@ -17,13 +17,18 @@
  *	whole address or link, with "mailto:" and its query, becomes
  *	RD_SCRUB_MARK; the rest of the text stays as it was.
  *
+ *	Photos (photo.h) lose their EXIF, XMP and IPTC here too, for the same
+ *	reason: what is stored is all that ever leaves.  A photo that cannot
+ *	be cleaned, and a DICOM object, make the post held (RD_SCRUB_HOLD_*).
+ *
  * BUGS
  *	A token typed bare into a sentence ("mute abcd...") is not found:
  *	telling it from a long word needs the HMAC.  Attachments other than
- *	text and attached messages are passed on as they are.
+ *	text, photos and attached messages are passed on as they are.
  */
 #include <string.h>
 
+#include "photo.h"
 #include "scrub.h"
 
 /* The shortest token: two ids and an 80-bit MAC are at least 20 letters. */
@@ -229,10 +234,67 @@ scrub_ids(GMimeMessage *msg, const char *name, const char *const *domains)
 	return TRUE;
 }
 
-static gboolean scrub_mime_message(GMimeMessage *msg, const char *const *domains, int depth);
+/* What one walk over a message carries down its parts. */
+typedef struct {
+	const char *const *domains;
+	const char *hold; /* RD_SCRUB_HOLD_*, or NULL */
+} scrub_walk;
+
+static gboolean scrub_mime_message(GMimeMessage *msg, scrub_walk *w, int depth);
+
+/* PART's decoded content. */
+static GBytes *
+part_bytes(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	g_autoptr(GMimeStream) mem = NULL;
+	GByteArray *arr;
+
+	if (content == NULL)
+		return NULL;
+	mem = g_mime_stream_mem_new();
+	if (g_mime_data_wrapper_write_to_stream(content, mem) < 0)
+		return NULL;
+	arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	return g_bytes_new(arr->data, arr->len);
+}
+
+/* A photo's metadata out, or a hold when it cannot be; a DICOM object is
+ * held as it is.  TRUE when PART changed. */
+static gboolean
+scrub_photo(GMimePart *part, scrub_walk *w)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	g_autofree char *type = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+	const char *name = g_mime_part_get_filename(part);
+	g_autoptr(GBytes) raw = NULL;
+	g_autoptr(GBytes) clean = NULL;
+	g_autoptr(GMimeStream) stream = NULL;
+	g_autoptr(GMimeDataWrapper) wrapper = NULL;
+
+	if (rd_photo_is_dicom(type, name)) {
+		w->hold = RD_SCRUB_HOLD_DICOM;
+		return FALSE;
+	}
+	if (!rd_photo_is_photo(type, name))
+		return FALSE;
+	if ((raw = part_bytes(part)) == NULL || (clean = rd_photo_clean(raw, NULL)) == NULL) {
+		if (w->hold == NULL)
+			w->hold = RD_SCRUB_HOLD_PHOTO;
+		return FALSE;
+	}
+	if (g_bytes_equal(raw, clean))
+		return FALSE;
+	stream = g_mime_stream_mem_new_with_buffer(g_bytes_get_data(clean, NULL),
+	                                           g_bytes_get_size(clean));
+	wrapper = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, wrapper);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	return TRUE;
+}
 
 static gboolean
-scrub_object(GMimeObject *obj, const char *const *domains, int depth)
+scrub_object(GMimeObject *obj, scrub_walk *w, int depth)
 {
 	gboolean changed = FALSE;
 
@@ -244,29 +306,32 @@ scrub_object(GMimeObject *obj, const char *const *domains, int depth)
 
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
 			changed |=
-			    scrub_object(g_mime_multipart_get_part(mp, i), domains, depth + 1);
+			    scrub_object(g_mime_multipart_get_part(mp, i), w, depth + 1);
 		return changed;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj))
 		return scrub_mime_message(g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj)),
-		                          domains, depth + 1);
+		                          w, depth + 1);
 	if (GMIME_IS_TEXT_PART(obj)) {
 		GMimePart *part = GMIME_PART(obj);
 		g_autofree char *text = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
 
-		if (text == NULL || !scrub_string(&text, domains))
+		if (text == NULL || !scrub_string(&text, w->domains))
 			return FALSE;
 		g_mime_text_part_set_text(GMIME_TEXT_PART(obj), text);
 		g_mime_part_set_content_encoding(part, g_mime_part_get_best_content_encoding(
 		                                           part, GMIME_ENCODING_CONSTRAINT_7BIT));
 		return TRUE;
 	}
+	if (GMIME_IS_PART(obj))
+		return scrub_photo(GMIME_PART(obj), w);
 	return FALSE;
 }
 
 static gboolean
-scrub_mime_message(GMimeMessage *msg, const char *const *domains, int depth)
+scrub_mime_message(GMimeMessage *msg, scrub_walk *w, int depth)
 {
+	const char *const *domains = w->domains;
 	static const struct {
 		GMimeAddressType type;
 		const char *name;
@@ -290,7 +355,7 @@ scrub_mime_message(GMimeMessage *msg, const char *const *domains, int depth)
 		g_mime_message_set_subject(msg, clean, "utf-8");
 		changed = TRUE;
 	}
-	return scrub_object(g_mime_message_get_mime_part(msg), domains, depth + 1) || changed;
+	return scrub_object(g_mime_message_get_mime_part(msg), w, depth + 1) || changed;
 }
 
 /* M's reference chain without the ids that carry a token. */
@@ -311,15 +376,18 @@ scrub_refs(rd_message *m, const char *const *domains)
 }
 
 GBytes *
-rd_scrub_message(rd_message *m, GBytes *data, const char *const *domains)
+rd_scrub_message(rd_message *m, GBytes *data, const char *const *domains, const char **hold)
 {
+	scrub_walk w = {domains, NULL};
 	g_autoptr(GMimeStream) stream = NULL;
 	g_autoptr(GMimeParser) parser = NULL;
 	g_autoptr(GMimeMessage) msg = NULL;
 	gsize len;
 	const char *p = g_bytes_get_data(data, &len);
+	gboolean changed;
 	char *bytes;
 
+	*hold = NULL;
 	scrub_string(&m->body, domains);
 	scrub_string(&m->body_html, domains);
 	scrub_string(&m->subject, domains);
@@ -332,7 +400,11 @@ rd_scrub_message(rd_message *m, GBytes *data, const char *const *domains)
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	msg = g_mime_parser_construct_message(parser, NULL);
-	if (msg == NULL || !scrub_mime_message(msg, domains, 0))
+	if (msg == NULL)
+		return NULL;
+	changed = scrub_mime_message(msg, &w, 0);
+	*hold = w.hold;
+	if (!changed)
 		return NULL;
 	bytes = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
 	return g_bytes_new_take(bytes, strlen(bytes));

@@ -65,11 +65,12 @@ test_message(void)
 	g_autoptr(rd_message) m = rd_message_parse(data, "lists.example.test", NULL);
 	g_autoptr(GBytes) clean = NULL;
 	g_autoptr(rd_message) again = NULL;
-	const char *p;
+	const char *p, *hold = "unset";
 
 	g_assert_nonnull(m);
-	clean = rd_scrub_message(m, data, domains);
+	clean = rd_scrub_message(m, data, domains, &hold);
 	g_assert_nonnull(clean);
+	g_assert_null(hold);
 	g_assert_cmpstr(m->body, ==, "Jo is at " RD_SCRUB_MARK "\n");
 	g_assert_cmpuint(g_strv_length(m->refs), ==, 1);
 	g_assert_cmpstr(m->refs[0], ==, "a@b.example");
@@ -87,7 +88,8 @@ test_message(void)
 		g_autoptr(GBytes) d2 = g_bytes_new(plain, strlen(plain));
 		g_autoptr(rd_message) m2 = rd_message_parse(d2, "lists.example.test", NULL);
 
-		g_assert_null(rd_scrub_message(m2, d2, domains));
+		g_assert_null(rd_scrub_message(m2, d2, domains, &hold));
+		g_assert_null(hold);
 	}
 }
 
