@@ -222,6 +222,11 @@ static const char *const migrations[] = {
     "CREATE INDEX thread_alias_thread ON thread_alias(thread_id);"
     "CREATE INDEX mutes_thread ON mutes(thread_id);"
     "CREATE INDEX kept_replies_thread ON kept_replies(thread_id);",
+    /* 9: an author's latest posts (rd_store_reply_previous_bodies) read
+     * every message of the community and sorted them by date; with this
+     * index they are a range read in date order, however large the store
+     * (issue 13).  NOCASE as the query compares. */
+    "CREATE INDEX messages_author ON messages(community_id, from_addr COLLATE NOCASE, date);",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
