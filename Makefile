@@ -20,6 +20,9 @@ SAN       ?=
 PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libesmtp-1.0 libetpan libxml-2.0 json-glib-1.0 cairo gexiv2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# What `rounds deliver` links (src/lean.c): no libetpan, libesmtp, cairo.
+LEAN_PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libxml-2.0 json-glib-1.0
+LEAN_LIBS := $(shell pkg-config --libs $(LEAN_PKGS) 2>/dev/null)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -33,17 +36,20 @@ CFLAGS  := -O1 -g -fno-omit-frame-pointer
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
-              -DRD_DATADIR='"$(DATADIR)"' -Isrc -MMD -MP
+              -DRD_DATADIR='"$(DATADIR)"' -DRD_BINDIR='"$(BINDIR)"' -Isrc -MMD -MP
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS    := $(PKG_LIBS) -lm
 
-LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC   := $(filter-out src/main.c src/lean.c,$(wildcard src/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
-DEPS      := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(UNIT_BIN:=.d)
+DEPS      := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/lean.d $(UNIT_BIN:=.d)
 
+# rounds is the lean front (src/lean.c): it runs deliver itself and execs
+# rounds-full, beside it, for every other verb.
 BIN := $(BUILD)/rounds
+FULL := $(BUILD)/rounds-full
 
 .PHONY: all deps demo check check-build bench install clean preview FORCE
 all: rounds
@@ -64,11 +70,15 @@ $(BUILD)/%.o: %.c
 $(BUILD)/datadir.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
-$(LIB_OBJ) $(BUILD)/src/main.o: $(BUILD)/datadir.stamp
+$(LIB_OBJ) $(BUILD)/src/main.o $(BUILD)/src/lean.o: $(BUILD)/datadir.stamp
 FORCE:
 
-$(BIN): $(BUILD)/src/main.o $(BUILD)/librounds.a
+$(FULL): $(BUILD)/src/main.o $(BUILD)/librounds.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# --as-needed: a library only the objects left out would use is not loaded.
+$(BIN): $(BUILD)/src/lean.o $(BUILD)/librounds.a | $(FULL)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(LEAN_LIBS) -lm
 
 $(BUILD)/tests/unit/test-%: tests/unit/test-%.c $(BUILD)/librounds.a
 	@mkdir -p $(dir $@)
@@ -106,9 +116,10 @@ bench: deps
 	@$(MAKE) --no-print-directory rounds $(BUILD)/tests/bench/bench-digest
 	@bash tests/bench/run.sh
 
-install: $(BIN)
+install: $(BIN) $(FULL)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/rounds
+	install -m 755 $(FULL) $(DESTDIR)$(BINDIR)/rounds-full
 	for f in templates/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/; done; true
 	if [ -d contrib/man ]; then install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5; \
 	  for m in contrib/man/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man1/; done; \

@@ -254,6 +254,9 @@ sched_pass(const rd_cli *cli, sched_env *e, gint64 now, gboolean send, gboolean 
 		    counts.sent, counts.deferred, counts.failed);
 	if (reports > 0)
 		rd_log_info("%s: %u weekly owner reports queued", cli->name, reports);
+	/* Deliveries leave the WAL in place; the scheduler folds it back. */
+	if (!rd_store_checkpoint(cli->store, &err))
+		rd_log_warnx("%s: checkpoint: %s", cli->name, err->message);
 	return RD_OK;
 }
 

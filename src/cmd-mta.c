@@ -11,9 +11,17 @@
 static char *
 mta_rounds_path(void)
 {
-	char *exe = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *dir = NULL;
 
-	return exe ? exe : g_strdup("/usr/local/bin/rounds");
+	if (exe == NULL)
+		return g_strdup("/usr/local/bin/rounds");
+	/* This verb runs in rounds-full; the MTA runs the lean front beside
+	 * it (src/lean.c). */
+	if (!g_str_has_suffix(exe, "/rounds-full"))
+		return g_steal_pointer(&exe);
+	dir = g_path_get_dirname(exe);
+	return g_build_filename(dir, "rounds", NULL);
 }
 
 rd_status

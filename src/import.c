@@ -1,8 +1,11 @@
 /* import.c - archive import (mbox, Maildir, single files) with libetpan.
  *
- * Every message goes through the same store path as `rounds deliver`, one
- * transaction each, so an interrupted import is simply run again: what was
- * committed comes back as duplicates, which change nothing.
+ * Every message goes through the same store path as `rounds deliver`, each
+ * in its own savepoint, inside batches of IMPORT_BATCH_MESSAGES messages or
+ * IMPORT_BATCH_USEC of work, whichever comes first: one commit (one sync)
+ * per batch instead of per message.  An interrupted import is simply run
+ * again: what was committed comes back as duplicates, which change nothing,
+ * and the batch a crash cut short was never stored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,44 @@
  * pages: libetpan maps the whole file, and without this the resident size
  * would grow to the size of the archive. */
 #define MBOX_RELEASE_EVERY 512
+
+/* A batch ends after this many messages or this much time. */
+#define IMPORT_BATCH_MESSAGES 500
+#define IMPORT_BATCH_USEC G_USEC_PER_SEC
+
+/* The open batch of an import, and the counts as of its last commit, so
+ * that a batch lost to a fault is not reported as stored. */
+typedef struct {
+	gboolean open;
+	guint messages;
+	gint64 started;
+	rd_import_stats committed;
+} import_batch;
+
+static gboolean
+batch_commit(rd_store *s, import_batch *b, const rd_import_stats *st, GError **error)
+{
+	if (!b->open)
+		return TRUE;
+	b->open = FALSE;
+	if (!rd_store_batch_commit(s, error))
+		return FALSE;
+	b->committed = *st;
+	return TRUE;
+}
+
+/* Give up the open batch; the counts go back to its start. */
+static void
+batch_abandon(rd_store *s, import_batch *b, rd_import_stats *st)
+{
+	if (b->open)
+		rd_store_batch_rollback(s);
+	b->open = FALSE;
+	st->added = b->committed.added;
+	st->duplicates = b->committed.duplicates;
+	st->errors = b->committed.errors;
+	st->done = b->committed.done;
+}
 
 gboolean
 rd_import_detect(const char *path, rd_import_kind *kind, GError **error)
@@ -98,12 +139,20 @@ rd_import_unquote(const char *data, gsize len)
  * failure; everything else is counted and reported. */
 static gboolean
 import_one(rd_store *s, const rd_context *o, const rd_community *c, GBytes *data,
-           const char *where, rd_import_stats *st, GError **error)
+           const char *where, import_batch *b, rd_import_stats *st, GError **error)
 {
 	g_autoptr(rd_message) m = NULL;
 	g_autoptr(GError) err = NULL;
 	rd_deliver_result r = {0};
 	rd_status rs;
+
+	if (!b->open) {
+		if (!rd_store_batch_begin(s, error))
+			return FALSE;
+		b->open = TRUE;
+		b->messages = 0;
+		b->started = g_get_monotonic_time();
+	}
 
 	if (o->max_size > 0 && (gint64)g_bytes_get_size(data) > o->max_size) {
 		g_set_error(&err, RD_ERROR, RD_DATAERR,
@@ -128,12 +177,15 @@ import_one(rd_store *s, const rd_context *o, const rd_community *c, GBytes *data
 	} else if (rs == RD_TEMPFAIL) {
 		g_propagate_prefixed_error(error, g_steal_pointer(&err), "%s: ", where);
 		rd_deliver_result_clear(&r);
-		return FALSE;
+		return FALSE; /* rd_import_path abandons the batch */
 	} else {
 		st->errors++;
 		rd_log_warnx("import %s: %s", where, err ? err->message : "not stored");
 	}
 	rd_deliver_result_clear(&r);
+	if (++b->messages >= IMPORT_BATCH_MESSAGES ||
+	    g_get_monotonic_time() - b->started >= IMPORT_BATCH_USEC)
+		return batch_commit(s, b, st, error);
 	return TRUE;
 }
 
@@ -171,7 +223,8 @@ is_empty_file(const char *path)
 
 static gboolean
 import_mbox(rd_store *s, const rd_context *o, const rd_community *c, const char *path,
-            rd_import_stats *st, rd_import_progress_fn progress, gpointer pdata, GError **error)
+            import_batch *b, rd_import_stats *st, rd_import_progress_fn progress, gpointer pdata,
+            GError **error)
 {
 	struct mailmbox_folder *f;
 	gboolean ok = TRUE;
@@ -194,7 +247,7 @@ import_mbox(rd_store *s, const rd_context *o, const rd_community *c, const char 
 			continue;
 		data = rd_import_unquote(text, len);
 		where = g_strdup_printf("%s message %u", path, i + 1);
-		if (!import_one(s, o, c, data, where, st, error)) {
+		if (!import_one(s, o, c, data, where, b, st, error)) {
 			ok = FALSE;
 			break;
 		}
@@ -236,7 +289,8 @@ maildir_open(const char *path, GError **error)
 
 static gboolean
 import_maildir(rd_store *s, const rd_context *o, const rd_community *c, const char *path,
-               rd_import_stats *st, rd_import_progress_fn progress, gpointer pdata, GError **error)
+               import_batch *b, rd_import_stats *st, rd_import_progress_fn progress,
+               gpointer pdata, GError **error)
 {
 	struct maildir *md;
 	gboolean ok = TRUE;
@@ -264,7 +318,7 @@ import_maildir(rd_store *s, const rd_context *o, const rd_community *c, const ch
 			continue;
 		}
 		data = g_bytes_new_take(g_steal_pointer(&text), len);
-		if (!import_one(s, o, c, data, file, st, error))
+		if (!import_one(s, o, c, data, file, b, st, error))
 			ok = FALSE;
 		free(file);
 		if (!ok)
@@ -278,7 +332,7 @@ import_maildir(rd_store *s, const rd_context *o, const rd_community *c, const ch
 
 static gboolean
 import_file(rd_store *s, const rd_context *o, const rd_community *c, const char *path,
-            rd_import_stats *st, GError **error)
+            import_batch *b, rd_import_stats *st, GError **error)
 {
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GBytes) data = NULL;
@@ -290,7 +344,7 @@ import_file(rd_store *s, const rd_context *o, const rd_community *c, const char 
 		return FALSE;
 	}
 	data = g_bytes_new_take(text, len);
-	return import_one(s, o, c, data, path, st, error);
+	return import_one(s, o, c, data, path, b, st, error);
 }
 
 gboolean
@@ -333,6 +387,7 @@ gboolean
 rd_import_path(rd_store *s, const rd_context *o, const rd_community *c, const char *path,
                rd_import_stats *st, rd_import_progress_fn progress, gpointer data, GError **error)
 {
+	import_batch b = {.committed = *st};
 	rd_import_kind kind;
 	gboolean ok = FALSE;
 
@@ -340,15 +395,20 @@ rd_import_path(rd_store *s, const rd_context *o, const rd_community *c, const ch
 		return FALSE;
 	switch (kind) {
 	case RD_IMPORT_MBOX:
-		ok = import_mbox(s, o, c, path, st, progress, data, error);
+		ok = import_mbox(s, o, c, path, &b, st, progress, data, error);
 		break;
 	case RD_IMPORT_MAILDIR:
-		ok = import_maildir(s, o, c, path, st, progress, data, error);
+		ok = import_maildir(s, o, c, path, &b, st, progress, data, error);
 		break;
 	case RD_IMPORT_FILE:
-		ok = import_file(s, o, c, path, st, error);
+		ok = import_file(s, o, c, path, &b, st, error);
 		break;
 	}
+	/* Each path ends with its last batch committed. */
+	if (ok)
+		ok = batch_commit(s, &b, st, error);
+	if (!ok)
+		batch_abandon(s, &b, st);
 	if (ok)
 		st->paths++;
 	if (progress)

@@ -25,6 +25,8 @@ struct _rd_store {
 	sqlite3 *db;
 	GHashTable *stmts; /* SQL text -> sqlite3_stmt*, prepared once */
 	char *path;
+	gboolean batch;     /* inside rd_store_batch_begin(): transactions are savepoints */
+	gboolean savepoint; /* a savepoint of the batch is open */
 };
 
 /* SQL for the live thread behind thread id parameter P (one from a token

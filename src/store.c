@@ -222,6 +222,11 @@ static const char *const migrations[] = {
     "CREATE INDEX thread_alias_thread ON thread_alias(thread_id);"
     "CREATE INDEX mutes_thread ON mutes(thread_id);"
     "CREATE INDEX kept_replies_thread ON kept_replies(thread_id);",
+    /* 9: an author's latest posts (rd_store_reply_previous_bodies) read
+     * every message of the community and sorted them by date; with this
+     * index they are a range read in date order, however large the store
+     * (issue 13).  NOCASE as the query compares. */
+    "CREATE INDEX messages_author ON messages(community_id, from_addr COLLATE NOCASE, date);",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
@@ -636,6 +641,7 @@ rd_store *
 rd_store_open(const char *path, int busy_timeout_ms, GError **error)
 {
 	rd_store *s = g_new0(rd_store, 1);
+	int persist_wal = 1;
 	int rc;
 
 	s->path = g_strdup(path);
@@ -649,10 +655,23 @@ rd_store_open(const char *path, int busy_timeout_ms, GError **error)
 	}
 	sqlite3_busy_timeout(s->db, busy_timeout_ms);
 	sqlite3_extended_result_codes(s->db, 1);
+	/* A process per message must not checkpoint the WAL into the database
+	 * and delete it on every exit: the WAL stays between processes and the
+	 * scheduler checkpoints it (rd_store_checkpoint).  SQLite's automatic
+	 * checkpoint at 1,000 pages still bounds it when no scheduler runs. */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
 	/* WAL lets readers (digests, CLI) run while the MTA delivers;
-	 * synchronous=FULL makes a commit durable before we exit 0. */
+	 * synchronous=FULL makes a commit durable before we exit 0.  The page
+	 * cache (default 2 MB) and a memory map are sized for stores of a
+	 * million messages; memory is only taken as pages are touched.  Temporary
+	 * data (the savepoint journal of a batch, sorts) stays in memory: on
+	 * disk it was the bulk of what an import wrote. */
 	if (!store_exec(s, "PRAGMA journal_mode = WAL", error) ||
 	    !store_exec(s, "PRAGMA synchronous = FULL", error) ||
+	    !store_exec(s, "PRAGMA cache_size = -32768", error) ||
+	    !store_exec(s, "PRAGMA mmap_size = 268435456", error) ||
+	    !store_exec(s, "PRAGMA temp_store = MEMORY", error) ||
 	    !store_exec(s, "PRAGMA foreign_keys = ON", error) || !store_migrate(s, error)) {
 		rd_store_close(s);
 		return NULL;
@@ -681,18 +700,84 @@ rd_store_set_durable(rd_store *s, gboolean full, GError **error)
 gboolean
 rd_store_begin(rd_store *s, GError **error)
 {
+	if (s->batch) {
+		if (!store_exec(s, "SAVEPOINT rd_one", error))
+			return FALSE;
+		s->savepoint = TRUE;
+		return TRUE;
+	}
 	return store_done(s, store_prepare(s, error, "BEGIN IMMEDIATE", ""), error);
 }
 
 gboolean
 rd_store_commit(rd_store *s, GError **error)
 {
+	if (s->batch) {
+		if (!store_exec(s, "RELEASE rd_one", error))
+			return FALSE;
+		s->savepoint = FALSE;
+		return TRUE;
+	}
 	return store_done(s, store_prepare(s, error, "COMMIT", ""), error);
 }
 
 void
 rd_store_rollback(rd_store *s)
 {
+	if (s->batch) {
+		/* Only the one message goes; the batch before it stays.  An
+		 * I/O fault may have rolled back the whole batch already. */
+		if (s->savepoint && !sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK TO rd_one; RELEASE rd_one", NULL, NULL, NULL);
+		s->savepoint = FALSE;
+		return;
+	}
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+gboolean
+rd_store_batch_begin(rd_store *s, GError **error)
+{
+	g_return_val_if_fail(!s->batch, FALSE);
+	if (!rd_store_begin(s, error))
+		return FALSE;
+	s->batch = TRUE;
+	return TRUE;
+}
+
+gboolean
+rd_store_batch_commit(rd_store *s, GError **error)
+{
+	g_return_val_if_fail(s->batch, FALSE);
+	s->batch = FALSE;
+	s->savepoint = FALSE;
+	if (sqlite3_get_autocommit(s->db)) {
+		/* A fault rolled the batch back under us: nothing is stored. */
+		g_set_error(error, RD_ERROR, RD_TEMPFAIL, "%s: the batch was rolled back",
+			    s->path);
+		return FALSE;
+	}
+	if (!rd_store_commit(s, error)) {
+		rd_store_rollback(s);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void
+rd_store_batch_rollback(rd_store *s)
+{
+	s->batch = FALSE;
+	s->savepoint = FALSE;
+	rd_store_rollback(s);
+}
+
+gboolean
+rd_store_checkpoint(rd_store *s, GError **error)
+{
+	/* PASSIVE never waits for readers or writers: what it cannot copy now
+	 * the next pass copies. */
+	return store_exec(s, "PRAGMA wal_checkpoint(PASSIVE)", error);
+}
+

@@ -29,6 +29,18 @@ gboolean rd_store_begin(rd_store *s, GError **error);
 gboolean rd_store_commit(rd_store *s, GError **error);
 void rd_store_rollback(rd_store *s);
 
+/* A batch: one transaction around many.  Inside it, begin, commit and
+ * rollback work on a savepoint, so each message still stores whole or not
+ * at all, and the batch costs one commit (one sync).  A crash loses the
+ * uncommitted batch only; callers must be idempotent (rounds import). */
+gboolean rd_store_batch_begin(rd_store *s, GError **error);
+gboolean rd_store_batch_commit(rd_store *s, GError **error);
+void rd_store_batch_rollback(rd_store *s);
+
+/* Copy the WAL into the database without waiting for anyone (the
+ * scheduler's job: processes leave the WAL in place when they exit). */
+gboolean rd_store_checkpoint(rd_store *s, GError **error);
+
 /* ---- communities and their settings (store-community.c) ---- */
 
 typedef struct {
