@@ -5,11 +5,35 @@
  * through.  What is left is checked afresh: a photo that still carries
  * any EXIF tag but its orientation, or any XMP or IPTC, is refused
  * rather than passed on (fail closed).
+ *
+ * gexiv2 (and Exiv2, in C++) is loaded with GModule the first time a post
+ * carries a photo: linked in, it costs every `rounds deliver` about a
+ * millisecond of start-up, and most mail has no photo.
  */
 #include <gexiv2/gexiv2.h>
+#include <gmodule.h>
 #include <string.h>
 
+#include "log.h"
 #include "photo.h"
+
+#define GEXIV2_SONAME "libgexiv2.so.2"
+
+/* The gexiv2 functions photo.c calls, resolved at run time. */
+static struct {
+	gboolean (*initialize)(void);
+	void (*log_set_level)(GExiv2LogLevel level);
+	GExiv2Metadata *(*metadata_new)(void);
+	gboolean (*open_buf)(GExiv2Metadata *m, const guint8 *data, glong n, GError **error);
+	GExiv2Orientation (*try_get_orientation)(GExiv2Metadata *m, GError **error);
+	void (*clear)(GExiv2Metadata *m);
+	gboolean (*try_set_tag_long)(GExiv2Metadata *m, const gchar *tag, glong value,
+	                             GError **error);
+	gboolean (*save_stream)(GExiv2Metadata *m, ManagedStreamCallbacks *cb, GError **error);
+	gchar **(*get_exif_tags)(GExiv2Metadata *m);
+	gchar **(*get_xmp_tags)(GExiv2Metadata *m);
+	gchar **(*get_iptc_tags)(GExiv2Metadata *m);
+} gx;
 
 static const char *const photo_types[] = {
     "image/jpeg", "image/jpg", "image/pjpeg", "image/png", "image/tiff",
@@ -123,27 +147,57 @@ mem_flush(void *handle)
 {
 }
 
-static void
+/* Load gexiv2 once; FALSE (and logged) when it cannot be. */
+static gboolean
 photo_init(void)
 {
 	static gsize once = 0;
+	static gboolean loaded = FALSE;
 
 	if (g_once_init_enter(&once)) {
-		gexiv2_initialize();
-		/* Exiv2 warns on stderr about every odd maker note; the MTA would
-		 * mail that to the postmaster. */
-		gexiv2_log_set_level(GEXIV2_LOG_LEVEL_MUTE);
+		static const struct {
+			const char *name;
+			gpointer *fn;
+		} fns[] = {
+		    {"gexiv2_initialize", (gpointer *)&gx.initialize},
+		    {"gexiv2_log_set_level", (gpointer *)&gx.log_set_level},
+		    {"gexiv2_metadata_new", (gpointer *)&gx.metadata_new},
+		    {"gexiv2_metadata_open_buf", (gpointer *)&gx.open_buf},
+		    {"gexiv2_metadata_try_get_orientation", (gpointer *)&gx.try_get_orientation},
+		    {"gexiv2_metadata_clear", (gpointer *)&gx.clear},
+		    {"gexiv2_metadata_try_set_tag_long", (gpointer *)&gx.try_set_tag_long},
+		    {"gexiv2_metadata_save_stream", (gpointer *)&gx.save_stream},
+		    {"gexiv2_metadata_get_exif_tags", (gpointer *)&gx.get_exif_tags},
+		    {"gexiv2_metadata_get_xmp_tags", (gpointer *)&gx.get_xmp_tags},
+		    {"gexiv2_metadata_get_iptc_tags", (gpointer *)&gx.get_iptc_tags},
+		};
+		/* Never unloaded: Exiv2's C++ statics must outlive every caller. */
+		GModule *mod = g_module_open(GEXIV2_SONAME, G_MODULE_BIND_LOCAL);
+
+		loaded = mod != NULL;
+		for (gsize i = 0; loaded && i < G_N_ELEMENTS(fns); i++)
+			loaded = g_module_symbol(mod, fns[i].name, fns[i].fn) && *fns[i].fn != NULL;
+		if (loaded) {
+			gx.initialize();
+			/* Exiv2 warns on stderr about every odd maker note; the MTA
+			 * would mail that to the postmaster. */
+			gx.log_set_level(GEXIV2_LOG_LEVEL_MUTE);
+		} else {
+			rd_log_warnx("photo metadata cannot be removed: %s",
+			             mod ? "gexiv2 lacks a function" : g_module_error());
+		}
 		g_once_init_leave(&once, 1);
 	}
+	return loaded;
 }
 
 /* Whether M carries nothing but an EXIF orientation. */
 static gboolean
 only_orientation(GExiv2Metadata *m)
 {
-	g_auto(GStrv) exif = gexiv2_metadata_get_exif_tags(m);
-	g_auto(GStrv) xmp = gexiv2_metadata_get_xmp_tags(m);
-	g_auto(GStrv) iptc = gexiv2_metadata_get_iptc_tags(m);
+	g_auto(GStrv) exif = gx.get_exif_tags(m);
+	g_auto(GStrv) xmp = gx.get_xmp_tags(m);
+	g_auto(GStrv) iptc = gx.get_iptc_tags(m);
 
 	for (guint i = 0; exif != NULL && exif[i] != NULL; i++)
 		if (strcmp(exif[i], "Exif.Image.Orientation") != 0)
@@ -154,9 +208,9 @@ only_orientation(GExiv2Metadata *m)
 static GExiv2Metadata *
 photo_open(const guint8 *data, gsize len, GError **error)
 {
-	GExiv2Metadata *m = gexiv2_metadata_new();
+	GExiv2Metadata *m = gx.metadata_new();
 
-	if (len > G_MAXINT32 || !gexiv2_metadata_open_buf(m, data, (glong)len, error)) {
+	if (len > G_MAXINT32 || !gx.open_buf(m, data, (glong)len, error)) {
 		g_object_unref(m);
 		return NULL;
 	}
@@ -178,20 +232,24 @@ rd_photo_clean(GBytes *image, GError **error)
 	};
 	GExiv2Orientation orientation;
 
-	photo_init();
+	if (!photo_init()) {
+		g_set_error_literal(error, RD_ERROR, RD_UNAVAIL,
+		                    "gexiv2 (" GEXIV2_SONAME ") cannot be loaded");
+		return NULL;
+	}
 	if (data == NULL || (m = photo_open(data, len, &err)) == NULL) {
 		g_set_error(error, RD_ERROR, RD_DATAERR, "not an image its metadata can be read from%s%s",
 		            err ? ": " : "", err ? err->message : "");
 		return NULL;
 	}
-	orientation = gexiv2_metadata_try_get_orientation(m, NULL);
-	gexiv2_metadata_clear(m);
+	orientation = gx.try_get_orientation(m, NULL);
+	gx.clear(m);
 	if (orientation > GEXIV2_ORIENTATION_NORMAL && orientation <= GEXIV2_ORIENTATION_ROT_270)
-		gexiv2_metadata_try_set_tag_long(m, "Exif.Image.Orientation", orientation, NULL);
+		gx.try_set_tag_long(m, "Exif.Image.Orientation", orientation, NULL);
 
 	ms.buf = g_byte_array_sized_new(len);
 	g_byte_array_append(ms.buf, data, len);
-	if (!gexiv2_metadata_save_stream(m, &cb, &err) || !ms.wrote) {
+	if (!gx.save_stream(m, &cb, &err) || !ms.wrote) {
 		g_byte_array_unref(ms.buf);
 		g_set_error(error, RD_ERROR, RD_DATAERR, "its metadata cannot be removed%s%s",
 		            err ? ": " : "", err ? err->message : " (format not writable)");
