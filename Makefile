@@ -1,7 +1,7 @@
 # Rounds - GNU Makefile (non-recursive).
 #
 #   make            build ./rounds
-#   make demo       install missing packages, build, run a sample community
+#   make demo       install missing build packages, build, run a sample community
 #   make check      install missing packages, build, run every test
 #   make bench      benchmarks (figures, not pass/fail)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -88,7 +88,9 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/rounds
 	@sh tests/run.sh
 
-demo: deps
+# The demo installs only what it runs (no test servers), and says what first.
+demo:
+	@sh contrib/install-deps.sh --demo
 	@$(MAKE) --no-print-directory rounds
 	@sh contrib/demo.sh
 
