@@ -32,8 +32,16 @@ ifeq ($(SAN),1)
 CFLAGS  := -O1 -g -fno-omit-frame-pointer
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
+# An installed binary finds its templates next to itself
+# (BINDIR/../share/rounds/templates), so PREFIX and DESTDIR need no rebuild;
+# only a DATADIR outside that layout is compiled in.
+ifeq ($(DATADIR)|$(BINDIR),$(PREFIX)/share/rounds|$(PREFIX)/bin)
+DATADIR_DEF :=
+else
+DATADIR_DEF := -DRD_DATADIR='"$(DATADIR)"'
+endif
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
-              -DRD_DATADIR='"$(DATADIR)"' -Isrc -MMD -MP
+              $(DATADIR_DEF) -Isrc -MMD -MP
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS    := $(PKG_LIBS) -lm
 
@@ -59,11 +67,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The template directory is compiled in (RD_DATADIR): objects are rebuilt
-# when DATADIR changes, e.g. `make install PREFIX=/usr` after a plain make.
+# A DATADIR of its own is compiled in (RD_DATADIR): objects are rebuilt
+# when it changes, e.g. `make install DATADIR=/opt/rounds` after a plain make.
 $(BUILD)/datadir.stamp: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
+	@echo '$(DATADIR_DEF)' | cmp -s - $@ || echo '$(DATADIR_DEF)' >$@
 $(LIB_OBJ) $(BUILD)/src/main.o: $(BUILD)/datadir.stamp
 FORCE:
 
