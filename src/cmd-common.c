@@ -19,6 +19,14 @@ cli_home(void)
 	return env && *env ? env : "/var/lib/rounds";
 }
 
+char *
+cli_rounds_path(void)
+{
+	char *exe = g_file_read_link("/proc/self/exe", NULL);
+
+	return exe ? exe : g_strdup("/usr/local/bin/rounds");
+}
+
 void
 rd_cli_set_home(const char *home)
 {

@@ -44,6 +44,8 @@ rd_cmd_mta_lines(rd_cli *cli)
 	k = cli_community(cli, cli->argv[1], &st);
 	if (k == NULL)
 		return st;
+	if (rounds_path == NULL)
+		rounds_path = cli_rounds_path();
 	/* The MTA runs rounds from elsewhere: give it an absolute home. */
 	home = g_canonicalize_filename(c->home, NULL);
 	text =

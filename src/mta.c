@@ -65,7 +65,6 @@ rd_mta_lines(const char *mta, const char *community, const char *domain, char de
 	g_autoptr(GString) s = g_string_new(NULL);
 	g_autofree char *addr = NULL;
 	g_autofree char *dom = NULL;
-	g_autofree char *exe = NULL;
 	mta_site site;
 	int n;
 
@@ -75,11 +74,6 @@ rd_mta_lines(const char *mta, const char *community, const char *domain, char de
 		delimiter = '+';
 	dom = g_ascii_strdown(domain, -1);
 	addr = g_strdup_printf("%s@%s", community, dom);
-	/* The program the MTA runs: this very binary when it can be found, so
-	 * the lines `community create` and `mta lines` print match the
-	 * installation they are run from. */
-	if (rounds_path == NULL)
-		rounds_path = exe = g_file_read_link("/proc/self/exe", NULL);
 	site = (mta_site){addr, dom, delimiter, rounds_path ? rounds_path : DEFAULT_ROUNDS,
 	                  home ? home : DEFAULT_HOME};
 	/* The first line is every MTA's: which addresses the lines route. */
