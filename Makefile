@@ -1,7 +1,7 @@
 # Rounds - GNU Makefile (non-recursive).
 #
 #   make            build ./rounds
-#   make demo       install missing packages, build, run a sample community
+#   make demo       install missing build packages, build, run a sample community
 #   make check      install missing packages, build, run every test
 #   make bench      benchmarks (figures, not pass/fail)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -35,8 +35,16 @@ ifeq ($(SAN),1)
 CFLAGS  := -O1 -g -fno-omit-frame-pointer
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
+# An installed binary finds its templates next to itself
+# (BINDIR/../share/rounds/templates), so PREFIX and DESTDIR need no rebuild;
+# only a DATADIR outside that layout is compiled in.
+ifeq ($(DATADIR)|$(BINDIR),$(PREFIX)/share/rounds|$(PREFIX)/bin)
+DATADIR_DEF :=
+else
+DATADIR_DEF := -DRD_DATADIR='"$(DATADIR)"'
+endif
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) \
-              -DRD_DATADIR='"$(DATADIR)"' -DRD_BINDIR='"$(BINDIR)"' -Isrc -MMD -MP
+              $(DATADIR_DEF) -DRD_BINDIR='"$(BINDIR)"' -Isrc -MMD -MP
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS    := $(PKG_LIBS) -lm
 
@@ -65,11 +73,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# The template directory is compiled in (RD_DATADIR): objects are rebuilt
-# when DATADIR changes, e.g. `make install PREFIX=/usr` after a plain make.
+# A DATADIR of its own is compiled in (RD_DATADIR): objects are rebuilt
+# when it changes, e.g. `make install DATADIR=/opt/rounds` after a plain make.
 $(BUILD)/datadir.stamp: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' >$@
+	@echo '$(DATADIR_DEF) $(BINDIR)' | cmp -s - $@ || echo '$(DATADIR_DEF) $(BINDIR)' >$@
 $(LIB_OBJ) $(BUILD)/src/main.o $(BUILD)/src/lean.o: $(BUILD)/datadir.stamp
 FORCE:
 
@@ -98,7 +106,9 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/rounds
 	@sh tests/run.sh
 
-demo: deps
+# The demo installs only what it runs (no test servers), and says what first.
+demo:
+	@sh contrib/install-deps.sh --demo
 	@$(MAKE) --no-print-directory rounds
 	@sh contrib/demo.sh
 

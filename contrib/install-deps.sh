@@ -1,16 +1,24 @@
 #!/bin/sh
 # Install the Debian 12 packages Rounds needs to build, test and run its demo.
 # Idempotent: installs only what is missing and prints nothing when all is there.
-# Usage: contrib/install-deps.sh [--test|--preview]
-#   --test adds the servers the tests start, --preview a headless browser.
+# Usage: contrib/install-deps.sh [--demo|--test|--preview]
+#   --demo adds what `make demo` runs (python3), --test the servers the tests
+#   start, --preview a headless browser.
+# It says what it will install before installing, and never upgrades a
+# package that is already installed (apt-get --no-upgrade; when a missing
+# package would need a newer version of an installed one, it stops and
+# says so instead).
 set -eu
 
 build_pkgs="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libsqlite3-dev
 libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev libgexiv2-dev sqlite3 libxml2-utils tzdata"
 test_pkgs="postfix swaks dovecot-imapd dovecot-pop3d openssl clang libclang-rt-14-dev
-ca-certificates procps time exiv2 libjpeg-turbo-progs"
+ca-certificates procps time python3 exiv2 libjpeg-turbo-progs"
+# make demo: the build, and python3 for reading --json in contrib/demo.sh.
+demo_pkgs="python3"
 
 pkgs=$build_pkgs
+[ "${1:-}" = "--demo" ] && pkgs="$build_pkgs $demo_pkgs"
 [ "${1:-}" = "--test" ] && pkgs="$build_pkgs $test_pkgs"
 # make preview: the demo digest in a real browser.
 [ "${1:-}" = "--preview" ] && pkgs="$build_pkgs chromium fonts-dejavu-core"
@@ -31,10 +39,23 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-echo "install-deps: installing$missing"
+echo "install-deps: missing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# A dry run first: what would be installed, and whether an installed package
+# would be upgraded on the way (a new -dev package can pull its library's
+# newer version).  Those are left to the machine's owner.
+# shellcheck disable=SC2086
+plan=$(apt-get install -s --no-upgrade --no-install-recommends $missing)
+upgrades=$(printf '%s\n' "$plan" | sed -n 's/^Inst \([^ ]*\) \[\([^]]*\)\].*/\1 (\2)/p' | tr '\n' ' ')
+if [ -n "$upgrades" ]; then
+	echo "install-deps: installing them would upgrade installed packages: $upgrades" >&2
+	echo "install-deps: nothing was changed; upgrade those yourself (apt-get upgrade) and run this again" >&2
+	exit 1
+fi
+new=$(printf '%s\n' "$plan" | sed -n 's/^Inst \([^ ]*\) .*/\1/p' | tr '\n' ' ')
+echo "install-deps: installing (with what they need): $new"
 # Postfix asks how to configure itself; tests run private instances, so none.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get install -y -qq --no-upgrade --no-install-recommends $missing >/dev/null

@@ -1,10 +1,15 @@
 #!/bin/sh
 # contrib/preview.sh - `make preview`: render the demo's HTML digest in
-# headless Chromium at phone (390 px) and desktop (1024 px) widths.
+# headless Chromium at phone (390 px) and desktop (1024 px) widths, and
+# check that nothing (a long URL, a long word) makes the page wider than
+# the phone's screen: it fails naming the width the page took.
+# Usage: contrib/preview.sh [DIGEST.html]   (default demo-out/digest.html)
 set -eu
 cd "$(dirname "$0")/.."
 OUT=$(pwd)/demo-out
-[ -f "$OUT/digest.html" ] || sh contrib/demo.sh >/dev/null
+page=${1:-$OUT/digest.html}
+case "$page" in /*) ;; *) page=$(pwd)/$page ;; esac
+[ -f "$page" ] || sh contrib/demo.sh >/dev/null
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
 	echo "preview: chromium is not installed (contrib/install-deps.sh --preview)" >&2
@@ -12,13 +17,46 @@ if [ -z "$browser" ]; then
 fi
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
+# The flags keep Chromium off the network this machine does not have.
+chrome() {
+	"$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--hide-scrollbars --user-data-dir="$profile" "$@"
+}
+mkdir -p "$OUT"
 for shot in phone:390 desktop:1024; do
 	name=${shot%%:*}
 	width=${shot#*:}
-	# The flags keep Chromium off the network this machine does not have.
-	"$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--hide-scrollbars --user-data-dir="$profile" --window-size="$width,2400" \
-		--screenshot="$OUT/digest-$name.png" "file://$OUT/digest.html" >/dev/null 2>&1
+	chrome --window-size="$width,2400" --screenshot="$OUT/digest-$name.png" \
+		"file://$page" >/dev/null 2>&1
 	echo "$OUT/digest-$name.png"
 done
+
+# Headless Chromium will not make its window narrower than 500 px, so the
+# digest is measured in a 390 px frame: the width its content takes
+# (scrollWidth) against the width of the frame (clientWidth).
+cat >"$profile/measure.html" <<HTML
+<!DOCTYPE html><html><body style="margin:0">
+<iframe id="d" src="file://$page" style="width:390px;height:2400px;border:0"></iframe>
+<script>
+document.getElementById("d").addEventListener("load", function () {
+	var e = this.contentDocument.documentElement, p = document.createElement("pre");
+	p.textContent = "measured " + e.scrollWidth + " " + e.clientWidth;
+	document.body.appendChild(p);
+});
+</script>
+</body></html>
+HTML
+measured=$(chrome --window-size=1024,2400 --allow-file-access-from-files --dump-dom \
+	"file://$profile/measure.html" 2>/dev/null | sed -n 's/.*measured \([0-9][0-9]*\) \([0-9][0-9]*\).*/\1 \2/p')
+if [ -z "$measured" ]; then
+	echo "preview: could not measure the digest in Chromium" >&2
+	exit 1
+fi
+# shellcheck disable=SC2086
+set -- $measured
+if [ "$1" -gt "$2" ]; then
+	echo "preview: at phone width the digest is $1 px wide in a $2 px screen" >&2
+	exit 1
+fi
+echo "preview: at phone width the digest fits ($1 px in $2 px)"

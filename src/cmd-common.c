@@ -19,6 +19,22 @@ cli_home(void)
 	return env && *env ? env : "/var/lib/rounds";
 }
 
+char *
+cli_rounds_path(void)
+{
+	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *dir = NULL;
+
+	if (exe == NULL)
+		return g_strdup("/usr/local/bin/rounds");
+	/* The verbs run in rounds-full; the MTA runs the lean front beside it
+	 * (src/lean.c). */
+	if (!g_str_has_suffix(exe, "/rounds-full"))
+		return g_steal_pointer(&exe);
+	dir = g_path_get_dirname(exe);
+	return g_build_filename(dir, "rounds", NULL);
+}
+
 void
 rd_cli_set_home(const char *home)
 {

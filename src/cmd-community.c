@@ -70,6 +70,7 @@ rd_cmd_community_create(rd_cli *cli)
 	g_autofree char *name = NULL;
 	g_autofree char *ldomain = NULL;
 	g_autofree char *home = NULL;
+	g_autofree char *exe = NULL;
 	g_autofree char *lines = NULL;
 	g_autoptr(rd_community) old = NULL;
 	rd_config *c;
@@ -115,7 +116,8 @@ rd_cmd_community_create(rd_cli *cli)
 	/* What the MTA needs so that every address of the new community
 	 * reaches rounds deliver (rounds mta check verifies it). */
 	home = g_canonicalize_filename(c->home, NULL);
-	lines = rd_mta_lines(c->mta, name, ldomain, c->delimiter, NULL, home);
+	exe = cli_rounds_path();
+	lines = rd_mta_lines(c->mta, name, ldomain, c->delimiter, exe, home);
 	if (lines != NULL && !quiet) {
 		printf("\nAdd to the %s configuration:\n\n", c->mta);
 		fputs(lines, stdout);

@@ -1,6 +1,7 @@
 /* cmd-init.c - rounds init: set up an installation. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +43,28 @@ write_secret(const rd_cli *cli, const char *path)
 	return RD_OK;
 }
 
+/* Run as root in a directory that belongs to another user (the rounds
+ * user, as contrib/tmpfiles.d makes it), init would leave the
+ * configuration, the secret and the database to root, and every delivery
+ * as that user would then fail.  It refuses and says how instead. */
+static gboolean
+init_owner_ok(const char *home, const char *domain)
+{
+	struct stat st;
+	struct passwd *pw;
+
+	if (geteuid() != 0 || stat(home, &st) != 0 || st.st_uid == 0)
+		return TRUE;
+	pw = getpwuid(st.st_uid);
+	fprintf(stderr,
+	        "rounds init: %s belongs to %s; run as root, the files would belong to root and "
+	        "deliveries as %s would fail. Run it as that user:\n"
+	        "  runuser -u %s -- rounds --home %s init --domain %s\n",
+	        home, pw ? pw->pw_name : "another user", pw ? pw->pw_name : "that user",
+	        pw ? pw->pw_name : "USER", home, domain ? domain : "DOMAIN");
+	return FALSE;
+}
+
 rd_status
 rd_cmd_init(rd_cli *cli)
 {
@@ -58,9 +81,13 @@ rd_cmd_init(rd_cli *cli)
 
 	cli->description =
 	    "Creates HOME (--home or ROUNDS_HOME), rounds.conf, the database and a random\n"
-	    "secret readable by its owner only.  Running it again changes nothing.";
+	    "secret readable by its owner only.  Running it again changes nothing.\n"
+	    "Run as root in a directory that belongs to another user, it refuses (the files\n"
+	    "would belong to root) and prints the runuser command to use instead.";
 	if (!cli_start(cli, entries))
 		return cli->status;
+	if (!init_owner_ok(home, domain))
+		return RD_NOPERM;
 	if (g_mkdir_with_parents(home, 0750) != 0) {
 		fprintf(stderr, "rounds init: cannot create %s: %s\n", home, g_strerror(errno));
 		return RD_CANTCREAT;

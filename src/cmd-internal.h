@@ -44,6 +44,10 @@ void cli_close(rd_cli *cli);
 /* The installation directory (--home, ROUNDS_HOME, /var/lib/rounds). */
 const char *cli_home(void);
 
+/* The rounds program the MTA should run: this very binary when it can be
+ * found, so the printed MTA lines match the installation. */
+char *cli_rounds_path(void);
+
 /* Print "rounds VERB: message" for ERROR and return its status. */
 rd_status cli_fail(const rd_cli *cli, const GError *error);
 

@@ -6,24 +6,6 @@
 #include "cmd-internal.h"
 #include "mta.h"
 
-/* The path the MTA should run: this very binary when it can be found, so the
- * printed lines match the installation. */
-static char *
-mta_rounds_path(void)
-{
-	g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-	g_autofree char *dir = NULL;
-
-	if (exe == NULL)
-		return g_strdup("/usr/local/bin/rounds");
-	/* This verb runs in rounds-full; the MTA runs the lean front beside
-	 * it (src/lean.c). */
-	if (!g_str_has_suffix(exe, "/rounds-full"))
-		return g_steal_pointer(&exe);
-	dir = g_path_get_dirname(exe);
-	return g_build_filename(dir, "rounds", NULL);
-}
-
 rd_status
 rd_cmd_mta_lines(rd_cli *cli)
 {
@@ -63,7 +45,7 @@ rd_cmd_mta_lines(rd_cli *cli)
 	if (k == NULL)
 		return st;
 	if (rounds_path == NULL)
-		rounds_path = mta_rounds_path();
+		rounds_path = cli_rounds_path();
 	/* The MTA runs rounds from elsewhere: give it an absolute home. */
 	home = g_canonicalize_filename(c->home, NULL);
 	text =
@@ -80,8 +62,8 @@ rd_cmd_mta_check(rd_cli *cli)
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 	    {"config-dir", 0, 0, G_OPTION_ARG_FILENAME, &dir,
-	     "the MTA's configuration directory (default: /etc/postfix, /etc/exim4, /etc, "
-	     "/etc/mail)",
+	     "the MTA's configuration directory (default: $MAIL_CONFIG or /etc/postfix, "
+	     "/etc/exim4, /etc, /etc/mail)",
 	     "DIR"},
 	    {"mta", 0, 0, G_OPTION_ARG_STRING, &mta,
 	     "postfix, exim, opensmtpd or sendmail (default: mta in rounds.conf)", "MTA"},
@@ -105,6 +87,9 @@ rd_cmd_mta_check(rd_cli *cli)
 	if (!cli_open(cli))
 		return cli->status;
 	which = mta ? mta : cli->config->mta;
+	/* Postfix's own commands read MAIL_CONFIG; so does the check. */
+	if (dir == NULL && strcmp(which, "postfix") == 0 && g_getenv("MAIL_CONFIG") != NULL)
+		dir = g_strdup(g_getenv("MAIL_CONFIG"));
 	list = rd_store_community_list(cli->store, &err);
 	if (list == NULL)
 		return cli_fail(cli, err);

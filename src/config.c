@@ -87,8 +87,12 @@ config_size(GKeyFile *kf, const char *group, const char *key, gint64 def, GError
  * templates/ when the running binary is the one built in a checkout (make
  * check, make demo, the tests: the binary is build/rounds or
  * build/asan/rounds, the ./rounds link resolves to it), else the installed
- * RD_DATADIR/templates.  Never the current directory: an installed binary
- * run from wherever a user stands must not read templates from there. */
+ * ones: RD_DATADIR/templates when the build named a DATADIR of its own,
+ * else BINDIR/../share/rounds/templates next to the binary (what `make
+ * install` lays out for any PREFIX, so an install into another PREFIX or
+ * DESTDIR needs no rebuild).  Never the current directory: an installed
+ * binary run from wherever a user stands must not read templates from
+ * there. */
 char *
 rd_config_default_template_dir(void)
 {
@@ -111,7 +115,17 @@ rd_config_default_template_dir(void)
 		g_free(dir);
 		dir = parent;
 	}
+#ifdef RD_DATADIR
 	return g_strdup(RD_DATADIR "/templates");
+#else
+	if (exe != NULL) {
+		g_autofree char *bindir = g_path_get_dirname(exe);
+		g_autofree char *rel = g_build_filename(bindir, "..", "share", "rounds", "templates", NULL);
+
+		return g_canonicalize_filename(rel, NULL);
+	}
+	return g_strdup("/usr/local/share/rounds/templates");
+#endif
 }
 
 /* Relative paths in the file are relative to the installation directory. */

@@ -43,8 +43,9 @@ void rd_config_free(rd_config *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_config, rd_config_free)
 
 /* Where templates are when rounds.conf names none: the checkout's when
- * the running binary was built in one, else RD_DATADIR's; never the
- * current directory.  Reads no file but the executable's link. */
+ * the running binary was built in one, else the installed ones (RD_DATADIR,
+ * or BINDIR/../share/rounds next to the binary); never the current
+ * directory.  Reads no file but the executable's link. */
 char *rd_config_default_template_dir(void);
 
 /* Write a commented rounds.conf for DOMAIN into HOME, unless one exists. */

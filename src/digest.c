@@ -1050,42 +1050,134 @@ rd_digest_conversations(rd_store *s, const rd_digest_selection *sel, GError **er
 
 /* ---- rendering: templates ---- */
 
-/* Append one line of N bytes wrapped at 72 columns on spaces; long words
- * (links) stay whole, and so does the indentation. */
+/* Prose wraps at 72 columns; no line of the text digest is wider than
+ * 78 (RFC 5322 2.1.1), so it reads on an 80-column terminal. */
+#define WRAP_COLS 72
+#define HARD_COLS 78
+
+/* Columns one character takes on a terminal. */
+static glong
+char_cols(gunichar c)
+{
+	if (g_unichar_iszerowidth(c))
+		return 0;
+	return g_unichar_iswide(c) ? 2 : 1;
+}
+
+static const char *
+next_char(const char *p, const char *end)
+{
+	const char *n = (*p & 0x80) ? g_utf8_next_char(p) : p + 1;
+
+	return n > end ? end : n;
+}
+
+static void
+append_indent(GString *out, gsize indent)
+{
+	for (gsize i = 0; i < indent; i++)
+		g_string_append_c(out, ' ');
+}
+
+/* A word wider than a whole line (a long mailto: link or address) is
+ * broken over lines inside "<" and ">", as RFC 3986 appendix C (which
+ * RFC 6068 builds on) allows: the line breaks are not part of the link.
+ * It breaks after "?", "&", "@", ".", "/" or "-" when one is near, else
+ * where the line ends; every piece keeps the indent. */
+static void
+break_word(GString *out, const char *w, const char *end, gsize indent)
+{
+	glong width = HARD_COLS - (glong)indent - 1;
+
+	if (width < 20)
+		width = 20;
+	g_string_append_c(out, '<');
+	while (w < end) {
+		const char *p = w, *good = NULL;
+		glong col = 0;
+
+		while (p < end) {
+			glong c = char_cols(g_utf8_get_char(p));
+
+			if (col + c > width)
+				break;
+			col += c;
+			p = next_char(p, end);
+			if (strchr("?&@./-", p[-1]) != NULL && col > width / 2)
+				good = p;
+		}
+		if (p < end && good != NULL)
+			p = good;
+		if (p == w)
+			p = next_char(p, end);
+		g_string_append_len(out, w, p - w);
+		w = p;
+		if (w < end) {
+			g_string_append_c(out, '\n');
+			append_indent(out, indent);
+		}
+	}
+	g_string_append_c(out, '>');
+}
+
+/* Append one line of N bytes wrapped at 72 columns on spaces, each
+ * continuation line indented as the line itself is (a wrapped participants
+ * line stays under its conversation).  A word that does not fit goes on a
+ * line of its own, and is broken only when it is wider than 78 columns. */
 static void
 wrap_line(GString *out, const char *line, gsize n)
 {
-	const char *end = line + n;
+	const char *end = line + n, *p;
+	gsize indent = 0;
+	glong col;
+	gboolean empty = TRUE;
 
 	/* At most 72 bytes is at most 72 columns: most lines stop here. */
-	while ((gsize)(end - line) > 72) {
-		const char *p = line, *cut = NULL, *stop;
-		glong col = 0;
-
-		while (p < end && *p == ' ') {
-			p++;
-			col++;
-		}
-		for (; p < end && col <= 72; col++) {
-			if (*p == ' ')
-				cut = p;
-			p = (*p & 0x80) ? g_utf8_next_char(p) : p + 1;
-		}
-		if (p >= end && col <= 72)
-			break; /* the rest fits */
-		if (cut == NULL || cut == line)
-			break;
-		stop = cut;
-		while (stop > line && stop[-1] == ' ')
-			stop--;
-		g_string_append_len(out, line, stop - line);
-		g_string_append_c(out, '\n');
-		line = cut + 1;
+	if (n <= WRAP_COLS) {
+		g_string_append_len(out, line, n);
+		return;
 	}
-	g_string_append_len(out, line, end - line);
+	while (indent < n && line[indent] == ' ')
+		indent++;
+	if (indent > WRAP_COLS / 2)
+		indent = 0;
+	g_string_append_len(out, line, indent);
+	col = (glong)indent;
+	p = line + indent;
+	while (p < end) {
+		const char *gap = p, *w;
+		glong wc = 0;
+
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end)
+			break; /* trailing blanks go */
+		w = p;
+		while (p < end && *p != ' ') {
+			wc += char_cols(g_utf8_get_char(p));
+			p = next_char(p, end);
+		}
+		if (!empty && col + (w - gap) + wc > WRAP_COLS) {
+			g_string_append_c(out, '\n');
+			append_indent(out, indent);
+			col = (glong)indent;
+			empty = TRUE;
+		}
+		if (empty && (glong)indent + wc > HARD_COLS) {
+			break_word(out, w, p, indent);
+			col = HARD_COLS; /* whatever follows starts a new line */
+		} else {
+			if (!empty)
+				g_string_append_len(out, gap, w - gap);
+			g_string_append_len(out, w, p - w);
+			col += (empty ? 0 : (glong)(w - gap)) + wc;
+		}
+		empty = FALSE;
+	}
 }
 
-/* Wrap plain text at 72 columns (one pass: this runs on every digest). */
+/* Wrap plain text at 72 columns, no line over 78 (one pass: this runs on
+ * every digest). */
 static char *
 wrap72(const char *text)
 {

@@ -23,7 +23,7 @@ postfix_lines(GString *s, const mta_site *site)
 	    "# transport_maps list instead of replacing it):\n"
 	    "recipient_delimiter = %c\n"
 	    "relay_domains = %s\n"
-	    "transport_maps = hash:/etc/postfix/transport\n"
+	    "transport_maps = hash:$config_directory/transport\n"
 	    "rounds_destination_recipient_limit = 1\n"
 	    "#\n"
 	    "# /etc/postfix/transport (then run: postmap /etc/postfix/transport):\n"

@@ -119,4 +119,41 @@ mkdir -p "$ROUNDS_HOME/templates/care"
 printf 'Our own layout for {{title}}: {{conversation_count}} conversations\n' >"$ROUNDS_HOME/templates/care/digest.txt.mustache"
 expect_eq "per-community template override" "$("$R" digest preview nurse@example.org --now "$tomorrow" | head -1)" "Our own layout for Care Team: 2 conversations"
 xmllint --html --noout tests/digest/golden.html 2>/dev/null && ok "golden HTML parses" || not_ok "golden HTML parses"
+
+# Long everything: community name and domain, names, subject, a link.  Every
+# line of the text digest fits 78 columns (an 80-column terminal), and a
+# wrapped line keeps its indent (the participants line stays under its
+# conversation).
+dom=clinical-governance-and-patient-safety.regional-health-board.example.test
+ROUNDS_HOME=$(mktemp -d "$T_TMP/home.XXXXXX")
+"$R" init --domain "$dom" >/dev/null
+"$R" community create tissue-viability-and-wound-care-network \
+	--title "Tissue Viability and Wound Care Network" --policy open >/dev/null
+for n in "Alexandra Konstantinopoulou-Fitzgerald" "Maximilian Oberholzer-Wittgenstein" \
+	"Bartholomew Featherstonehaugh-Cholmondeley" "Guðrún Sigurðardóttir-Þorvaldsson"; do
+	a=$(echo "$n" | tr -dc 'A-Za-z' | tr 'A-Z' 'a-z')
+	"$R" member add tissue-viability-and-wound-care-network "$a@very-long-hospital-name.example.org" --name "$n" >/dev/null
+	printf 'From: %s <%s@very-long-hospital-name.example.org>\nTo: x@%s\nSubject: %s\nMessage-ID: <%s@example.net>\n%s\n\n%s\n' \
+		"$n" "$a" "$dom" "Re: Negative pressure wound therapy after skin grafting in the community setting: what do your teams do?" "$a" \
+		"${prev:+In-Reply-To: <$prev@example.net>}" \
+		"See https://guidelines.example.org/wound-care/negative-pressure/skin-grafts/community-setting?version=2026-11&section=4.2.1 and tell me." |
+		"$R" deliver --recipient "tissue-viability-and-wound-care-network@$dom"
+	prev=$a
+done
+expect_code 0 "preview with long names" "$R" digest preview alexandrakonstantinopouloufitzgerald@very-long-hospital-name.example.org --now "$tomorrow"
+wide=$(python3 -c 'import sys, unicodedata as u
+for l in open(sys.argv[1], encoding="utf-8").read().split("\n"):
+    if sum(2 if u.east_asian_width(c) in "WF" else 1 for c in l) > 78: print(len(l), l)' "$T_TMP/out")
+expect_eq "every text line fits 78 columns" "$wide" ""
+part=$(grep -n "^    Tissue Viability and Wound Care Network ·" "$T_TMP/out" | head -1 | cut -d: -f1)
+cont=$(sed -n "$((${part:-0} + 1))p" "$T_TMP/out")
+case "$cont" in "    "[!\ ]*) ok "a wrapped participants line keeps its indent" ;;
+*) not_ok "a wrapped participants line keeps its indent" "$(sed -n "${part:-1},$((${part:-1} + 2))p" "$T_TMP/out")" ;; esac
+# A broken link sits inside <...> (RFC 3986 appendix C); joined again, it is whole.
+link=$(python3 -c 'import re, sys
+t = open(sys.argv[1], encoding="utf-8").read()
+m = re.search(r"<(mailto:[^>]*)>", t)
+print(re.sub(r"\s+", "", m.group(1)) if m else "")' "$T_TMP/out")
+case "$link" in "mailto:tissue-viability-and-wound-care-network+request@$dom?subject="*) ok "a long mailto: link is broken inside <...>" ;;
+*) not_ok "a long mailto: link is broken inside <...>" "$link" ;; esac
 t_done

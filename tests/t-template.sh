@@ -74,4 +74,39 @@ expect_code 64 "unknown subcommand" "$ROUNDS" template frobnicate
 expect_code 0 "--help works" "$ROUNDS" template render --help
 if grep -q -- '--partials' "$T_TMP/out"; then ok "--help lists the options"; else not_ok "--help lists the options"; fi
 
+
+# An installed binary reads its installed templates, never the current
+# directory's: run from a directory that has a templates/ of its own (and
+# even looks like a checkout), it still renders the shipped digest.  The
+# install goes to a scratch PREFIX under DESTDIR, with no rebuild.
+dest=$T_TMP/dest
+make --no-print-directory -s install DESTDIR="$dest" PREFIX=/opt/rounds >/dev/null 2>"$T_TMP/err" ||
+	not_ok "make install into a scratch DESTDIR" "$(tail -3 "$T_TMP/err")"
+inst=$dest/opt/rounds/bin/rounds
+mkdir -p "$T_TMP/cwd/templates" "$T_TMP/cwd/src"
+printf 'FROM THE CURRENT DIRECTORY {{subject}}\n' >"$T_TMP/cwd/templates/digest.txt.mustache"
+cp "$T_TMP/cwd/templates/digest.txt.mustache" "$T_TMP/cwd/templates/help.txt.mustache"
+touch "$T_TMP/cwd/templates/README" "$T_TMP/cwd/src/main.c"
+(
+	cd "$T_TMP/cwd" || exit 1
+	ROUNDS_HOME=$T_TMP/installed-home
+	export ROUNDS_HOME
+	"$inst" init --domain lists.example.test >/dev/null
+	"$inst" community create care --policy open >/dev/null
+	"$inst" member add care jo@example.org >/dev/null
+	printf 'From: sam@example.org\nSubject: Hello\nMessage-ID: <t1@example.org>\n\nHi.\n' |
+		"$inst" deliver --recipient care@lists.example.test
+	"$inst" digest preview jo@example.org --now "$(date -u -d 'tomorrow 12:00' +%Y-%m-%dT%H:%M:%SZ)"
+) >"$T_TMP/installed.out" 2>&1
+if grep -q '^Hello jo@example.org,' "$T_TMP/installed.out" && ! grep -q 'CURRENT DIRECTORY' "$T_TMP/installed.out"; then
+	ok "an installed binary uses its installed templates, not the current directory's"
+else
+	not_ok "an installed binary uses its installed templates, not the current directory's" "$(head -5 "$T_TMP/installed.out")"
+fi
+# Without its installed templates it fails (75 for the MTA), still never the cwd's.
+rm -rf "$dest/opt/rounds/share/rounds/templates"
+expect_code 75 "without installed templates: 75, not the current directory's" \
+	sh -c 'cd "$1/cwd" && printf "From: x@example.org\nTo: care+help@lists.example.test\nSubject: help\nMessage-ID: <t2@example.org>\n\nhelp\n" |
+		ROUNDS_HOME="$1/installed-home" "$2" deliver --recipient care+help@lists.example.test --sender x@example.org' sh "$T_TMP" "$inst"
+
 t_done

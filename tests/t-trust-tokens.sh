@@ -264,8 +264,9 @@ sleep 0.3
 mails priya.nair@example.org digest >"$T_TMP/priya-digest.txt"
 if grep -aq "We change it every 48 hours" "$T_TMP/priya-digest.txt"; then ok "Priya's digest carries Jo's reply"; else
 	not_ok "Priya's digest carries Jo's reply" "$(head -c 600 "$T_TMP/priya-digest.txt")"; fi
-GET=$(awk '/Attachment: heel-protocol.pdf/ {getline; print; exit}' "$T_TMP/priya-digest.txt" |
-	grep -aoE 'subject=get%20[a-z2-7]+%20attachments' | sed 's/subject=//; s/%20/ /g')
+# The link may be broken over two lines inside <...> (RFC 3986 appendix C).
+GET=$(awk '/Attachment: heel-protocol.pdf/ {getline a; getline b; print a b; exit}' "$T_TMP/priya-digest.txt" |
+	tr -d ' \t' | grep -aoE 'subject=get%20[a-z2-7]+%20attachments' | sed 's/subject=//; s/%20/ /g')
 printf 'From: Priya Nair <priya.nair@example.org>\nTo: care+request@%s\nSubject: %s\nDate: Wed, 25 Nov 2026 09:00:00 +0000\nMessage-ID: <priya-get@example.org>\n\n%s\n' \
 	"$D" "$GET" "$GET" >"$T_TMP/get.eml"
 expect_code 0 "Priya asks for the attachment with get" deliver "care+request@$D" "$T_TMP/get.eml" priya.nair@example.org
