@@ -411,7 +411,11 @@ rd_lmtp_session_feed(rd_lmtp_session *s, const char *buf, gsize len, GString *ou
 				/* NUL-terminated for the command parser. */
 				g_byte_array_set_size(s->line, (guint)n + 1);
 				s->line->data[n] = '\0';
-				go = line_done(s, (char *)s->line->data, n, out);
+				if (s->state != LMTP_DATA && n > LMTP_LINE_MAX) {
+					reply(out, "500 5.5.2 Line too long");
+					go = TRUE;
+				} else
+					go = line_done(s, (char *)s->line->data, n, out);
 				g_byte_array_set_size(s->line, 0);
 				if (!go)
 					return FALSE;
