@@ -189,4 +189,26 @@ wait "$LMTP_PID"
 expect_eq "... exit 0" "$?" 0
 LMTP_PID=
 expect_eq "... and the message in flight is stored" "$(rows care)" 6
+
+# Socket activation: the socket systemd passes (LISTEN_FDS) is used, and
+# HOME/lmtp is not created.
+if command -v systemd-socket-activate >/dev/null; then
+	SOCK=$T_TMP/activated.sock
+	systemd-socket-activate -E ROUNDS_HOME -E ASAN_OPTIONS -E UBSAN_OPTIONS -l "$SOCK" "$ROUNDS" lmtp 2>>"$T_TMP/lmtp.err" >/dev/null &
+	LMTP_PID=$!
+	wait_for can_connect
+	{
+		printf 'LHLO mx\nMAIL FROM:<priya@example.org>\nRCPT TO:<care@%s>\nDATA\n' $D
+		msg activated1 "Socket activation"
+		printf '.\nQUIT\n'
+	} | lmtp_talk >"$T_TMP/r"
+	expect_eq "a socket passed by systemd is served" "$(grep -c '^250 2.0.0 <care@' "$T_TMP/r")" 1
+	[ ! -e "$ROUNDS_HOME/lmtp" ] && ok "... and HOME/lmtp is not created" || not_ok "... and HOME/lmtp is not created"
+	kill "$LMTP_PID"
+	wait "$LMTP_PID"
+	expect_eq "... SIGTERM: exit 0" "$?" 0
+	LMTP_PID=
+else
+	ok "socket activation # SKIP no systemd-socket-activate"
+fi
 t_done
