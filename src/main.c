@@ -151,7 +151,8 @@ static const struct verb {
     {"print or check the MTA configuration for the communities",
      {"mta", NULL, 0, "lines or check", .group = mta_verbs,
       .help = "Usage:\n"
-	      "  rounds mta lines COMMUNITY [--mta MTA] [--rounds-path PATH]\n"
+	      "  rounds mta lines COMMUNITY [--mta MTA] [--rounds-path PATH] [--lmtp "
+	      "[--lmtp-socket PATH]]\n"
 	      "  rounds mta check [--config-dir DIR] [--mta MTA] [--json]\n"
 	      "rounds mta lines|check --help shows every option; mta-hooks/ explains "
 	      "each MTA.\n"}},

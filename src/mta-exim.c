@@ -46,6 +46,37 @@ exim_lines(GString *s, const mta_site *site)
 	    site->domain, site->domain, site->domain, site->rounds, site->home);
 }
 
+/* The LMTP way: the same router, Exim's lmtp transport to the socket. */
+static void
+exim_lmtp_lines(GString *s, const mta_site *site)
+{
+	g_string_append_printf(
+	    s,
+	    "# to rounds lmtp over LMTP.  The lines are per domain: add them once for %s,\n"
+	    "# and add %s to local_domains (Debian: dc_other_hostnames in\n"
+	    "# /etc/exim4/update-exim4.conf.conf).  See mta-hooks/exim/README.\n"
+	    "#\n"
+	    "# Router, before dnslookup (Debian: /etc/exim4/conf.d/router/150_rounds):\n"
+	    "rounds:\n"
+	    "  driver = accept\n"
+	    "  domains = %s\n"
+	    "  transport = rounds_lmtp\n"
+	    "#\n"
+	    "# Transport (Debian: /etc/exim4/conf.d/transport/30_rounds):\n"
+	    "rounds_lmtp:\n"
+	    "  driver = lmtp\n"
+	    "  socket = %s\n"
+	    "  batch_max = 50\n"
+	    "  rcpt_include_affixes\n"
+	    "  return_path_add\n"
+	    "#\n"
+	    "# The socket must be writable by Exim's user (SocketGroup=Debian-exim in\n"
+	    "# rounds-lmtp.socket).\n"
+	    "# Then: update-exim4.conf && systemctl reload exim4; "
+	    "rounds mta check --config-dir /etc/exim4\n",
+	    site->domain, site->domain, site->domain, site->lmtp);
+}
+
 /* Read FILE, or every regular file below the directory FILE (two levels, as
  * in Debian's split Exim configuration), into one text. */
 static void
@@ -308,5 +339,6 @@ const mta_backend mta_exim = {
     .title = "Exim",
     .config_dir = "/etc/exim4",
     .lines = exim_lines,
+    .lmtp_lines = exim_lmtp_lines,
     .check = exim_check,
 };

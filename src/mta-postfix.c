@@ -39,6 +39,34 @@ postfix_lines(GString *s, const mta_site *site)
 	    site->home);
 }
 
+/* The LMTP way: the transport is Postfix's own lmtp client. */
+static void
+postfix_lmtp_lines(GString *s, const mta_site *site)
+{
+	g_string_append_printf(
+	    s,
+	    "# to rounds lmtp over LMTP.  The lines are per domain: add them once for %s.\n"
+	    "# See mta-hooks/postfix/README (\"The LMTP way\").\n"
+	    "#\n"
+	    "# /etc/postfix/main.cf (add %s to an existing relay_domains or\n"
+	    "# transport_maps list instead of replacing it):\n"
+	    "recipient_delimiter = %c\n"
+	    "relay_domains = %s\n"
+	    "transport_maps = hash:/etc/postfix/transport\n"
+	    "#\n"
+	    "# /etc/postfix/transport (then run: postmap /etc/postfix/transport):\n"
+	    "%s\tlmtp:unix:%s\n"
+	    "#\n"
+	    "# master.cf: Debian runs the lmtp client chrooted in the queue directory,\n"
+	    "# where %s is out of reach; unless the socket is below it, run:\n"
+	    "#   postconf -F lmtp/unix/chroot=n\n"
+	    "# The socket must be writable by group postfix (rounds-lmtp.socket).\n"
+	    "#\n"
+	    "# Then: postfix reload; rounds mta check\n",
+	    site->domain, site->domain, site->delim, site->domain, site->domain, site->lmtp,
+	    site->lmtp);
+}
+
 static char *
 pf_find_tool(const char *name)
 {
@@ -517,5 +545,6 @@ const mta_backend mta_postfix = {
     .title = "Postfix",
     .config_dir = "/etc/postfix",
     .lines = postfix_lines,
+    .lmtp_lines = postfix_lmtp_lines,
     .check = postfix_check,
 };
