@@ -7,6 +7,7 @@
  * entry of the transport it finds.  See mta-hooks/postfix/README.
  */
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "mta-internal.h"
@@ -428,6 +429,85 @@ done:
 	return ok;
 }
 
+/* The fields of NAME's "unix" entry in master.cf, runs of blanks dropped;
+ * NULL when there is none or master.cf cannot be read. */
+static GStrv
+pf_master_fields(pf_ctx *p, const char *name)
+{
+	g_autofree char *req = g_strdup_printf("%s/unix", name);
+	const char *argv[] = {p->postconf, "-c", p->dir, "-M", req, NULL};
+	g_autofree char *out = NULL;
+	GStrv f;
+	int status, nf = 0;
+
+	if (!pf_run_tool(argv, &out, NULL, &status) || status != 0 || out == NULL)
+		return NULL;
+	g_strstrip(out);
+	if (*out == '\0')
+		return NULL;
+	f = g_strsplit_set(out, " \t\n", -1);
+	for (int i = 0; f[i] != NULL; i++) {
+		if (*f[i] != '\0')
+			f[nf++] = f[i];
+		else
+			g_free(f[i]);
+	}
+	f[nf] = NULL;
+	return f;
+}
+
+/* The LMTP way: transport T ("lmtp:unix:/run/rounds/lmtp") of a service
+ * whose master.cf entry F runs Postfix's lmtp client.  The socket must be
+ * reachable from where the client runs (not chrooted away) and exist, or
+ * Postfix defers every message. */
+static void
+pf_lmtp_ok(pf_ctx *p, const char *t, GStrv f)
+{
+	const char *next = strchr(t, ':');
+	g_autofree char *where = NULL;
+	g_autofree char *key = g_strdup_printf("lmtp %s", t);
+	gboolean chroot = g_strv_length(f) > 4 && strcmp(f[4], "n") != 0;
+	struct stat st;
+
+	if (g_hash_table_contains(p->services, key))
+		return;
+	g_hash_table_add(p->services, g_strdup(key));
+	next = next ? next + 1 : "";
+	if (g_str_has_prefix(next, "inet:")) {
+		const char *host = next + 5;
+
+		if (!g_str_has_prefix(host, "127.") && !g_str_has_prefix(host, "[::1]") &&
+		    !g_str_has_prefix(host, "localhost:"))
+			mta_problem(p->problems,
+			            "postfix: %s is not on this host; rounds lmtp listens on loopback "
+			            "only",
+			            t);
+		return;
+	}
+	if (!g_str_has_prefix(next, "unix:") || next[5] == '\0') {
+		mta_problem(p->problems,
+		            "postfix: %s names no socket; use lmtp:unix:/run/rounds/lmtp", t);
+		return;
+	}
+	next += 5;
+	if (next[0] != '/')
+		/* Relative to the queue directory, where the client runs. */
+		where = g_build_filename(pf_param(p, "queue_directory"), next, NULL);
+	else if (chroot) {
+		mta_problem(p->problems,
+		            "postfix: the service %s runs chrooted in the queue directory, where "
+		            "%s is out of reach; run postconf -F %s/unix/chroot=n",
+		            f[0], next, f[0]);
+		return;
+	} else
+		where = g_strdup(next);
+	if (stat(where, &st) != 0 || !S_ISSOCK(st.st_mode))
+		mta_problem(p->problems,
+		            "postfix: nothing listens on %s; start rounds lmtp there "
+		            "(rounds-lmtp.socket)",
+		            where);
+}
+
 static void
 pf_check_domain(pf_ctx *p, const char *domain)
 {
@@ -463,7 +543,15 @@ pf_check_address(pf_ctx *p, const char *addr)
 		    t);
 		return TRUE;
 	}
-	pf_service_ok(p, service);
+	if (g_hash_table_contains(p->services, service)) {
+		pf_service_ok(p, service); /* checked before: its answer is cached */
+		return TRUE;
+	}
+	g_auto(GStrv) f = pf_master_fields(p, service);
+	if (f != NULL && g_strv_length(f) >= 8 && strcmp(f[7], "lmtp") == 0)
+		pf_lmtp_ok(p, t, f);
+	else
+		pf_service_ok(p, service);
 	return TRUE;
 }
 
@@ -472,7 +560,8 @@ postfix_check(const char *dir, const char *const *addrs, char delim, GError **er
 {
 	static const char *const names[] = {"recipient_delimiter",   "transport_maps",
 	                                    "relay_domains",         "mydestination",
-	                                    "virtual_alias_domains", NULL};
+	                                    "virtual_alias_domains", "queue_directory",
+	                                    NULL};
 	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *main_cf = NULL;
 	pf_ctx p = {0};

@@ -111,8 +111,19 @@ if wait_for has_rows care 2; then ok "Postfix's retry lands once the fault is go
 wait_for pf_queue_empty || not_ok "Postfix's queue empties"
 expect_eq "... once, no duplicate" "$(rows care)" 2
 
+# rounds mta lines and check know the LMTP way.
+as_rounds mta lines care --mta postfix --lmtp --lmtp-socket "$SOCK" >"$T_TMP/lines"
+grep -q "^lists.example.test	lmtp:unix:$SOCK\$" "$T_TMP/lines" && ok "mta lines --lmtp prints the transport line" || not_ok "mta lines --lmtp prints the transport line" "$(cat "$T_TMP/lines")"
+expect_code 0 "mta check passes for the LMTP way" as_rounds mta check --mta postfix --config-dir "$PF/conf"
+postconf -c "$PF/conf" -F 'lmtp/unix/chroot = y' >/dev/null
+expect_code 78 "mta check: a chrooted lmtp client cannot reach the socket" as_rounds mta check --mta postfix --config-dir "$PF/conf"
+grep -q "runs chrooted" "$T_TMP/out" && ok "... and says so" || not_ok "... and says so" "$(cat "$T_TMP/out")"
+postconf -c "$PF/conf" -F 'lmtp/unix/chroot = n' >/dev/null
+
 kill "$LMTP_PID"
 wait "$LMTP_PID"
 expect_eq "rounds lmtp exits 0 on SIGTERM" "$?" 0
 LMTP_PID=
+expect_code 78 "mta check: nothing listens on the socket once rounds lmtp is gone" as_rounds mta check --mta postfix --config-dir "$PF/conf"
+grep -q "nothing listens on $SOCK" "$T_TMP/out" && ok "... and says so" || not_ok "... and says so" "$(cat "$T_TMP/out")"
 t_done
