@@ -115,7 +115,7 @@ rd_cmd_community_create(rd_cli *cli)
 	/* What the MTA needs so that every address of the new community
 	 * reaches rounds deliver (rounds mta check verifies it). */
 	home = g_canonicalize_filename(c->home, NULL);
-	lines = rd_mta_lines(c->mta, name, ldomain, c->delimiter, NULL, home, NULL);
+	lines = rd_mta_lines(c->mta, name, ldomain, c->delimiter, NULL, home);
 	if (lines != NULL && !quiet) {
 		printf("\nAdd to the %s configuration:\n\n", c->mta);
 		fputs(lines, stdout);

@@ -79,9 +79,12 @@ rd_cmd_mta_lines(rd_cli *cli)
 		rounds_path = mta_rounds_path();
 	/* The MTA runs rounds from elsewhere: give it an absolute home. */
 	home = g_canonicalize_filename(c->home, NULL);
-	text =
-	    rd_mta_lines(mta ? mta : c->mta, k->name, k->domain, c->delimiter, rounds_path, home,
-	                 lmtp ? lmtp_socket : NULL);
+	if (lmtp)
+		text = rd_mta_lmtp_lines(mta ? mta : c->mta, k->name, k->domain, c->delimiter,
+		                         lmtp_socket);
+	else
+		text = rd_mta_lines(mta ? mta : c->mta, k->name, k->domain, c->delimiter,
+		                    rounds_path, home);
 	fputs(text, stdout);
 	return RD_OK;
 }

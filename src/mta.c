@@ -65,9 +65,9 @@ rd_mta_has_lmtp(const char *mta)
 	return b != NULL && b->lmtp_lines != NULL;
 }
 
-char *
-rd_mta_lines(const char *mta, const char *community, const char *domain, char delimiter,
-             const char *rounds_path, const char *home, const char *lmtp_socket)
+static char *
+mta_lines(const char *mta, const char *community, const char *domain, char delimiter,
+          const char *rounds_path, const char *home, const char *lmtp_socket)
 {
 	const mta_backend *b = mta_backend_find(mta);
 	g_autoptr(GString) s = g_string_new(NULL);
@@ -95,6 +95,22 @@ rd_mta_lines(const char *mta, const char *community, const char *domain, char de
 	else
 		b->lines(s, &site);
 	return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+char *
+rd_mta_lines(const char *mta, const char *community, const char *domain, char delimiter,
+             const char *rounds_path, const char *home)
+{
+	return mta_lines(mta, community, domain, delimiter, rounds_path, home, NULL);
+}
+
+char *
+rd_mta_lmtp_lines(const char *mta, const char *community, const char *domain, char delimiter,
+                  const char *lmtp_socket)
+{
+	if (lmtp_socket == NULL)
+		return NULL;
+	return mta_lines(mta, community, domain, delimiter, NULL, NULL, lmtp_socket);
 }
 
 GPtrArray *

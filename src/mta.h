@@ -11,11 +11,14 @@
 /* The lines an administrator must add to the MTA's configuration so that every
  * address of COMMUNITY@DOMAIN reaches rounds (g_malloc'd text, with comments).
  * MTA: "postfix", "exim", "opensmtpd", "sendmail"; NULL when it is none of them.
- * ROUNDS_PATH and HOME may be NULL: /usr/local/bin/rounds and /var/lib/rounds.
- * LMTP_SOCKET: the LMTP way, to rounds lmtp on that UNIX socket, instead of
- * the pipe; NULL when the MTA has no LMTP way (rd_mta_has_lmtp). */
+ * ROUNDS_PATH and HOME may be NULL: /usr/local/bin/rounds and /var/lib/rounds. */
 char *rd_mta_lines(const char *mta, const char *community, const char *domain, char delimiter,
-                   const char *rounds_path, const char *home, const char *lmtp_socket);
+                   const char *rounds_path, const char *home);
+
+/* The same for the LMTP way: to rounds lmtp on the UNIX socket LMTP_SOCKET
+ * instead of the pipe; NULL also when the MTA has no LMTP way. */
+char *rd_mta_lmtp_lines(const char *mta, const char *community, const char *domain,
+                        char delimiter, const char *lmtp_socket);
 
 /* Where rounds-lmtp.socket (contrib/systemd) puts the LMTP socket. */
 #define RD_MTA_LMTP_SOCKET "/run/rounds/lmtp"
