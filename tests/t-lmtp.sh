@@ -190,6 +190,35 @@ expect_eq "... exit 0" "$?" 0
 LMTP_PID=
 expect_eq "... and the message in flight is stored" "$(rows care)" 6
 
+# Loopback TCP: --listen; any other address is refused (LMTP has no
+# authentication).
+expect_code 64 "--listen refuses an address that is not loopback" "$ROUNDS" lmtp --listen 0.0.0.0:2003
+TCP_PORT=$(free_port)
+tcp_up() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $TCP_PORT), 0.2)" 2>/dev/null; }
+"$ROUNDS" lmtp --listen "127.0.0.1:$TCP_PORT" 2>>"$T_TMP/lmtp.err" &
+LMTP_PID=$!
+wait_for tcp_up
+{
+	printf 'LHLO mx\nMAIL FROM:<priya@example.org>\nRCPT TO:<care@%s>\nDATA\n' $D
+	msg tcp1 "Over TCP"
+	printf '.\nQUIT\n'
+} | python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 20)
+s.sendall(sys.stdin.buffer.read().replace(b"\n", b"\r\n"))
+buf = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    buf += d
+sys.stdout.write(buf.decode().replace("\r\n", "\n"))
+' "$TCP_PORT" >"$T_TMP/r"
+expect_eq "--listen 127.0.0.1:PORT serves LMTP over TCP" "$(grep -c '^250 2.0.0 <care@' "$T_TMP/r")" 1
+kill "$LMTP_PID"
+wait "$LMTP_PID"
+expect_eq "... SIGTERM: exit 0" "$?" 0
+LMTP_PID=
+
 # Socket activation: the socket systemd passes (LISTEN_FDS) is used, and
 # HOME/lmtp is not created.
 if command -v systemd-socket-activate >/dev/null; then
