@@ -304,42 +304,24 @@ pf_transport(pf_ctx *p, const char *addr, const char *local, const char *domain)
 	return pf_lookup_list(p, maps, domain);
 }
 
-/* Check the master.cf entry of transport NAME; TRUE when it pipes into
- * rounds deliver properly. */
-static gboolean
-pf_service_ok(pf_ctx *p, const char *name)
+/* The fields of NAME's "unix" entry in master.cf, runs of blanks dropped;
+ * NULL when there is none, or (*READABLE FALSE) master.cf cannot be read. */
+static GStrv
+pf_master_fields(pf_ctx *p, const char *name, gboolean *readable)
 {
-	gpointer cached;
 	g_autofree char *req = g_strdup_printf("%s/unix", name);
 	const char *argv[] = {p->postconf, "-c", p->dir, "-M", req, NULL};
 	g_autofree char *out = NULL;
-	g_auto(GStrv) f = NULL;
-	gboolean ok = TRUE;
-	gboolean has_rounds = FALSE, has_deliver = FALSE, has_rcpt = FALSE;
-	const char *user = NULL;
-	g_autofree char *limit_name = NULL;
-	const char *limit_names[2] = {NULL, NULL};
-	int status, nf;
+	GStrv f;
+	int status, nf = 0;
 
-	if (g_hash_table_lookup_extended(p->services, name, NULL, &cached))
-		return GPOINTER_TO_INT(cached);
-	if (!pf_run_tool(argv, &out, NULL, &status) || status != 0 || out == NULL) {
-		mta_problem(p->problems, "postfix: cannot read master.cf in %s", p->dir);
-		ok = FALSE;
-		goto done;
-	}
+	*readable = pf_run_tool(argv, &out, NULL, &status) && status == 0 && out != NULL;
+	if (!*readable)
+		return NULL;
 	g_strstrip(out);
-	if (*out == '\0') {
-		mta_problem(p->problems,
-		            "postfix: master.cf has no service \"%s unix\" (the transport named in "
-		            "transport_maps); add the rounds pipe service",
-		            name);
-		ok = FALSE;
-		goto done;
-	}
+	if (*out == '\0')
+		return NULL;
 	f = g_strsplit_set(out, " \t\n", -1);
-	/* Drop the empty fields that runs of blanks leave. */
-	nf = 0;
 	for (int i = 0; f[i] != NULL; i++) {
 		if (*f[i] != '\0')
 			f[nf++] = f[i];
@@ -347,6 +329,41 @@ pf_service_ok(pf_ctx *p, const char *name)
 			g_free(f[i]);
 	}
 	f[nf] = NULL;
+	return f;
+}
+
+/* Check the master.cf entry of transport NAME; TRUE when it pipes into
+ * rounds deliver properly. */
+static gboolean
+pf_service_ok(pf_ctx *p, const char *name)
+{
+	gpointer cached;
+	g_auto(GStrv) f = NULL;
+	gboolean ok = TRUE;
+	gboolean has_rounds = FALSE, has_deliver = FALSE, has_rcpt = FALSE;
+	const char *user = NULL;
+	g_autofree char *limit_name = NULL;
+	const char *limit_names[2] = {NULL, NULL};
+	gboolean readable;
+	int nf;
+
+	if (g_hash_table_lookup_extended(p->services, name, NULL, &cached))
+		return GPOINTER_TO_INT(cached);
+	f = pf_master_fields(p, name, &readable);
+	if (!readable) {
+		mta_problem(p->problems, "postfix: cannot read master.cf in %s", p->dir);
+		ok = FALSE;
+		goto done;
+	}
+	if (f == NULL) {
+		mta_problem(p->problems,
+		            "postfix: master.cf has no service \"%s unix\" (the transport named in "
+		            "transport_maps); add the rounds pipe service",
+		            name);
+		ok = FALSE;
+		goto done;
+	}
+	nf = (int)g_strv_length(f);
 	if (nf < 8 || strcmp(f[7], "pipe") != 0) {
 		mta_problem(
 		    p->problems,
@@ -427,33 +444,6 @@ pf_service_ok(pf_ctx *p, const char *name)
 done:
 	g_hash_table_replace(p->services, g_strdup(name), GINT_TO_POINTER(ok));
 	return ok;
-}
-
-/* The fields of NAME's "unix" entry in master.cf, runs of blanks dropped;
- * NULL when there is none or master.cf cannot be read. */
-static GStrv
-pf_master_fields(pf_ctx *p, const char *name)
-{
-	g_autofree char *req = g_strdup_printf("%s/unix", name);
-	const char *argv[] = {p->postconf, "-c", p->dir, "-M", req, NULL};
-	g_autofree char *out = NULL;
-	GStrv f;
-	int status, nf = 0;
-
-	if (!pf_run_tool(argv, &out, NULL, &status) || status != 0 || out == NULL)
-		return NULL;
-	g_strstrip(out);
-	if (*out == '\0')
-		return NULL;
-	f = g_strsplit_set(out, " \t\n", -1);
-	for (int i = 0; f[i] != NULL; i++) {
-		if (*f[i] != '\0')
-			f[nf++] = f[i];
-		else
-			g_free(f[i]);
-	}
-	f[nf] = NULL;
-	return f;
 }
 
 /* The LMTP way: transport T ("lmtp:unix:/run/rounds/lmtp") of a service
@@ -547,7 +537,8 @@ pf_check_address(pf_ctx *p, const char *addr)
 		pf_service_ok(p, service); /* checked before: its answer is cached */
 		return TRUE;
 	}
-	g_auto(GStrv) f = pf_master_fields(p, service);
+	gboolean readable;
+	g_auto(GStrv) f = pf_master_fields(p, service, &readable);
 	if (f != NULL && g_strv_length(f) >= 8 && strcmp(f[7], "lmtp") == 0)
 		pf_lmtp_ok(p, t, f);
 	else

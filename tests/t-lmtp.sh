@@ -12,13 +12,17 @@ t_home
 "$ROUNDS" community create wound --policy open --quiet >/dev/null
 SOCK=$ROUNDS_HOME/lmtp
 
-# lmtp_talk: send standard input (LF turned into CRLF) in one write, as a
-# pipelining client does, and print every reply line until the server closes.
+# lmtp_talk [PORT]: send standard input (LF turned into CRLF) in one write,
+# as a pipelining client does, to $SOCK (or 127.0.0.1:PORT), and print
+# every reply line until the server closes.
 lmtp_talk() {
 	python3 -c '
 import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
+if sys.argv[1].isdigit():
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+else:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
 s.settimeout(30)
 s.sendall(sys.stdin.buffer.read().replace(b"\n", b"\r\n"))
 buf = b""
@@ -27,7 +31,7 @@ while True:
     if not d: break
     buf += d
 sys.stdout.write(buf.decode("utf-8", "replace").replace("\r\n", "\n"))
-' "$SOCK"
+' "${1:-$SOCK}"
 }
 can_connect() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$SOCK" 2>/dev/null; }
 lmtp_start() {
@@ -202,17 +206,7 @@ wait_for tcp_up
 	printf 'LHLO mx\nMAIL FROM:<priya@example.org>\nRCPT TO:<care@%s>\nDATA\n' $D
 	msg tcp1 "Over TCP"
 	printf '.\nQUIT\n'
-} | python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 20)
-s.sendall(sys.stdin.buffer.read().replace(b"\n", b"\r\n"))
-buf = b""
-while True:
-    d = s.recv(65536)
-    if not d: break
-    buf += d
-sys.stdout.write(buf.decode().replace("\r\n", "\n"))
-' "$TCP_PORT" >"$T_TMP/r"
+} | lmtp_talk "$TCP_PORT" >"$T_TMP/r"
 expect_eq "--listen 127.0.0.1:PORT serves LMTP over TCP" "$(grep -c '^250 2.0.0 <care@' "$T_TMP/r")" 1
 kill "$LMTP_PID"
 wait "$LMTP_PID"
