@@ -12,19 +12,30 @@
 
 #include "mta-internal.h"
 
+/* What both ways put in main.cf, after the first line of the comment. */
+static void
+postfix_main_cf(GString *s, const mta_site *site)
+{
+	g_string_append_printf(s,
+	                       "#\n"
+	                       "# /etc/postfix/main.cf (add %s to an existing relay_domains or\n"
+	                       "# transport_maps list instead of replacing it):\n"
+	                       "recipient_delimiter = %c\n"
+	                       "relay_domains = %s\n"
+	                       "transport_maps = hash:/etc/postfix/transport\n",
+	                       site->domain, site->delim, site->domain);
+}
+
 static void
 postfix_lines(GString *s, const mta_site *site)
 {
+	g_string_append_printf(s,
+	                       "# to rounds.  The lines are per domain: add them once for %s.\n"
+	                       "# See mta-hooks/postfix/README for what each flag means.\n",
+	                       site->domain);
+	postfix_main_cf(s, site);
 	g_string_append_printf(
 	    s,
-	    "# to rounds.  The lines are per domain: add them once for %s.\n"
-	    "# See mta-hooks/postfix/README for what each flag means.\n"
-	    "#\n"
-	    "# /etc/postfix/main.cf (add %s to an existing relay_domains or\n"
-	    "# transport_maps list instead of replacing it):\n"
-	    "recipient_delimiter = %c\n"
-	    "relay_domains = %s\n"
-	    "transport_maps = hash:/etc/postfix/transport\n"
 	    "rounds_destination_recipient_limit = 1\n"
 	    "#\n"
 	    "# /etc/postfix/transport (then run: postmap /etc/postfix/transport):\n"
@@ -36,8 +47,7 @@ postfix_lines(GString *s, const mta_site *site)
 	    "--sender ${sender}\n"
 	    "#\n"
 	    "# Then: postfix reload; rounds mta check\n",
-	    site->domain, site->domain, site->delim, site->domain, site->domain, site->rounds,
-	    site->home);
+	    site->domain, site->rounds, site->home);
 }
 
 /* The LMTP way: the transport is Postfix's own lmtp client. */
@@ -47,13 +57,11 @@ postfix_lmtp_lines(GString *s, const mta_site *site)
 	g_string_append_printf(
 	    s,
 	    "# to rounds lmtp over LMTP.  The lines are per domain: add them once for %s.\n"
-	    "# See mta-hooks/postfix/README (\"The LMTP way\").\n"
-	    "#\n"
-	    "# /etc/postfix/main.cf (add %s to an existing relay_domains or\n"
-	    "# transport_maps list instead of replacing it):\n"
-	    "recipient_delimiter = %c\n"
-	    "relay_domains = %s\n"
-	    "transport_maps = hash:/etc/postfix/transport\n"
+	    "# See mta-hooks/postfix/README (\"The LMTP way\").\n",
+	    site->domain);
+	postfix_main_cf(s, site);
+	g_string_append_printf(
+	    s,
 	    "#\n"
 	    "# /etc/postfix/transport (then run: postmap /etc/postfix/transport):\n"
 	    "%s\tlmtp:unix:%s\n"
@@ -64,8 +72,7 @@ postfix_lmtp_lines(GString *s, const mta_site *site)
 	    "# The socket must be writable by group postfix (rounds-lmtp.socket).\n"
 	    "#\n"
 	    "# Then: postfix reload; rounds mta check\n",
-	    site->domain, site->domain, site->delim, site->domain, site->domain, site->lmtp,
-	    site->lmtp);
+	    site->domain, site->lmtp, site->lmtp);
 }
 
 static char *
