@@ -128,8 +128,8 @@ rd_cmd_lmtp(rd_cli *cli)
 	if (!cli_open(cli))
 		return cli->status;
 	c = cli->config;
-#define FROM_CONF(var, key)                                                                    \
-	if ((var) == NULL)                                                                     \
+#define FROM_CONF(var, key)                                                                        \
+	if ((var) == NULL)                                                                         \
 		(var) = conf_string(c, key);
 	FROM_CONF(socket_path, "socket");
 	FROM_CONF(listen, "listen");

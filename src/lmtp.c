@@ -45,17 +45,16 @@ typedef enum {
 struct rd_lmtp_session {
 	rd_lmtp_params p;
 	lmtp_state state;
-	GByteArray *line;   /* an incomplete line */
-	gboolean skipping;  /* a command line too long: dropping it to its LF */
-	gboolean midline;   /* DATA: part of the current line is in msg already */
-	char *sender;       /* of the transaction; "" for <> */
-	GPtrArray *rcpts;   /* accepted recipients */
-	GByteArray *msg;    /* the message so far, unstuffed */
-	gboolean too_big;   /* the message passed max_size */
+	GByteArray *line;  /* an incomplete line */
+	gboolean skipping; /* a command line too long: dropping it to its LF */
+	gboolean midline;  /* DATA: part of the current line is in msg already */
+	char *sender;      /* of the transaction; "" for <> */
+	GPtrArray *rcpts;  /* accepted recipients */
+	GByteArray *msg;   /* the message so far, unstuffed */
+	gboolean too_big;  /* the message passed max_size */
 };
 
-static void
-reply(GString *out, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void reply(GString *out, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 reply(GString *out, const char *fmt, ...)
@@ -155,6 +154,16 @@ parse_path(const char *arg, const char *keyword, const char **params)
 	return g_strndup(start, (gsize)(p - start));
 }
 
+/* deliver's sentence for a message over the limit (RD_DATAERR there). */
+static void
+reply_too_big(const rd_lmtp_session *s, GString *out)
+{
+	reply(out,
+	      "552 5.3.4 The message is larger than this list accepts (%" G_GINT64_FORMAT
+	      " bytes at most).",
+	      s->p.max_size);
+}
+
 /* MAIL and RCPT parameters: KEY=VALUE words.  FALSE with a reply in OUT
  * for one this server does not know or cannot meet. */
 static gboolean
@@ -175,9 +184,7 @@ check_params(rd_lmtp_session *s, const char *params, gboolean mail, GString *out
 				return FALSE;
 			}
 			if (s->p.max_size > 0 && n > (guint64)s->p.max_size) {
-				reply(out, "552 5.3.4 The message is larger than this list accepts "
-				           "(%" G_GINT64_FORMAT " bytes at most).",
-				      s->p.max_size);
+				reply_too_big(s, out);
 				return FALSE;
 			}
 		} else if (mail && eq && g_ascii_strncasecmp(*w, "BODY=", 5) == 0) {
@@ -221,10 +228,7 @@ end_data(rd_lmtp_session *s, GString *out)
 		rd_status st;
 
 		if (s->too_big) {
-			reply(out,
-			      "552 5.3.4 The message is larger than this list accepts "
-			      "(%" G_GINT64_FORMAT " bytes at most).",
-			      s->p.max_size);
+			reply_too_big(s, out);
 			continue;
 		}
 		st = s->p.deliver(s->p.data, s->p.trusted, s->sender, rcpt, data, &err);
@@ -312,8 +316,9 @@ command(rd_lmtp_session *s, char *l, GString *out)
 		}
 		txn_reset(s);
 		s->state = LMTP_READY;
-		g_string_append_printf(out, "250-%s\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n"
-		                            "250-8BITMIME\r\n",
+		g_string_append_printf(out,
+		                       "250-%s\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n"
+		                       "250-8BITMIME\r\n",
 		                       s->p.hostname);
 		if (s->p.max_size > 0)
 			reply(out, "250 SIZE %" G_GINT64_FORMAT, s->p.max_size);
@@ -425,10 +430,12 @@ rd_lmtp_session_feed(rd_lmtp_session *s, const char *buf, gsize len, GString *ou
 					gsize n = s->line->len;
 					gboolean cr = s->line->data[n - 1] == '\r';
 
-					data_piece(s, (const char *)s->line->data, n - cr, FALSE, out);
+					data_piece(s, (const char *)s->line->data, n - cr, FALSE,
+					           out);
 					g_byte_array_set_size(s->line, 0);
 					if (cr)
-						g_byte_array_append(s->line, (const guint8 *)"\r", 1);
+						g_byte_array_append(s->line, (const guint8 *)"\r",
+						                    1);
 				} else {
 					s->skipping = TRUE;
 					g_byte_array_set_size(s->line, 0);
@@ -484,8 +491,8 @@ rd_lmtp_server_free(rd_lmtp_server *srv)
 static gboolean
 unix_in_use(const char *path)
 {
-	g_autoptr(GSocket) sock =
-	    g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
+	g_autoptr(GSocket) sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+	                                       G_SOCKET_PROTOCOL_DEFAULT, NULL);
 	g_autoptr(GSocketAddress) a = g_unix_socket_address_new(path);
 
 	return sock != NULL && g_socket_connect(sock, a, NULL, NULL);
@@ -515,9 +522,8 @@ rd_lmtp_server_add_unix(rd_lmtp_server *srv, const char *path, int mode, int own
 	}
 	/* Nobody may connect before the mode below is set. */
 	old = umask(0177);
-	ok = g_socket_listener_add_address(G_SOCKET_LISTENER(srv->service), a,
-	                                   G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL,
-	                                   NULL, error);
+	ok = g_socket_listener_add_address(G_SOCKET_LISTENER(srv->service), a, G_SOCKET_TYPE_STREAM,
+	                                   G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, error);
 	umask(old);
 	if (!ok)
 		return FALSE;
@@ -578,8 +584,8 @@ rd_lmtp_server_add_systemd(rd_lmtp_server *srv, guint *n, GError **error)
 		/* SD_LISTEN_FDS_START: the first passed descriptor is 3. */
 		g_autoptr(GSocket) sock = g_socket_new_from_fd(3 + (int)i, error);
 
-		if (sock == NULL ||
-		    !g_socket_listener_add_socket(G_SOCKET_LISTENER(srv->service), sock, NULL, error))
+		if (sock == NULL || !g_socket_listener_add_socket(G_SOCKET_LISTENER(srv->service),
+		                                                  sock, NULL, error))
 			return FALSE;
 		(*n)++;
 	}

@@ -19,8 +19,7 @@
  * accepted recipient, in order, from the connection's thread; the caller
  * serialises access to what it shares. */
 typedef rd_status (*rd_lmtp_deliver_fn)(gpointer data, gboolean trusted, const char *sender,
-                                        const char *recipient, GBytes *message,
-                                        GError **error);
+                                        const char *recipient, GBytes *message, GError **error);
 
 typedef struct {
 	const char *hostname; /* in the greeting and the LHLO answer */

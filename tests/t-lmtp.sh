@@ -197,6 +197,9 @@ expect_eq "... and the message in flight is stored" "$(rows care)" 6
 # Loopback TCP: --listen; any other address is refused (LMTP has no
 # authentication).
 expect_code 64 "--listen refuses an address that is not loopback" "$ROUNDS" lmtp --listen 0.0.0.0:2003
+# ... here with a smaller max-message-size: a message over it gets 552
+# 5.3.4 for each recipient, and the connection goes on.
+sed -i 's/^max-message-size = .*/max-message-size = 4096/' "$ROUNDS_HOME/rounds.conf"
 TCP_PORT=$(free_port)
 tcp_up() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $TCP_PORT), 0.2)" 2>/dev/null; }
 "$ROUNDS" lmtp --listen "127.0.0.1:$TCP_PORT" 2>>"$T_TMP/lmtp.err" &
@@ -205,9 +208,13 @@ wait_for tcp_up
 {
 	printf 'LHLO mx\nMAIL FROM:<priya@example.org>\nRCPT TO:<care@%s>\nDATA\n' $D
 	msg tcp1 "Over TCP"
+	printf '.\nMAIL FROM:<priya@example.org>\nRCPT TO:<care@%s>\nRCPT TO:<wound@%s>\nDATA\n' $D $D
+	msg big1 "Too big" "$(head -c 6000 /dev/zero | tr '\0' 'y' | fold -w 70)"
 	printf '.\nQUIT\n'
 } | lmtp_talk "$TCP_PORT" >"$T_TMP/r"
 expect_eq "--listen 127.0.0.1:PORT serves LMTP over TCP" "$(grep -c '^250 2.0.0 <care@' "$T_TMP/r")" 1
+expect_eq "a message over max-message-size: 552 5.3.4 for each recipient" "$(grep -c '^552 5.3.4 The message is larger than this list accepts (4096 bytes at most).$' "$T_TMP/r")" 2
+expect_eq "... nothing of it stored" "$("$ROUNDS" message list wound --json | json 'len([m for m in d if m["message_id"] == "big1@example.org"])')" 0
 kill "$LMTP_PID"
 wait "$LMTP_PID"
 expect_eq "... SIGTERM: exit 0" "$?" 0
