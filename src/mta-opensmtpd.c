@@ -40,11 +40,10 @@ opensmtpd_lmtp_lines(GString *s, const mta_site *site)
 	    "# See mta-hooks/opensmtpd/README.\n"
 	    "#\n"
 	    "# /etc/smtpd.conf:\n"
-	    "action \"rounds\" lmtp \"%s\" rcpt-to\n"
+	    "action \"rounds\" lmtp \"%s\" rcpt-to user rounds\n"
 	    "match from any for domain \"%s\" action \"rounds\"\n"
 	    "#\n"
-	    "# The socket must be writable by smtpd's delivery user (SocketGroup=_smtpd in\n"
-	    "# rounds-lmtp.socket).\n"
+	    "# user rounds: the delivery connects as the socket's owner.\n"
 	    "# Then: smtpd -n && rcctl restart smtpd (or systemctl restart opensmtpd); "
 	    "rounds mta check --config-dir /etc\n",
 	    site->domain, site->lmtp, site->domain);

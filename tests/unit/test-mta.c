@@ -103,7 +103,7 @@ test_lines_lmtp(void)
 	g_assert_null(strstr(p, "pipe"));
 	g_assert_null(strstr(p, "recipient_limit"));
 	g_assert_nonnull(strstr(e, "  driver = lmtp\n  socket = /run/rounds/lmtp\n"));
-	g_assert_nonnull(strstr(o, "action \"rounds\" lmtp \"/run/rounds/lmtp\" rcpt-to\n"));
+	g_assert_nonnull(strstr(o, "action \"rounds\" lmtp \"/run/rounds/lmtp\" rcpt-to user rounds\n"));
 	g_assert_null(s);
 	g_assert_false(rd_mta_has_lmtp("sendmail"));
 	g_assert_true(rd_mta_has_lmtp("postfix"));
