@@ -525,8 +525,10 @@ rd_lmtp_server_add_unix(rd_lmtp_server *srv, const char *path, int mode, int own
 	ok = g_socket_listener_add_address(G_SOCKET_LISTENER(srv->service), a, G_SOCKET_TYPE_STREAM,
 	                                   G_SOCKET_PROTOCOL_DEFAULT, NULL, NULL, error);
 	umask(old);
-	if (!ok)
+	if (!ok) {
+		g_prefix_error(error, "cannot listen on %s: ", path);
 		return FALSE;
+	}
 	g_ptr_array_add(srv->unix_paths, g_strdup(path));
 	if ((owner != -1 || group != -1) && chown(path, (uid_t)owner, (gid_t)group) != 0) {
 		g_set_error(error, RD_ERROR, RD_NOPERM, "cannot give %s its owner: %s", path,
@@ -560,9 +562,13 @@ rd_lmtp_server_add_tcp(rd_lmtp_server *srv, const char *address, GError **error)
 		return FALSE;
 	}
 	sa = g_inet_socket_address_new(ia, port);
-	return g_socket_listener_add_address(G_SOCKET_LISTENER(srv->service), sa,
-	                                     G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
-	                                     NULL, error);
+	if (!g_socket_listener_add_address(G_SOCKET_LISTENER(srv->service), sa,
+	                                   G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, NULL,
+	                                   error)) {
+		g_prefix_error(error, "cannot listen on %s: ", address);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean
