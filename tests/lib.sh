@@ -198,14 +198,21 @@ open(p, "w").write(s)
 PY
 }
 
-# pf_conf DIR PORT MAILBOX...: master.cf and main.cf of a private Postfix
-# in DIR (its own conf, queue and data directories) that listens on
-# 127.0.0.1:PORT only and delivers MAILBOX@readers.example.test into the
-# Maildir DIR/mail/MAILBOX/.  The test adds its own lines to both files.
+# pf_conf DIR PORT MAILBOX...: the directories, master.cf and main.cf of a
+# private Postfix in DIR (its own conf, queue and data directories) that
+# listens on 127.0.0.1:PORT only and delivers MAILBOX@readers.example.test
+# into the Maildir DIR/mail/MAILBOX/.  The test adds its own lines to both
+# files.
 pf_conf() {
 	local dir=$1 port=$2 maps="" m
 	shift 2
-	for m in "$@"; do maps="$maps${maps:+, }$m@readers.example.test=$m/"; done
+	mkdir -p "$dir/conf" "$dir/queue" "$dir/data" "$dir/mail"
+	for m in "$@"; do
+		maps="$maps${maps:+, }$m@readers.example.test=$m/"
+		mkdir -p "$dir/mail/$m"
+	done
+	chown postfix "$dir/data"
+	chown -R 65534:65534 "$dir/mail"
 	cp /usr/share/postfix/master.cf.dist "$dir/conf/master.cf"
 	sed -i "s/^smtp      inet  n       -       y       -       -       smtpd/127.0.0.1:$port inet n - n - - smtpd/" "$dir/conf/master.cf"
 	cat >"$dir/conf/main.cf" <<CONF

@@ -18,9 +18,7 @@ PF=$T_TMP/postfix
 home=$T_TMP/rounds-home
 sockdir=$T_TMP/run
 SOCK=$sockdir/lmtp
-mkdir -p "$PF/conf" "$PF/queue" "$PF/data" "$PF/mail/alice" "$home" "$sockdir"
-chown postfix "$PF/data"
-chown -R 65534:65534 "$PF/mail"
+mkdir -p "$home" "$sockdir"
 chown rounds "$home"
 chown rounds:postfix "$sockdir"
 chmod 2750 "$sockdir"

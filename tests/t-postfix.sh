@@ -14,9 +14,6 @@ id rounds >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin
 chmod o+x "$T_TMP"
 PF=$T_TMP/postfix
 home=$T_TMP/rounds-home
-mkdir -p "$PF/conf" "$PF/queue" "$PF/data" "$PF/mail/alice" "$PF/mail/bob"
-chown postfix "$PF/data"
-chown -R 65534:65534 "$PF/mail"
 as_rounds() { runuser -u rounds -- env ROUNDS_HOME="$home" ASAN_OPTIONS="$ASAN_OPTIONS" "$R" "$@"; }
 mkdir -p "$home"
 chown rounds "$home"
