@@ -599,14 +599,20 @@ rd_lmtp_server_add_systemd(rd_lmtp_server *srv, guint *n, GError **error)
 }
 
 static gboolean
-send_all(GSocket *sock, GString *out)
+send_all(GSocket *sock, GString *out, guint idle_timeout)
 {
 	gsize done = 0;
+	guint waited = 0;
 
 	while (done < out->len) {
 		g_autoptr(GError) err = NULL;
 		gssize n = g_socket_send(sock, out->str + done, out->len - done, NULL, &err);
 
+		/* The socket's timeout is a second (for the reads); a client slow
+		 * to read its replies gets the idle timeout, as a silent one. */
+		if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) &&
+		    ++waited < idle_timeout)
+			continue;
 		if (n <= 0)
 			return FALSE;
 		done += (gsize)n;
@@ -646,11 +652,11 @@ on_run(GThreadedSocketService *service, GSocketConnection *conn, GObject *source
 		g_autoptr(GError) err = NULL;
 		gssize n;
 
-		if (out->len > 0 && !send_all(sock, out))
+		if (out->len > 0 && !send_all(sock, out, srv->idle_timeout))
 			break;
 		if (g_atomic_int_get(&srv->stopping) && !rd_lmtp_session_busy(s)) {
 			reply(out, "421 4.3.2 Shutting down; try again later");
-			send_all(sock, out);
+			send_all(sock, out, srv->idle_timeout);
 			break;
 		}
 		n = g_socket_receive(sock, buf, sizeof buf, NULL, &err);
@@ -658,14 +664,14 @@ on_run(GThreadedSocketService *service, GSocketConnection *conn, GObject *source
 			if (++idle < srv->idle_timeout)
 				continue;
 			reply(out, "421 4.4.2 Idle for too long; closing");
-			send_all(sock, out);
+			send_all(sock, out, srv->idle_timeout);
 			break;
 		}
 		if (n <= 0)
 			break;
 		idle = 0;
 		if (!rd_lmtp_session_feed(s, buf, (gsize)n, out)) {
-			send_all(sock, out);
+			send_all(sock, out, srv->idle_timeout);
 			break;
 		}
 	}

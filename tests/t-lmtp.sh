@@ -202,7 +202,7 @@ expect_code 64 "--listen refuses an address that is not loopback" "$ROUNDS" lmtp
 sed -i 's/^max-message-size = .*/max-message-size = 4096/' "$ROUNDS_HOME/rounds.conf"
 TCP_PORT=$(free_port)
 tcp_up() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $TCP_PORT), 0.2)" 2>/dev/null; }
-"$ROUNDS" lmtp --listen "127.0.0.1:$TCP_PORT" 2>>"$T_TMP/lmtp.err" &
+"$ROUNDS" lmtp --listen "127.0.0.1:$TCP_PORT" --idle-timeout 2 2>>"$T_TMP/lmtp.err" &
 LMTP_PID=$!
 wait_for tcp_up
 {
@@ -215,6 +215,13 @@ wait_for tcp_up
 expect_eq "--listen 127.0.0.1:PORT serves LMTP over TCP" "$(grep -c '^250 2.0.0 <care@' "$T_TMP/r")" 1
 expect_eq "a message over max-message-size: 552 5.3.4 for each recipient" "$(grep -c '^552 5.3.4 The message is larger than this list accepts (4096 bytes at most).$' "$T_TMP/r")" 2
 expect_eq "... nothing of it stored" "$("$ROUNDS" message list wound --json | json 'len([m for m in d if m["message_id"] == "big1@example.org"])')" 0
+python3 - "$TCP_PORT" >"$T_TMP/idle" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 20)
+f = s.makefile("rb"); f.readline()
+print(f.readline().decode().strip()[:9])
+PY
+expect_eq "--idle-timeout: a silent client is told 421 4.4.2 and dropped" "$(cat "$T_TMP/idle")" "421 4.4.2"
 kill "$LMTP_PID"
 wait "$LMTP_PID"
 expect_eq "... SIGTERM: exit 0" "$?" 0
