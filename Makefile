@@ -13,6 +13,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 DATADIR   ?= $(PREFIX)/share/rounds
 MANDIR    ?= $(PREFIX)/share/man
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 BUILD     ?= build
 SAN       ?=
@@ -134,6 +135,9 @@ install: $(BIN) $(FULL)
 	if [ -d contrib/man ]; then install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5; \
 	  for m in contrib/man/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man1/; done; \
 	  for m in contrib/man/*.5; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man5/; done; fi; true
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	for u in contrib/systemd/*.service contrib/systemd/*.socket contrib/systemd/*.timer; do \
+	  [ -f "$$u" ] && install -m 644 "$$u" $(DESTDIR)$(SYSTEMDDIR)/; done; true
 
 clean:
 	rm -rf build rounds

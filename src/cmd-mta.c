@@ -11,11 +11,20 @@ rd_cmd_mta_lines(rd_cli *cli)
 {
 	g_autofree char *mta = NULL;
 	g_autofree char *rounds_path = NULL;
+	g_autofree char *lmtp_socket = NULL;
+	gboolean lmtp = FALSE;
 	GOptionEntry entries[] = {
 	    {"mta", 0, 0, G_OPTION_ARG_STRING, &mta,
 	     "postfix, exim, opensmtpd or sendmail (default: mta in rounds.conf)", "MTA"},
 	    {"rounds-path", 0, 0, G_OPTION_ARG_FILENAME, &rounds_path,
 	     "the rounds program the MTA runs (default: this one)", "PATH"},
+	    {"lmtp", 0, 0, G_OPTION_ARG_NONE, &lmtp,
+	     "the LMTP way: to rounds lmtp's socket instead of the pipe (postfix, exim, "
+	     "opensmtpd)",
+	     NULL},
+	    {"lmtp-socket", 0, 0, G_OPTION_ARG_FILENAME, &lmtp_socket,
+	     "with --lmtp: the socket (default: [lmtp] socket, else " RD_MTA_LMTP_SOCKET ")",
+	     "PATH"},
 	    {NULL}};
 	g_autoptr(rd_community) k = NULL;
 	g_autofree char *text = NULL;
@@ -41,6 +50,18 @@ rd_cmd_mta_lines(rd_cli *cli)
 		        c->path, c->mta);
 		return RD_CONFIG;
 	}
+	if (lmtp_socket != NULL)
+		lmtp = TRUE;
+	if (lmtp && !rd_mta_has_lmtp(mta ? mta : c->mta))
+		return cli_usage(cli, "%s has no LMTP way here: use the pipe (rounds deliver)",
+		                 mta ? mta : c->mta);
+	if (lmtp && lmtp_socket == NULL) {
+		lmtp_socket = g_key_file_get_string(c->kf, "lmtp", "socket", NULL);
+		if (lmtp_socket != NULL && *g_strstrip(lmtp_socket) == '\0')
+			g_clear_pointer(&lmtp_socket, g_free);
+		if (lmtp_socket == NULL)
+			lmtp_socket = g_strdup(RD_MTA_LMTP_SOCKET);
+	}
 	k = cli_community(cli, cli->argv[1], &st);
 	if (k == NULL)
 		return st;
@@ -48,8 +69,12 @@ rd_cmd_mta_lines(rd_cli *cli)
 		rounds_path = cli_rounds_path();
 	/* The MTA runs rounds from elsewhere: give it an absolute home. */
 	home = g_canonicalize_filename(c->home, NULL);
-	text =
-	    rd_mta_lines(mta ? mta : c->mta, k->name, k->domain, c->delimiter, rounds_path, home);
+	if (lmtp)
+		text = rd_mta_lmtp_lines(mta ? mta : c->mta, k->name, k->domain, c->delimiter,
+		                         lmtp_socket);
+	else
+		text = rd_mta_lines(mta ? mta : c->mta, k->name, k->domain, c->delimiter,
+		                    rounds_path, home);
 	fputs(text, stdout);
 	return RD_OK;
 }

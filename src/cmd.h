@@ -65,6 +65,7 @@ rd_status rd_cmd_member_remove(rd_cli *cli);
 rd_status rd_cmd_member_list(rd_cli *cli);
 rd_status rd_cmd_member_alias(rd_cli *cli);
 rd_status rd_cmd_deliver(rd_cli *cli);
+rd_status rd_cmd_lmtp(rd_cli *cli);
 rd_status rd_cmd_thread_list(rd_cli *cli);
 rd_status rd_cmd_thread_show(rd_cli *cli);
 rd_status rd_cmd_message_list(rd_cli *cli);

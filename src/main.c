@@ -120,6 +120,9 @@ static const struct verb {
     {"take one message from the MTA on standard input",
      VERB("deliver", rd_cmd_deliver, STORE | RD_CLI_SECRET | LATE | RD_CLI_MTA,
       "- take one message from the MTA on standard input", 0, 0, NULL)},
+    {"take mail from the MTA over LMTP (RFC 2033), a server",
+     VERB("lmtp", rd_cmd_lmtp, STORE | RD_CLI_SECRET | LATE,
+      "- serve LMTP on HOME/lmtp (or --socket, --listen)", 0, 0, NULL)},
     {"list a community's threads, show one thread",
      {"thread", NULL, 0, "list or show", .group = thread_verbs,
       .help = "Usage:\n"
@@ -148,7 +151,8 @@ static const struct verb {
     {"print or check the MTA configuration for the communities",
      {"mta", NULL, 0, "lines or check", .group = mta_verbs,
       .help = "Usage:\n"
-	      "  rounds mta lines COMMUNITY [--mta MTA] [--rounds-path PATH]\n"
+	      "  rounds mta lines COMMUNITY [--mta MTA] [--rounds-path PATH] [--lmtp "
+	      "[--lmtp-socket PATH]]\n"
 	      "  rounds mta check [--config-dir DIR] [--mta MTA] [--json]\n"
 	      "rounds mta lines|check --help shows every option; mta-hooks/ explains "
 	      "each MTA.\n"}},

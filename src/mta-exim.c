@@ -10,8 +10,9 @@
 
 #include "mta-internal.h"
 
+/* The head both ways share: the domain to accept and the router. */
 static void
-exim_lines(GString *s, const mta_site *site)
+exim_router(GString *s, const mta_site *site, const char *transport)
 {
 	g_string_append_printf(
 	    s,
@@ -23,27 +24,53 @@ exim_lines(GString *s, const mta_site *site)
 	    "rounds:\n"
 	    "  driver = accept\n"
 	    "  domains = %s\n"
-	    "  transport = rounds_pipe\n"
+	    "  transport = %s\n"
 	    "#\n"
-	    "# Transport (Debian: /etc/exim4/conf.d/transport/30_rounds):\n"
-	    "rounds_pipe:\n"
-	    "  driver = pipe\n"
-	    "  command = %s --home %s deliver --recipient $local_part@$domain "
-	    "--sender=$sender_address\n"
-	    "  user = rounds\n"
-	    "  group = rounds\n"
-	    "  temp_errors = 75\n"
-	    "  return_fail_output\n"
-	    "  log_output\n"
-	    "  freeze_exec_fail\n"
-	    "  delivery_date_add\n"
-	    "  envelope_to_add\n"
-	    "  return_path_add\n"
-	    "  timeout = 10m\n"
-	    "#\n"
-	    "# Then: update-exim4.conf && systemctl reload exim4; "
-	    "rounds mta check --config-dir /etc/exim4\n",
-	    site->domain, site->domain, site->domain, site->rounds, site->home);
+	    "# Transport (Debian: /etc/exim4/conf.d/transport/30_rounds):\n",
+	    site->domain, site->domain, site->domain, transport);
+}
+
+#define EXIM_THEN                                                                              \
+	"#\n"                                                                                   \
+	"# Then: update-exim4.conf && systemctl reload exim4; "                                \
+	"rounds mta check --config-dir /etc/exim4\n"
+
+static void
+exim_lines(GString *s, const mta_site *site)
+{
+	exim_router(s, site, "rounds_pipe");
+	g_string_append_printf(s,
+	                       "rounds_pipe:\n"
+	                       "  driver = pipe\n"
+	                       "  command = %s --home %s deliver --recipient $local_part@$domain "
+	                       "--sender=$sender_address\n"
+	                       "  user = rounds\n"
+	                       "  group = rounds\n"
+	                       "  temp_errors = 75\n"
+	                       "  return_fail_output\n"
+	                       "  log_output\n"
+	                       "  freeze_exec_fail\n"
+	                       "  delivery_date_add\n"
+	                       "  envelope_to_add\n"
+	                       "  return_path_add\n"
+	                       "  timeout = 10m\n" EXIM_THEN,
+	                       site->rounds, site->home);
+}
+
+/* The LMTP way: the same router, Exim's lmtp transport to the socket of
+ * rounds lmtp (which must be writable by Exim's user). */
+static void
+exim_lmtp_lines(GString *s, const mta_site *site)
+{
+	exim_router(s, site, "rounds_lmtp");
+	g_string_append_printf(s,
+	                       "rounds_lmtp:\n"
+	                       "  driver = lmtp\n"
+	                       "  socket = %s\n"
+	                       "  batch_max = 50\n"
+	                       "  rcpt_include_affixes\n"
+	                       "  return_path_add\n" EXIM_THEN,
+	                       site->lmtp);
 }
 
 /* Read FILE, or every regular file below the directory FILE (two levels, as
@@ -308,5 +335,6 @@ const mta_backend mta_exim = {
     .title = "Exim",
     .config_dir = "/etc/exim4",
     .lines = exim_lines,
+    .lmtp_lines = exim_lmtp_lines,
     .check = exim_check,
 };

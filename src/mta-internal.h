@@ -17,6 +17,7 @@ typedef struct {
 	char delim;         /* + or - */
 	const char *rounds; /* the program the MTA runs */
 	const char *home;   /* the installation directory it is given */
+	const char *lmtp;   /* the socket of rounds lmtp for the LMTP way, else NULL */
 } mta_site;
 
 typedef struct {
@@ -25,6 +26,8 @@ typedef struct {
 	const char *config_dir; /* where the configuration is when not told */
 	/* Append the lines after the first comment line, which mta.c writes. */
 	void (*lines)(GString *s, const mta_site *site);
+	/* The same for the LMTP way (site->lmtp set); NULL: this MTA has none. */
+	void (*lmtp_lines)(GString *s, const mta_site *site);
 	/* The problems found for ADDRS in the configuration at DIR (never NULL
 	 * here), one sentence each; NULL with ERROR when it cannot be read. */
 	GPtrArray *(*check)(const char *dir, const char *const *addrs, char delim, GError **error);

@@ -28,6 +28,27 @@ opensmtpd_lines(GString *s, const mta_site *site)
 	    site->domain, site->rounds, site->home, site->domain);
 }
 
+/* The LMTP way: an lmtp action to the socket, one transaction per
+ * recipient (rcpt-to passes the whole address, token and all). */
+static void
+opensmtpd_lmtp_lines(GString *s, const mta_site *site)
+{
+	g_string_append_printf(
+	    s,
+	    "# to rounds lmtp over LMTP.  The lines are per domain: add them once for %s,\n"
+	    "# above any other match line that would take the domain.\n"
+	    "# See mta-hooks/opensmtpd/README.\n"
+	    "#\n"
+	    "# /etc/smtpd.conf:\n"
+	    "action \"rounds\" lmtp \"%s\" rcpt-to user rounds\n"
+	    "match from any for domain \"%s\" action \"rounds\"\n"
+	    "#\n"
+	    "# user rounds: the delivery connects as the socket's owner.\n"
+	    "# Then: smtpd -n && rcctl restart smtpd (or systemctl restart opensmtpd); "
+	    "rounds mta check --config-dir /etc\n",
+	    site->domain, site->lmtp, site->domain);
+}
+
 /* Split a smtpd.conf line into words; quotes group, braces stand alone. */
 static GPtrArray *
 smtpd_words(const char *line)
@@ -240,5 +261,6 @@ const mta_backend mta_opensmtpd = {
     .title = "OpenSMTPD",
     .config_dir = "/etc",
     .lines = opensmtpd_lines,
+    .lmtp_lines = opensmtpd_lmtp_lines,
     .check = opensmtpd_check,
 };

@@ -7,23 +7,35 @@
  * entry of the transport it finds.  See mta-hooks/postfix/README.
  */
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "mta-internal.h"
 
+/* What both ways put in main.cf, after the first line of the comment. */
+static void
+postfix_main_cf(GString *s, const mta_site *site)
+{
+	g_string_append_printf(s,
+	                       "#\n"
+	                       "# /etc/postfix/main.cf (add %s to an existing relay_domains or\n"
+	                       "# transport_maps list instead of replacing it):\n"
+	                       "recipient_delimiter = %c\n"
+	                       "relay_domains = %s\n"
+	                       "transport_maps = hash:$config_directory/transport\n",
+	                       site->domain, site->delim, site->domain);
+}
+
 static void
 postfix_lines(GString *s, const mta_site *site)
 {
+	g_string_append_printf(s,
+	                       "# to rounds.  The lines are per domain: add them once for %s.\n"
+	                       "# See mta-hooks/postfix/README for what each flag means.\n",
+	                       site->domain);
+	postfix_main_cf(s, site);
 	g_string_append_printf(
 	    s,
-	    "# to rounds.  The lines are per domain: add them once for %s.\n"
-	    "# See mta-hooks/postfix/README for what each flag means.\n"
-	    "#\n"
-	    "# /etc/postfix/main.cf (add %s to an existing relay_domains or\n"
-	    "# transport_maps list instead of replacing it):\n"
-	    "recipient_delimiter = %c\n"
-	    "relay_domains = %s\n"
-	    "transport_maps = hash:$config_directory/transport\n"
 	    "rounds_destination_recipient_limit = 1\n"
 	    "#\n"
 	    "# /etc/postfix/transport (then run: postmap /etc/postfix/transport):\n"
@@ -35,8 +47,32 @@ postfix_lines(GString *s, const mta_site *site)
 	    "--sender ${sender}\n"
 	    "#\n"
 	    "# Then: postfix reload; rounds mta check\n",
-	    site->domain, site->domain, site->delim, site->domain, site->domain, site->rounds,
-	    site->home);
+	    site->domain, site->rounds, site->home);
+}
+
+/* The LMTP way: the transport is Postfix's own lmtp client. */
+static void
+postfix_lmtp_lines(GString *s, const mta_site *site)
+{
+	g_string_append_printf(
+	    s,
+	    "# to rounds lmtp over LMTP.  The lines are per domain: add them once for %s.\n"
+	    "# See mta-hooks/postfix/README (\"The LMTP way\").\n",
+	    site->domain);
+	postfix_main_cf(s, site);
+	g_string_append_printf(
+	    s,
+	    "#\n"
+	    "# /etc/postfix/transport (then run: postmap /etc/postfix/transport):\n"
+	    "%s\tlmtp:unix:%s\n"
+	    "#\n"
+	    "# master.cf: Debian runs the lmtp client chrooted in the queue directory,\n"
+	    "# where %s is out of reach; unless the socket is below it, run:\n"
+	    "#   postconf -F lmtp/unix/chroot=n\n"
+	    "# The socket must be writable by group postfix (rounds-lmtp.socket).\n"
+	    "#\n"
+	    "# Then: postfix reload; rounds mta check\n",
+	    site->domain, site->lmtp, site->lmtp);
 }
 
 static char *
@@ -275,42 +311,24 @@ pf_transport(pf_ctx *p, const char *addr, const char *local, const char *domain)
 	return pf_lookup_list(p, maps, domain);
 }
 
-/* Check the master.cf entry of transport NAME; TRUE when it pipes into
- * rounds deliver properly. */
-static gboolean
-pf_service_ok(pf_ctx *p, const char *name)
+/* The fields of NAME's "unix" entry in master.cf, runs of blanks dropped;
+ * NULL when there is none, or (*READABLE FALSE) master.cf cannot be read. */
+static GStrv
+pf_master_fields(pf_ctx *p, const char *name, gboolean *readable)
 {
-	gpointer cached;
 	g_autofree char *req = g_strdup_printf("%s/unix", name);
 	const char *argv[] = {p->postconf, "-c", p->dir, "-M", req, NULL};
 	g_autofree char *out = NULL;
-	g_auto(GStrv) f = NULL;
-	gboolean ok = TRUE;
-	gboolean has_rounds = FALSE, has_deliver = FALSE, has_rcpt = FALSE;
-	const char *user = NULL;
-	g_autofree char *limit_name = NULL;
-	const char *limit_names[2] = {NULL, NULL};
-	int status, nf;
+	GStrv f;
+	int status, nf = 0;
 
-	if (g_hash_table_lookup_extended(p->services, name, NULL, &cached))
-		return GPOINTER_TO_INT(cached);
-	if (!pf_run_tool(argv, &out, NULL, &status) || status != 0 || out == NULL) {
-		mta_problem(p->problems, "postfix: cannot read master.cf in %s", p->dir);
-		ok = FALSE;
-		goto done;
-	}
+	*readable = pf_run_tool(argv, &out, NULL, &status) && status == 0 && out != NULL;
+	if (!*readable)
+		return NULL;
 	g_strstrip(out);
-	if (*out == '\0') {
-		mta_problem(p->problems,
-		            "postfix: master.cf has no service \"%s unix\" (the transport named in "
-		            "transport_maps); add the rounds pipe service",
-		            name);
-		ok = FALSE;
-		goto done;
-	}
+	if (*out == '\0')
+		return NULL;
 	f = g_strsplit_set(out, " \t\n", -1);
-	/* Drop the empty fields that runs of blanks leave. */
-	nf = 0;
 	for (int i = 0; f[i] != NULL; i++) {
 		if (*f[i] != '\0')
 			f[nf++] = f[i];
@@ -318,6 +336,41 @@ pf_service_ok(pf_ctx *p, const char *name)
 			g_free(f[i]);
 	}
 	f[nf] = NULL;
+	return f;
+}
+
+/* Check the master.cf entry of transport NAME; TRUE when it pipes into
+ * rounds deliver properly. */
+static gboolean
+pf_service_ok(pf_ctx *p, const char *name)
+{
+	gpointer cached;
+	g_auto(GStrv) f = NULL;
+	gboolean ok = TRUE;
+	gboolean has_rounds = FALSE, has_deliver = FALSE, has_rcpt = FALSE;
+	const char *user = NULL;
+	g_autofree char *limit_name = NULL;
+	const char *limit_names[2] = {NULL, NULL};
+	gboolean readable;
+	int nf;
+
+	if (g_hash_table_lookup_extended(p->services, name, NULL, &cached))
+		return GPOINTER_TO_INT(cached);
+	f = pf_master_fields(p, name, &readable);
+	if (!readable) {
+		mta_problem(p->problems, "postfix: cannot read master.cf in %s", p->dir);
+		ok = FALSE;
+		goto done;
+	}
+	if (f == NULL) {
+		mta_problem(p->problems,
+		            "postfix: master.cf has no service \"%s unix\" (the transport named in "
+		            "transport_maps); add the rounds pipe service",
+		            name);
+		ok = FALSE;
+		goto done;
+	}
+	nf = (int)g_strv_length(f);
 	if (nf < 8 || strcmp(f[7], "pipe") != 0) {
 		mta_problem(
 		    p->problems,
@@ -400,6 +453,58 @@ done:
 	return ok;
 }
 
+/* The LMTP way: transport T ("lmtp:unix:/run/rounds/lmtp") of a service
+ * whose master.cf entry F runs Postfix's lmtp client.  The socket must be
+ * reachable from where the client runs (not chrooted away) and exist, or
+ * Postfix defers every message. */
+static void
+pf_lmtp_ok(pf_ctx *p, const char *t, GStrv f)
+{
+	const char *next = strchr(t, ':');
+	g_autofree char *where = NULL;
+	g_autofree char *key = g_strdup_printf("lmtp %s", t);
+	gboolean chroot = g_strv_length(f) > 4 && strcmp(f[4], "n") != 0;
+	struct stat st;
+
+	if (g_hash_table_contains(p->services, key))
+		return;
+	g_hash_table_add(p->services, g_strdup(key));
+	next = next ? next + 1 : "";
+	if (g_str_has_prefix(next, "inet:")) {
+		const char *host = next + 5;
+
+		if (!g_str_has_prefix(host, "127.") && !g_str_has_prefix(host, "[::1]") &&
+		    !g_str_has_prefix(host, "localhost:"))
+			mta_problem(p->problems,
+			            "postfix: %s is not on this host; rounds lmtp listens on loopback "
+			            "only",
+			            t);
+		return;
+	}
+	if (!g_str_has_prefix(next, "unix:") || next[5] == '\0') {
+		mta_problem(p->problems,
+		            "postfix: %s names no socket; use lmtp:unix:/run/rounds/lmtp", t);
+		return;
+	}
+	next += 5;
+	if (next[0] != '/')
+		/* Relative to the queue directory, where the client runs. */
+		where = g_build_filename(pf_param(p, "queue_directory"), next, NULL);
+	else if (chroot) {
+		mta_problem(p->problems,
+		            "postfix: the service %s runs chrooted in the queue directory, where "
+		            "%s is out of reach; run postconf -F %s/unix/chroot=n",
+		            f[0], next, f[0]);
+		return;
+	} else
+		where = g_strdup(next);
+	if (stat(where, &st) != 0 || !S_ISSOCK(st.st_mode))
+		mta_problem(p->problems,
+		            "postfix: nothing listens on %s; start rounds lmtp there "
+		            "(rounds-lmtp.socket)",
+		            where);
+}
+
 static void
 pf_check_domain(pf_ctx *p, const char *domain)
 {
@@ -435,7 +540,16 @@ pf_check_address(pf_ctx *p, const char *addr)
 		    t);
 		return TRUE;
 	}
-	pf_service_ok(p, service);
+	if (g_hash_table_contains(p->services, service)) {
+		pf_service_ok(p, service); /* checked before: its answer is cached */
+		return TRUE;
+	}
+	gboolean readable;
+	g_auto(GStrv) f = pf_master_fields(p, service, &readable);
+	if (f != NULL && g_strv_length(f) >= 8 && strcmp(f[7], "lmtp") == 0)
+		pf_lmtp_ok(p, t, f);
+	else
+		pf_service_ok(p, service);
 	return TRUE;
 }
 
@@ -444,7 +558,8 @@ postfix_check(const char *dir, const char *const *addrs, char delim, GError **er
 {
 	static const char *const names[] = {"recipient_delimiter",   "transport_maps",
 	                                    "relay_domains",         "mydestination",
-	                                    "virtual_alias_domains", NULL};
+	                                    "virtual_alias_domains", "queue_directory",
+	                                    NULL};
 	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *main_cf = NULL;
 	pf_ctx p = {0};
@@ -517,5 +632,6 @@ const mta_backend mta_postfix = {
     .title = "Postfix",
     .config_dir = "/etc/postfix",
     .lines = postfix_lines,
+    .lmtp_lines = postfix_lmtp_lines,
     .check = postfix_check,
 };

@@ -57,9 +57,17 @@ rd_mta_known(const char *mta)
 	return mta_backend_find(mta) != NULL;
 }
 
-char *
-rd_mta_lines(const char *mta, const char *community, const char *domain, char delimiter,
-             const char *rounds_path, const char *home)
+gboolean
+rd_mta_has_lmtp(const char *mta)
+{
+	const mta_backend *b = mta_backend_find(mta);
+
+	return b != NULL && b->lmtp_lines != NULL;
+}
+
+static char *
+mta_lines(const char *mta, const char *community, const char *domain, char delimiter,
+          const char *rounds_path, const char *home, const char *lmtp_socket)
 {
 	const mta_backend *b = mta_backend_find(mta);
 	g_autoptr(GString) s = g_string_new(NULL);
@@ -68,21 +76,41 @@ rd_mta_lines(const char *mta, const char *community, const char *domain, char de
 	mta_site site;
 	int n;
 
-	if (b == NULL || community == NULL || domain == NULL)
+	if (b == NULL || community == NULL || domain == NULL ||
+	    (lmtp_socket != NULL && b->lmtp_lines == NULL))
 		return NULL;
 	if (delimiter != '+' && delimiter != '-')
 		delimiter = '+';
 	dom = g_ascii_strdown(domain, -1);
 	addr = g_strdup_printf("%s@%s", community, dom);
 	site = (mta_site){addr, dom, delimiter, rounds_path ? rounds_path : DEFAULT_ROUNDS,
-	                  home ? home : DEFAULT_HOME};
+	                  home ? home : DEFAULT_HOME, lmtp_socket};
 	/* The first line is every MTA's: which addresses the lines route. */
 	n = (int)strcspn(addr, "@");
 	g_string_append_printf(
 	    s, "# %s: route every address of %s (%s, %.*s%crequest@, %.*s%cr-TOKEN@, ...)\n",
 	    b->title, dom, addr, n, addr, delimiter, n, addr, delimiter);
-	b->lines(s, &site);
+	if (lmtp_socket != NULL)
+		b->lmtp_lines(s, &site);
+	else
+		b->lines(s, &site);
 	return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+char *
+rd_mta_lines(const char *mta, const char *community, const char *domain, char delimiter,
+             const char *rounds_path, const char *home)
+{
+	return mta_lines(mta, community, domain, delimiter, rounds_path, home, NULL);
+}
+
+char *
+rd_mta_lmtp_lines(const char *mta, const char *community, const char *domain, char delimiter,
+                  const char *lmtp_socket)
+{
+	if (lmtp_socket == NULL)
+		return NULL;
+	return mta_lines(mta, community, domain, delimiter, NULL, NULL, lmtp_socket);
 }
 
 GPtrArray *

@@ -15,6 +15,17 @@
 char *rd_mta_lines(const char *mta, const char *community, const char *domain, char delimiter,
                    const char *rounds_path, const char *home);
 
+/* The same for the LMTP way: to rounds lmtp on the UNIX socket LMTP_SOCKET
+ * instead of the pipe; NULL also when the MTA has no LMTP way. */
+char *rd_mta_lmtp_lines(const char *mta, const char *community, const char *domain,
+                        char delimiter, const char *lmtp_socket);
+
+/* Where rounds-lmtp.socket (contrib/systemd) puts the LMTP socket. */
+#define RD_MTA_LMTP_SOCKET "/run/rounds/lmtp"
+
+/* TRUE when rd_mta_lines() knows the LMTP way for MTA. */
+gboolean rd_mta_has_lmtp(const char *mta);
+
 /* Check the installed configuration in CONFIG_DIR (NULL: the MTA's usual
  * directory) for every address kind of each COMMUNITY_ADDRESSES entry
  * ("care@lists.example.org", NULL-terminated).  Returns the problems found,

@@ -197,3 +197,46 @@ if "starttls" not in s:
 open(p, "w").write(s)
 PY
 }
+
+# pf_conf DIR PORT MAILBOX...: the directories, master.cf and main.cf of a
+# private Postfix in DIR (its own conf, queue and data directories) that
+# listens on 127.0.0.1:PORT only and delivers MAILBOX@readers.example.test
+# into the Maildir DIR/mail/MAILBOX/.  The test adds its own lines to both
+# files.
+pf_conf() {
+	local dir=$1 port=$2 maps="" m
+	shift 2
+	mkdir -p "$dir/conf" "$dir/queue" "$dir/data" "$dir/mail"
+	for m in "$@"; do
+		maps="$maps${maps:+, }$m@readers.example.test=$m/"
+		mkdir -p "$dir/mail/$m"
+	done
+	chown postfix "$dir/data"
+	chown -R 65534:65534 "$dir/mail"
+	cp /usr/share/postfix/master.cf.dist "$dir/conf/master.cf"
+	sed -i "s/^smtp      inet  n       -       y       -       -       smtpd/127.0.0.1:$port inet n - n - - smtpd/" "$dir/conf/master.cf"
+	cat >"$dir/conf/main.cf" <<CONF
+compatibility_level = 3.6
+config_directory = $dir/conf
+queue_directory = $dir/queue
+data_directory = $dir/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.lists.example.test
+mydomain = lists.example.test
+myorigin = \$myhostname
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+smtputf8_enable = no
+disable_dns_lookups = yes
+maillog_file = $dir/maillog
+maillog_file_prefixes = /tmp, /var, $T_TMP
+virtual_mailbox_domains = readers.example.test
+virtual_mailbox_base = $dir/mail
+virtual_mailbox_maps = inline:{ $maps }
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+CONF
+}

@@ -14,9 +14,6 @@ id rounds >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin
 chmod o+x "$T_TMP"
 PF=$T_TMP/postfix
 home=$T_TMP/rounds-home
-mkdir -p "$PF/conf" "$PF/queue" "$PF/data" "$PF/mail/alice" "$PF/mail/bob"
-chown postfix "$PF/data"
-chown -R 65534:65534 "$PF/mail"
 as_rounds() { runuser -u rounds -- env ROUNDS_HOME="$home" ASAN_OPTIONS="$ASAN_OPTIONS" "$R" "$@"; }
 mkdir -p "$home"
 chown rounds "$home"
@@ -26,33 +23,7 @@ as_rounds member add care alice@readers.example.test --name Alice >/dev/null
 as_rounds member add care bob@readers.example.test --name Bob >/dev/null
 
 PORT=$(free_port)
-cp /usr/share/postfix/master.cf.dist "$PF/conf/master.cf"
-# The private instance listens on a free loopback port only.
-sed -i "s/^smtp      inet  n       -       y       -       -       smtpd/127.0.0.1:$PORT inet n - n - - smtpd/" "$PF/conf/master.cf"
-cat >"$PF/conf/main.cf" <<CONF
-compatibility_level = 3.6
-config_directory = $PF/conf
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.lists.example.test
-mydomain = lists.example.test
-myorigin = \$myhostname
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-mydestination =
-smtputf8_enable = no
-disable_dns_lookups = yes
-maillog_file = $PF/maillog
-maillog_file_prefixes = /tmp, /var, $T_TMP
-virtual_mailbox_domains = readers.example.test
-virtual_mailbox_base = $PF/mail
-virtual_mailbox_maps = inline:{ alice@readers.example.test=alice/, bob@readers.example.test=bob/ }
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-CONF
+pf_conf "$PF" "$PORT" alice bob
 # The shipped hooks, as they are, with this machine's paths and domain.
 hooks() { sed -e "s|/usr/local/bin/rounds|$R|g" -e "s|/var/lib/rounds|$home|g" -e "s|lists.example.org|lists.example.test|g" "$1"; }
 hooks mta-hooks/postfix/main.cf.snippet >>"$PF/conf/main.cf"

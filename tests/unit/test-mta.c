@@ -89,6 +89,26 @@ test_lines_paths_and_delimiter(void)
 	g_assert_null(strstr(t, "/usr/local/bin/rounds --home"));
 }
 
+/* The LMTP way: a transport to the socket, no pipe; sendmail has none. */
+static void
+test_lines_lmtp(void)
+{
+	const char *sock = "/run/rounds/lmtp";
+	g_autofree char *p = rd_mta_lmtp_lines("postfix", "care", "lists.example.org", '+', sock);
+	g_autofree char *e = rd_mta_lmtp_lines("exim", "care", "lists.example.org", '+', sock);
+	g_autofree char *o = rd_mta_lmtp_lines("opensmtpd", "care", "lists.example.org", '+', sock);
+	g_autofree char *s = rd_mta_lmtp_lines("sendmail", "care", "lists.example.org", '+', sock);
+
+	g_assert_nonnull(strstr(p, "\nlists.example.org\tlmtp:unix:/run/rounds/lmtp\n"));
+	g_assert_null(strstr(p, "pipe"));
+	g_assert_null(strstr(p, "recipient_limit"));
+	g_assert_nonnull(strstr(e, "  driver = lmtp\n  socket = /run/rounds/lmtp\n"));
+	g_assert_nonnull(strstr(o, "action \"rounds\" lmtp \"/run/rounds/lmtp\" rcpt-to user rounds\n"));
+	g_assert_null(s);
+	g_assert_false(rd_mta_has_lmtp("sendmail"));
+	g_assert_true(rd_mta_has_lmtp("postfix"));
+}
+
 static void
 test_lines_others(void)
 {
@@ -294,6 +314,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mta/lines/postfix", test_lines_postfix);
 	g_test_add_func("/mta/lines/paths-and-delimiter", test_lines_paths_and_delimiter);
 	g_test_add_func("/mta/lines/others", test_lines_others);
+	g_test_add_func("/mta/lines/lmtp", test_lines_lmtp);
 	g_test_add_func("/mta/lines/round-trip", test_lines_round_trip);
 	g_test_add_func("/mta/check/postfix-good", test_check_postfix_good);
 	g_test_add_func("/mta/check/postfix-broken", test_check_postfix_broken);
