@@ -237,7 +237,10 @@ report_community(rd_store *s, const rd_report_mail_ctx *ctx, const rd_community 
 			continue;
 		tz = rd_schedule_zone(m->timezone, ctx->default_timezone);
 		slot = rd_schedule_last_slot(now, tz, ctx->hour, RD_FREQ_WEEKLY, ctx->weekday);
-		if (slot < 0)
+		/* The first report comes at the first slot after the person
+		 * became owner or moderator: nobody gets a report about weeks
+		 * before they took the community on (nor after an upgrade). */
+		if (slot < 0 || slot < rd_schedule_parse_iso(m->created))
 			continue;
 		if (!rd_store_report_sent(s, c->id, m->person_id, slot, &sent, error))
 			return FALSE;
@@ -246,6 +249,8 @@ report_community(rd_store *s, const rd_report_mail_ctx *ctx, const rd_community 
 		if (posts == NULL && !rd_store_report_rows(s, c->id, &posts, &rows, error))
 			return FALSE;
 		r = rd_report_compute(posts, rows, slot - 7 * 24 * 3600, slot);
+		if (!rd_store_report_left(s, c->id, r->since, r->until, &r->members_left, error))
+			return FALSE;
 		item = g_new0(rd_outbox_item, 1);
 		item->data = rd_report_mail_render(ctx, c, r, m->address, now, error);
 		if (item->data == NULL)

@@ -222,6 +222,21 @@ static const char *const migrations[] = {
     "CREATE INDEX thread_alias_thread ON thread_alias(thread_id);"
     "CREATE INDEX mutes_thread ON mutes(thread_id);"
     "CREATE INDEX kept_replies_thread ON kept_replies(thread_id);",
+    /* 9: who left a community and when (unix time), for the vitality
+     * report's members.left: leaving (remove, unsubscribe) deletes the
+     * membership, so a trigger keeps the departure, whatever path deleted
+     * it.  A community's own deletion takes its departures with it. */
+    "CREATE TABLE departures ("
+    " community_id INTEGER NOT NULL,"
+    " person_id INTEGER NOT NULL,"
+    " left_at INTEGER NOT NULL);"
+    "CREATE INDEX departures_community ON departures(community_id, left_at);"
+    "CREATE TRIGGER memberships_departure AFTER DELETE ON memberships"
+    " WHEN EXISTS (SELECT 1 FROM communities WHERE id = OLD.community_id) BEGIN"
+    " INSERT INTO departures (community_id, person_id, left_at)"
+    " VALUES (OLD.community_id, OLD.person_id, CAST(strftime('%s', 'now') AS INTEGER)); END;"
+    "CREATE TRIGGER communities_departures AFTER DELETE ON communities BEGIN"
+    " DELETE FROM departures WHERE community_id = OLD.id; END;",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults

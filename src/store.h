@@ -569,6 +569,10 @@ void rd_report_member_free(rd_report_member *m);
  * and every membership (rd_report_member*, by address). */
 gboolean rd_store_report_rows(rd_store *s, gint64 community_id, GPtrArray **posts,
 			      GPtrArray **members, GError **error);
+/* *LEFT: how many people left COMMUNITY_ID (their membership deleted)
+ * in SINCE <= time < UNTIL. */
+gboolean rd_store_report_left(rd_store *s, gint64 community_id, gint64 since, gint64 until,
+			      gint64 *left, GError **error);
 /* *SENT: a weekly report (outbox kind "report") to PERSON_ID about
  * COMMUNITY_ID was queued at or after SINCE. */
 gboolean rd_store_report_sent(rd_store *s, gint64 community_id, gint64 person_id, gint64 since,
