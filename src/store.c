@@ -236,7 +236,11 @@ static const char *const migrations[] = {
     " INSERT INTO departures (community_id, person_id, left_at)"
     " VALUES (OLD.community_id, OLD.person_id, CAST(strftime('%s', 'now') AS INTEGER)); END;"
     "CREATE TRIGGER communities_departures AFTER DELETE ON communities BEGIN"
-    " DELETE FROM departures WHERE community_id = OLD.id; END;",
+    " DELETE FROM departures WHERE community_id = OLD.id; END;"
+    /* ... and whether the community nudges its members (issue 14): the
+     * welcome invites an introduction, a digest leads with a question
+     * that waits for them. */
+    "ALTER TABLE communities ADD COLUMN nudges INTEGER NOT NULL DEFAULT 1;",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults
