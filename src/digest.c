@@ -1509,14 +1509,16 @@ rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selectio
 		return NULL;
 
 	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, single ? single->title : "Rounds",
-	                           ctx->from_address);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sel->name, sel->address);
 	g_autofree char *dtok =
 	    rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name, first->domain,
 	                  (guint64)sel->person_id, (guint64)outbox_id);
 	g_autofree char *daddr =
 	    g_strdup_printf("%s%cd-%s@%s", first->name, ctx->delimiter, dtok, first->domain);
+	/* The digest goes to the owner of its token alone, so its From may
+	 * carry it: a reply to From is a reply to the digest. */
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, single ? single->title : "Rounds",
+	                           ctx->from_address ? ctx->from_address : daddr);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sel->name, sel->address);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, daddr);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	g_mime_message_set_date(msg, date);

@@ -158,6 +158,7 @@ rd_report_mail_render(const rd_report_mail_ctx *ctx, const rd_community *c, cons
 	g_autofree char *uuid = g_uuid_string_random();
 	g_autofree char *mid = g_strdup_printf("report-%s@%s", uuid, c->domain);
 	g_autofree char *subject = g_strdup_printf("Weekly report: %s", c->title);
+	g_autofree char *owner = rd_address_make(c->name, c->domain, ctx->delimiter, "owner");
 	GMimeMultipart *alt, *related;
 	GMimeTextPart *plain, *rich;
 	GMimePart *image;
@@ -168,7 +169,8 @@ rd_report_mail_render(const rd_report_mail_ctx *ctx, const rd_community *c, cons
 	if (png == NULL)
 		return NULL;
 	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title, ctx->from_address);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title,
+	                           ctx->from_address ? ctx->from_address : owner);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	g_mime_message_set_date(msg, date);
