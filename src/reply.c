@@ -459,8 +459,10 @@ queue_confirmation(rd_store *s, const rd_context *o, const rd_community *c, gint
 	g_autofree char *subject = g_strdup_printf("Confirm your reply to \"%s\"", thread_subject);
 	g_autofree char *quoted = quote_text(text);
 	g_autofree char *body = g_strdup_printf(
-	    "A reply to your digest arrived from %s, not from this address, so it\n"
-	    "has not been posted to \"%s\".\n\n"
+	    "A reply to your digest arrived from another address,\n"
+	    "  %s\n"
+	    "so it has not been posted to the conversation\n"
+	    "  \"%s\".\n\n"
 	    "If you sent it, reply to this mail to confirm, and it will be posted.\n"
 	    "(Or send this line to %s:\n"
 	    "confirm %s )\n"
