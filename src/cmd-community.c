@@ -27,9 +27,12 @@ community_json(JsonBuilder *b, rd_store *s, const rd_community *c)
 	g_autoptr(GPtrArray) threads = rd_store_thread_list(s, c->id, NULL);
 	g_autofree char *addr = g_strdup_printf("%s@%s", c->name, c->domain);
 	g_autofree char *replies = NULL;
+	gboolean nudges = TRUE;
 
 	if (!rd_store_command_replies(s, c->id, &replies, NULL))
 		replies = NULL;
+	if (!rd_store_community_nudges(s, c->id, &nudges, NULL))
+		nudges = TRUE;
 	json_builder_begin_object(b);
 	cli_json_string(b, "name", c->name);
 	cli_json_string(b, "domain", c->domain);
@@ -38,6 +41,7 @@ community_json(JsonBuilder *b, rd_store *s, const rd_community *c)
 	cli_json_string(b, "policy", c->policy);
 	cli_json_bool(b, "accept_auto", c->accept_auto);
 	cli_json_string(b, "replies", replies);
+	cli_json_bool(b, "nudges", nudges);
 	cli_json_int(b, "members", members ? members->len : 0);
 	cli_json_int(b, "threads", threads ? threads->len : 0);
 	json_builder_set_member_name(b, "owners");
@@ -189,7 +193,7 @@ rd_cmd_community_show(rd_cli *cli)
 
 typedef struct {
 	char *title, *policy, *subject_prefix, *footer, *reply_to, *dmarc, *archive_url,
-	    *accept_auto, *replies;
+	    *accept_auto, *replies, *nudges;
 	gboolean no_footer;
 } set_opts;
 
@@ -205,6 +209,7 @@ set_opts_clear(set_opts *o)
 	g_free(o->archive_url);
 	g_free(o->accept_auto);
 	g_free(o->replies);
+	g_free(o->nudges);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(set_opts, set_opts_clear)
@@ -224,6 +229,8 @@ set_check(const set_opts *o)
 		return "--reply-to must be list or author";
 	if (o->replies && !cli_one_of(o->replies, (const char *const[]){"list", "owners", NULL}))
 		return "--replies must be list or owners";
+	if (o->nudges && !cli_one_of(o->nudges, (const char *const[]){"on", "off", NULL}))
+		return "--nudges must be on or off";
 	if (o->dmarc && !cli_one_of(o->dmarc, (const char *const[]){"never", "always", NULL}))
 		return "--dmarc-mitigation must be never or always";
 	if (o->accept_auto && !cli_one_of(o->accept_auto, (const char *const[]){"yes", "no", NULL}))
@@ -259,6 +266,9 @@ set_apply(rd_store *s, gint64 id, const set_opts *o, GError **error)
 		return FALSE;
 	if (o->replies && !rd_store_command_set_replies(s, id, o->replies, error))
 		return FALSE;
+	if (o->nudges &&
+	    !rd_store_community_set_nudges(s, id, strcmp(o->nudges, "on") == 0, error))
+		return FALSE;
 	if (o->dmarc && !rd_store_fanout_set(s, id, "dmarc_mitigation", o->dmarc, error))
 		return FALSE;
 	/* An empty URL removes List-Archive. */
@@ -292,6 +302,9 @@ rd_cmd_community_set(rd_cli *cli)
 	     "where replies to digests go: the list (default) or only the owners", "list|owners"},
 	    {"accept-auto", 0, 0, G_OPTION_ARG_STRING, &o.accept_auto,
 	     "post automatic mail (auto-replies) instead of holding it", "yes|no"},
+	    {"nudges", 0, 0, G_OPTION_ARG_STRING, &o.nudges,
+	     "the welcome invites an introduction, digests lead with a waiting question (default on)",
+	     "on|off"},
 	    {NULL}};
 	g_autoptr(rd_community) k = NULL;
 	g_autoptr(rd_fanout_settings) f = NULL;

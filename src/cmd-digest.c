@@ -59,10 +59,10 @@ sched_env_load(const rd_cli *cli, sched_env *e)
 	e->secret = rd_cli_secret(c, &err);
 	if (e->secret == NULL)
 		return cli_fail(cli, err);
+	/* Unset: each digest comes from its own Reply-To address, and each
+	 * report from its community's owner address, so a client that
+	 * answers From reaches Rounds, never a mailbox that bounces. */
 	e->from = g_key_file_get_string(kf, "digest", "from", NULL);
-	if (e->from == NULL)
-		e->from = g_strdup_printf("digest@%s", c->sender_domain ? c->sender_domain
-									  : c->domain);
 	e->digest.secret = e->secret;
 	e->digest.default_timezone = c->timezone;
 	e->digest.from_address = e->from;

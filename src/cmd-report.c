@@ -73,6 +73,8 @@ rd_cmd_report(rd_cli *cli)
 	if (!rd_store_report_rows(cli->store, k->id, &posts, &members, &err))
 		return cli_fail(cli, err);
 	r = rd_report_compute(posts, members, since, until);
+	if (!rd_store_report_left(cli->store, k->id, since, until, &r->members_left, &err))
+		return cli_fail(cli, err);
 	if (json) {
 		g_autoptr(JsonNode) root = rd_report_to_json(r);
 		g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -97,15 +99,10 @@ gboolean
 cli_report_pass(rd_store *s, const rd_config *c, const char *from, gint64 now, guint *queued,
                    GError **error)
 {
-	static const char *const days[] = {"monday", "tuesday",  "wednesday", "thursday",
-	                                   "friday", "saturday", "sunday"};
-	g_autofree char *day = g_key_file_get_string(c->kf, "report", "weekday", NULL);
-	g_autofree char *hour = g_key_file_get_string(c->kf, "report", "hour", NULL);
-	gboolean on = g_key_file_get_boolean(c->kf, "report", "weekly", NULL);
 	g_autoptr(GError) err = NULL;
 	rd_report_mail_ctx ctx = {
-	    .weekday = 1,
-	    .hour = hour ? hour : "08:00",
+	    .weekday = c->report_weekday,
+	    .hour = c->report_hour,
 	    .default_timezone = c->timezone,
 	    .from_address = from,
 	    .delimiter = c->delimiter,
@@ -114,13 +111,11 @@ cli_report_pass(rd_store *s, const rd_config *c, const char *from, gint64 now, g
 	};
 
 	*queued = 0;
-	/* Off unless switched on: mail nobody asked for, from an upgrade, would
-	 * surprise the owners (and every scheduler test counting their mail). */
-	if (!on)
+	/* On unless [report] weekly = false.  An owner's first report comes at
+	 * the first slot after they became owner (report-mail.c), so an upgrade
+	 * or a new community sends nothing about weeks nobody watched. */
+	if (!c->report_weekly)
 		return TRUE;
-	for (int i = 0; day && i < 7; i++)
-		if (g_ascii_strcasecmp(day, days[i]) == 0 || atoi(day) == i + 1)
-			ctx.weekday = i + 1;
 	if (rd_report_mail_enqueue_due(s, &ctx, now, queued, &err))
 		return TRUE;
 	/* A missing template or a busy database must not hold up the digests

@@ -111,7 +111,7 @@ rd_command_add_member(cmd_ctx *x, const char *addr, const char *name, const char
 {
 	gint64 pid;
 	JsonBuilder *b;
-	gboolean ok;
+	gboolean ok, nudges = TRUE;
 
 	if (!rd_store_person_ensure(x->s, addr, name, &pid, error) ||
 	    !rd_store_member_add(x->s, x->c->id, pid, role, delivery, error))
@@ -120,6 +120,13 @@ rd_command_add_member(cmd_ctx *x, const char *addr, const char *name, const char
 	rd_command_add_str(b, "address", addr);
 	rd_command_add_str(b, "delivery", delivery);
 	rd_command_add_str(b, "role", role);
+	/* The invitation to introduce oneself, unless the community said no. */
+	if (!rd_store_community_nudges(x->s, x->c->id, &nudges, error)) {
+		g_object_unref(b);
+		return FALSE;
+	}
+	json_builder_set_member_name(b, "nudges");
+	json_builder_add_boolean_value(b, nudges);
 	ok = rd_command_send_template(x, "welcome.txt.mustache", b, pid, addr, NULL, TRUE, NULL,
 	                              error);
 	g_object_unref(b);

@@ -1,5 +1,6 @@
 /* config.c - rounds.conf, an INI file read with GKeyFile. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -81,6 +82,65 @@ config_size(GKeyFile *kf, const char *group, const char *key, gint64 def, GError
 		return def;
 	}
 	return n * mult;
+}
+
+/* A boolean (true/false, yes/no, on/off, 1/0), DEF when it is not set. */
+static gboolean
+config_bool(GKeyFile *kf, const char *group, const char *key, gboolean def, GError **error)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	g_autofree char *v = config_string(kf, group, key, NULL);
+
+	if (v == NULL || (error != NULL && *error != NULL))
+		return def;
+	for (guint i = 0; i < G_N_ELEMENTS(yes); i++) {
+		if (g_ascii_strcasecmp(v, yes[i]) == 0)
+			return TRUE;
+		if (g_ascii_strcasecmp(v, no[i]) == 0)
+			return FALSE;
+	}
+	g_set_error(error, RD_ERROR, RD_CONFIG, "[%s] %s: not true or false", group, key);
+	return def;
+}
+
+/* A weekday by name (monday) or number (1 = Monday ... 7 = Sunday). */
+static int
+config_weekday(GKeyFile *kf, const char *group, const char *key, int def, GError **error)
+{
+	static const char *const days[] = {"monday", "tuesday",  "wednesday", "thursday",
+	                                   "friday", "saturday", "sunday"};
+	g_autofree char *v = config_string(kf, group, key, NULL);
+
+	if (v == NULL || (error != NULL && *error != NULL))
+		return def;
+	for (int i = 0; i < 7; i++)
+		if (g_ascii_strcasecmp(v, days[i]) == 0 ||
+		    (v[0] == '1' + i && v[1] == '\0'))
+			return i + 1;
+	g_set_error(error, RD_ERROR, RD_CONFIG, "[%s] %s: not a weekday (monday ... sunday)",
+	            group, key);
+	return def;
+}
+
+/* A local time HH:MM. */
+static char *
+config_hour(GKeyFile *kf, const char *group, const char *key, const char *def, GError **error)
+{
+	char *v = config_string(kf, group, key, def);
+	int h, m;
+	char end;
+
+	if (error != NULL && *error != NULL)
+		return v;
+	if (sscanf(v, "%2d:%2d%c", &h, &m, &end) != 2 || h < 0 || h > 23 || m < 0 || m > 59 ||
+	    strlen(v) != 5) {
+		g_set_error(error, RD_ERROR, RD_CONFIG, "[%s] %s: not a time (like 08:00)", group,
+		            key);
+		g_free(v);
+		return g_strdup(def);
+	}
+	return v;
 }
 
 /* Where the templates are when rounds.conf does not say: the checkout's
@@ -188,6 +248,9 @@ rd_config_load(const char *home, GError **error)
 	c->trusted_authserv_id = config_string(kf, "commands", "trusted-authserv-id", NULL);
 	c->token_days = config_count(kf, "commands", "token-days", 7, &err);
 	c->reply_limit = config_count(kf, "commands", "reply-limit", 5, &err);
+	c->report_weekly = config_bool(kf, "report", "weekly", TRUE, &err);
+	c->report_weekday = config_weekday(kf, "report", "weekday", 1, &err);
+	c->report_hour = config_hour(kf, "report", "hour", "08:00", &err);
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
 		return NULL;
@@ -216,6 +279,7 @@ rd_config_free(rd_config *c)
 	g_free(c->smtp_password_file);
 	g_free(c->trusted_authserv_id);
 	g_free(c->sender_domain);
+	g_free(c->report_hour);
 	if (c->kf)
 		g_key_file_unref(c->kf);
 	g_free(c);

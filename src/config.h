@@ -34,6 +34,10 @@ typedef struct {
 	int token_days;
 	int reply_limit;
 	char *sender_domain; /* domain of automatic mail; default = domain */
+	/* [report] the weekly owner report */
+	gboolean report_weekly; /* weekly: on unless false */
+	int report_weekday;     /* weekday: 1 = Monday ... 7 = Sunday */
+	char *report_hour;      /* hour: "08:00", each owner's local time */
 	GKeyFile *kf;        /* the file itself, for sections other modules own */
 } rd_config;
 

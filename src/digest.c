@@ -1197,6 +1197,45 @@ wrap72(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+/* The nudge a digest leads with (issue 14): the question that has waited
+ * longest, more than 48 hours and less than two weeks, in a conversation
+ * the reader took part in, in a community that nudges.  A nudge is a
+ * courtesy: when the store cannot say, the digest goes without one. */
+static void
+nudge_json(model_state *st, JsonBuilder *b, gint64 now)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(rd_digest_waiting) w = NULL;
+	g_autoptr(rd_community) k = NULL;
+	g_autofree char *rtok = NULL, *raddr = NULL, *subject = NULL, *reply = NULL;
+	const char delim[2] = {st->ctx->delimiter, '\0'};
+	gint64 waited;
+
+	if (!rd_store_digest_waiting(st->store, st->sel->person_id, st->sel->address,
+	                             now - 14 * 24 * 3600, now - 48 * 3600, &w, &err) ||
+	    w == NULL || (k = rd_store_community_get_by_id(st->store, w->community_id, &err)) == NULL) {
+		add_bool(b, "has_nudge", FALSE);
+		return;
+	}
+	rtok = rd_token_make(st->ctx->secret, RD_TOKEN_REPLY, k->name, k->domain,
+	                     (guint64)st->sel->person_id, (guint64)w->thread_id);
+	raddr = g_strconcat(k->name, delim, "r-", rtok, "@", k->domain, NULL);
+	subject = g_str_has_prefix(w->subject, "Re: ") ? g_strdup(w->subject)
+	                                                : g_strconcat("Re: ", w->subject, NULL);
+	reply = mailto(raddr, subject);
+	waited = (now - w->date) / (24 * 3600);
+	add_bool(b, "has_nudge", TRUE);
+	json_builder_set_member_name(b, "nudge");
+	json_builder_begin_object(b);
+	add_str(b, "community", k->title);
+	add_str(b, "subject", w->subject);
+	add_str(b, "author", w->author);
+	add_int(b, "days", waited);
+	add_str(b, "reply_address", raddr);
+	add_str(b, "reply_mailto", reply);
+	json_builder_end_object(b);
+}
+
 static JsonNode *
 build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, char **subject,
             const rd_community *single)
@@ -1258,6 +1297,7 @@ build_model(model_state *st, GPtrArray *convs, gint64 now, gint64 outbox_id, cha
 	add_str(b, "request_address", req);
 	add_int(b, "conversation_count", convs->len);
 	add_int(b, "message_count", total);
+	nudge_json(st, b, now);
 	json_builder_set_member_name(b, "toc");
 	json_builder_begin_array(b);
 	for (int k = 0; k < 4; k++) {
@@ -1561,14 +1601,16 @@ rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selectio
 		return NULL;
 
 	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, single ? single->title : "Rounds",
-	                           ctx->from_address);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sel->name, sel->address);
 	g_autofree char *dtok =
 	    rd_token_make(ctx->secret, RD_TOKEN_DIGEST, first->name, first->domain,
 	                  (guint64)sel->person_id, (guint64)outbox_id);
 	g_autofree char *daddr =
 	    g_strdup_printf("%s%cd-%s@%s", first->name, ctx->delimiter, dtok, first->domain);
+	/* The digest goes to the owner of its token alone, so its From may
+	 * carry it: a reply to From is a reply to the digest. */
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, single ? single->title : "Rounds",
+	                           ctx->from_address ? ctx->from_address : daddr);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, sel->name, sel->address);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO, NULL, daddr);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	g_mime_message_set_date(msg, date);

@@ -16,7 +16,7 @@
 typedef struct {
 	GBytes *secret;
 	const char *default_timezone;
-	const char *from_address;  /* From: of digests, e.g. digest@lists.example.org */
+	const char *from_address;  /* From: of digests; NULL: the digest's Reply-To (+d-) */
 	char delimiter;
 	const char *template_dir;  /* installed templates */
 	const char *home;          /* overrides in HOME/templates/COMMUNITY/ */

@@ -17,6 +17,9 @@
 /* The digest numbers at most this many conversations; the rest are listed
  * by subject only (rd_digest_ctx.max_conversations defaults to 12). */
 #define REPLY_CHOICES_MAX 255
+/* The choice index of the c- address that answers the question itself
+ * (the notice's Reply-To): the answer, not the address, names the pick. */
+#define REPLY_ANSWER_INDEX 255
 /* Earlier bodies of the sender passed to the trimmer to spot a signature. */
 #define REPLY_PREVIOUS_BODIES 5
 /* Messages of a thread that make up the text a reply token answers. */
@@ -456,13 +459,16 @@ queue_confirmation(rd_store *s, const rd_context *o, const rd_community *c, gint
 	g_autofree char *subject = g_strdup_printf("Confirm your reply to \"%s\"", thread_subject);
 	g_autofree char *quoted = quote_text(text);
 	g_autofree char *body = g_strdup_printf(
-	    "A reply to your digest arrived from %s, not from this address, so it\n"
-	    "has not been posted to \"%s\".\n\n"
+	    "A reply to your digest arrived from another address,\n"
+	    "  %s\n"
+	    "so it has not been posted to the conversation\n"
+	    "  \"%s\".\n\n"
 	    "If you sent it, reply to this mail to confirm, and it will be posted.\n"
-	    "(Or send \"confirm %s\" to %s.)\n"
+	    "(Or send this line to %s:\n"
+	    "confirm %s )\n"
 	    "If you did not send it, ignore this mail: the reply stays held.\n\n"
 	    "The reply said:\n\n%s",
-	    sender && *sender ? sender : "an unknown sender", thread_subject, tok, request, quoted);
+	    sender && *sender ? sender : "an unknown sender", thread_subject, request, tok, quoted);
 
 	return queue_notice(s, o, c, person_id, person_addr, subject, reply_to, body, error);
 }
@@ -773,6 +779,35 @@ deliver_thread_reply(rd_store *s, const rd_context *o, const rd_community *c,
 
 /* ---- d-TOKEN: a reply to the whole digest ---- */
 
+/* A kept reply waits as long as a confirmation code: [commands] token-days. */
+static gint64
+kept_expires(const rd_context *o, const rd_kept_reply *k)
+{
+	return k->created + (gint64)(o->token_days > 0 ? o->token_days : 7) * 24 * 3600;
+}
+
+/* When K expires, for people: "Mon 14 Dec 2026 09:30 UTC". */
+static char *
+kept_expiry_text(const rd_context *o, const rd_kept_reply *k)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(kept_expires(o, k));
+
+	return g_date_time_format(t, "%a %d %b %Y %H:%M UTC");
+}
+
+/* The address that answers "which conversation?" for kept reply ID: a
+ * c- token of the kept reply (bound to its person by the kept row) with
+ * the answer index instead of a choice. */
+static char *
+kept_answer_address(const rd_context *o, const rd_community *c, gint64 id)
+{
+	g_autofree char *tok = rd_token_make(o->secret, RD_TOKEN_CONFIRM, c->name, c->domain, 0,
+	                                     (guint64)id * 256 + REPLY_ANSWER_INDEX);
+	g_autofree char *ext = g_strdup_printf("c-%s", tok);
+
+	return rd_address_make(c->name, c->domain, o->delimiter, ext);
+}
+
 /* Keep a reply whose conversation cannot be told and send the person the
  * list to pick from, in one transaction. */
 static rd_status
@@ -785,6 +820,7 @@ keep_reply(rd_store *s, const rd_context *o, const rd_community *c, gint64 perso
 	GString *choices = g_string_new(NULL);
 	GString *text = g_string_new(NULL);
 	g_autofree char *quoted = quote_text(body);
+	g_autofree char *until = NULL, *answer = NULL;
 	guint n = MIN(convs->len, REPLY_CHOICES_MAX);
 
 	for (guint i = 0; i < n; i++) {
@@ -807,11 +843,17 @@ keep_reply(rd_store *s, const rd_context *o, const rd_community *c, gint64 perso
 		goto fail;
 	if (!rd_store_reply_keep(s, k, error))
 		goto fail;
-	g_string_append(text,
-	                "Your reply to the digest could not be matched to one conversation, so\n"
-	                "it has not been posted yet; your text is kept.  To post it, send an\n"
-	                "empty mail to the address under the conversation it belongs to\n"
-	                "(one tap on the address is enough):\n");
+	until = kept_expiry_text(o, k);
+	/* Its Reply-To answers the question: same kept reply, any choice. */
+	answer = kept_answer_address(o, c, k->id);
+	g_string_append_printf(
+	    text,
+	    "Your reply to the digest could not be matched to one conversation, so\n"
+	    "it has not been posted yet; your text is kept until %s.\n"
+	    "To post it, reply to this mail with the number of the conversation\n"
+	    "(\"2\") or a word of its subject on the first line, or send an empty\n"
+	    "mail to the address under the conversation (one tap is enough):\n",
+	    until);
 	for (guint i = 0; i < n; i++) {
 		reply_conv *cv = convs->pdata[i];
 		g_autofree char *tok =
@@ -834,7 +876,7 @@ keep_reply(rd_store *s, const rd_context *o, const rd_community *c, gint64 perso
 	                       "Your text:\n\n%s",
 	                       quoted);
 	if (!queue_notice(s, o, c, person_id, paddr, "Which conversation is your reply about?",
-	                  NULL, text->str, error))
+	                  answer, text->str, error))
 		goto fail;
 	if (!rd_store_commit(s, error))
 		goto fail;
@@ -978,6 +1020,156 @@ rd_reply_owns_confirm(GBytes *secret, const rd_community *c, const char *token)
 	       a == 0;
 }
 
+/* The first line of the person's own text in an answer (not empty, not a
+ * quote, not the "On ... wrote:" line before one), or NULL. */
+static char *
+answer_line(const char *body)
+{
+	g_auto(GStrv) lines = g_strsplit(body ? body : "", "\n", -1);
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		char *l = g_strstrip(lines[i]);
+
+		if (*l == '\0')
+			continue;
+		if (*l == '>' || g_str_has_suffix(l, "wrote:"))
+			return NULL;
+		return g_strdup(l);
+	}
+	return NULL;
+}
+
+/* "2", "[2]", "#2", "2." or "2)" alone or before more words: 2; else -1. */
+static int
+answer_number(const char *line)
+{
+	const char *p = line;
+	int n = 0;
+
+	if (*p == '[' || *p == '#' || *p == '(')
+		p++;
+	if (!g_ascii_isdigit(*p))
+		return -1;
+	while (g_ascii_isdigit(*p) && n < 10000)
+		n = n * 10 + (*p++ - '0');
+	if (*p == ']' || *p == '.' || *p == ')')
+		p++;
+	return *p == '\0' || g_ascii_isspace(*p) ? n : -1;
+}
+
+/* The one subject of SUBJECTS that holds a word (4 letters or more) of
+ * TEXT, case-insensitively; -1 when none or more than one does. */
+static int
+answer_subject(const char *text, char **subjects, guint n)
+{
+	g_autofree char *low = g_utf8_strdown(text, -1);
+	g_auto(GStrv) words = g_strsplit_set(low, " \t,.;:!?\"'()[]<>/", -1);
+	int found = -1;
+
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *subj = g_utf8_strdown(subjects[i] ? subjects[i] : "", -1);
+		gboolean hit = FALSE;
+
+		for (guint w = 0; words[w] != NULL && !hit; w++)
+			hit = g_utf8_strlen(words[w], -1) >= 4 && strstr(subj, words[w]) != NULL;
+		if (hit && found >= 0)
+			return -1;
+		if (hit)
+			found = (int)i;
+	}
+	return found;
+}
+
+/* A kept choice (the Message-ID of a conversation's newest message) as a
+ * posted message and its community: C's, else any community's (a combined
+ * digest lists conversations of several). */
+static rd_stored_message *
+kept_choice(rd_store *s, const rd_community *c, const char *mid, rd_community **where,
+            GError **error)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) all = NULL;
+	rd_stored_message *m = rd_store_reply_posted(s, c->id, mid, &err);
+
+	*where = NULL;
+	if (m != NULL || rd_status_from_error(err) != RD_NOTFOUND) {
+		if (m == NULL)
+			g_propagate_error(error, g_steal_pointer(&err));
+		return m;
+	}
+	if ((all = rd_store_community_list(s, error)) == NULL)
+		return NULL;
+	for (guint i = 0; i < all->len; i++) {
+		rd_community *k = all->pdata[i];
+
+		g_clear_error(&err);
+		if (k->id == c->id)
+			continue;
+		m = rd_store_reply_posted(s, k->id, mid, &err);
+		if (m != NULL) {
+			*where = g_ptr_array_steal_index(all, i);
+			return m;
+		}
+		if (rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return NULL;
+		}
+	}
+	g_set_error_literal(error, RD_ERROR, RD_NOTFOUND, "no such conversation");
+	return NULL;
+}
+
+/* Which choice the answer ANSWER names: the number on its first line of
+ * text, else a word of a conversation's subject there or in its Subject. */
+static rd_status
+kept_pick(rd_store *s, const rd_community *c, const rd_message *answer, char **choices,
+          guint *idx, GError **error)
+{
+	guint n = g_strv_length(choices);
+	g_autofree char *line = answer_line(answer->body);
+	g_autofree char *subj = rd_subject_base(answer->subject ? answer->subject : "");
+	g_autofree char **subjects = g_new0(char *, n + 1);
+	int pick = line ? answer_number(line) : -1;
+	rd_status st = RD_OK;
+
+	if (pick >= 1 && (guint)pick <= n) {
+		*idx = (guint)pick - 1;
+		return RD_OK;
+	}
+	if (pick >= 0)
+		return fail(error, RD_NOPERM,
+		            "There is no conversation with that number in the list; please reply "
+		            "with one of its numbers.");
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(GError) err = NULL;
+		g_autoptr(rd_community) where = NULL;
+		g_autoptr(rd_stored_message) m = kept_choice(s, c, choices[i], &where, &err);
+
+		if (m == NULL && rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			st = rd_status_from_error(*error);
+			break;
+		}
+		subjects[i] = m ? g_strdup(m->subject) : NULL;
+	}
+	if (st == RD_OK) {
+		pick = line ? answer_subject(line, subjects, n) : -1;
+		/* The Subject counts when the person wrote one of their own. */
+		if (pick < 0 && g_ascii_strcasecmp(subj, "Which conversation is your reply about?") != 0)
+			pick = answer_subject(subj, subjects, n);
+		if (pick >= 0)
+			*idx = (guint)pick;
+		else
+			st = fail(error, RD_NOPERM,
+			          "Your answer did not name one of the conversations; nothing was "
+			          "posted and your text stays kept.  Please reply with the number of "
+			          "the conversation, such as 2, on the first line.");
+	}
+	for (guint i = 0; i < n; i++)
+		g_free(subjects[i]);
+	return st;
+}
+
 rd_status
 rd_reply_confirm(rd_store *s, const rd_context *o, const rd_community *c, const rd_address *a,
                  GBytes *data, rd_deliver_result *result, GError **error)
@@ -986,6 +1178,7 @@ rd_reply_confirm(rd_store *s, const rd_context *o, const rd_community *c, const 
 	g_autoptr(rd_kept_reply) k = NULL;
 	g_autoptr(rd_message) choice = NULL, orig = NULL;
 	g_autoptr(rd_stored_message) target = NULL;
+	g_autoptr(rd_community) where = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autofree char *paddr = NULL;
 	g_auto(GStrv) choices = NULL;
@@ -1035,11 +1228,25 @@ rd_reply_confirm(rd_store *s, const rd_context *o, const rd_community *c, const 
 		rd_deliver_result_clear(&dummy);
 		return RD_OK;
 	}
+	if (rd_schedule_now() >= kept_expires(o, k)) {
+		g_autofree char *when = kept_expiry_text(o, k);
+
+		g_set_error(error, RD_ERROR, RD_NOPERM,
+		            "Your kept reply expired on %s and was not posted; please send it "
+		            "again from your latest digest.",
+		            when);
+		return RD_NOPERM;
+	}
 	choices = g_strsplit(k->choices, "\n", -1);
 	idx = (guint)(b % 256);
+	if (idx == REPLY_ANSWER_INDEX) {
+		st = kept_pick(s, c, choice, choices, &idx, error);
+		if (st != RD_OK)
+			return st;
+	}
 	if (idx >= g_strv_length(choices))
 		return fail(error, RD_NOPERM, "This confirmation address is not valid.");
-	target = rd_store_reply_posted(s, c->id, choices[idx], &err);
+	target = kept_choice(s, c, choices[idx], &where, &err);
 	if (target == NULL) {
 		if (rd_status_from_error(err) == RD_NOTFOUND)
 			return fail(error, RD_NOPERM,
@@ -1052,8 +1259,8 @@ rd_reply_confirm(rd_store *s, const rd_context *o, const rd_community *c, const 
 	orig = rd_message_parse(k->raw, c->domain, error);
 	if (orig == NULL)
 		return RD_DATAERR;
-	st = post_reply(s, o, c, target->thread_id, paddr, TRUE, orig, k->body, NULL, NULL, result,
-	                error);
+	st = post_reply(s, o, where ? where : c, target->thread_id, paddr, TRUE, orig, k->body, NULL,
+	                NULL, result, error);
 	if (st == RD_OK) {
 		/* Marking it filed is bookkeeping: a second tap finds the post
 		 * already stored (same Message-ID) and stores nothing. */

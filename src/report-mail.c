@@ -158,6 +158,7 @@ rd_report_mail_render(const rd_report_mail_ctx *ctx, const rd_community *c, cons
 	g_autofree char *uuid = g_uuid_string_random();
 	g_autofree char *mid = g_strdup_printf("report-%s@%s", uuid, c->domain);
 	g_autofree char *subject = g_strdup_printf("Weekly report: %s", c->title);
+	g_autofree char *owner = rd_address_make(c->name, c->domain, ctx->delimiter, "owner");
 	GMimeMultipart *alt, *related;
 	GMimeTextPart *plain, *rich;
 	GMimePart *image;
@@ -168,7 +169,8 @@ rd_report_mail_render(const rd_report_mail_ctx *ctx, const rd_community *c, cons
 	if (png == NULL)
 		return NULL;
 	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title, ctx->from_address);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, c->title,
+	                           ctx->from_address ? ctx->from_address : owner);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, to);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	g_mime_message_set_date(msg, date);
@@ -237,7 +239,10 @@ report_community(rd_store *s, const rd_report_mail_ctx *ctx, const rd_community 
 			continue;
 		tz = rd_schedule_zone(m->timezone, ctx->default_timezone);
 		slot = rd_schedule_last_slot(now, tz, ctx->hour, RD_FREQ_WEEKLY, ctx->weekday);
-		if (slot < 0)
+		/* The first report comes at the first slot after the person
+		 * became owner or moderator: nobody gets a report about weeks
+		 * before they took the community on (nor after an upgrade). */
+		if (slot < 0 || slot < rd_schedule_parse_iso(m->created))
 			continue;
 		if (!rd_store_report_sent(s, c->id, m->person_id, slot, &sent, error))
 			return FALSE;
@@ -246,6 +251,8 @@ report_community(rd_store *s, const rd_report_mail_ctx *ctx, const rd_community 
 		if (posts == NULL && !rd_store_report_rows(s, c->id, &posts, &rows, error))
 			return FALSE;
 		r = rd_report_compute(posts, rows, slot - 7 * 24 * 3600, slot);
+		if (!rd_store_report_left(s, c->id, r->since, r->until, &r->members_left, error))
+			return FALSE;
 		item = g_new0(rd_outbox_item, 1);
 		item->data = rd_report_mail_render(ctx, c, r, m->address, now, error);
 		if (item->data == NULL)

@@ -11,7 +11,7 @@ typedef struct {
 	int weekday;      /* 1 = Monday ... 7 = Sunday */
 	const char *hour; /* "08:00", local time of each owner */
 	const char *default_timezone;
-	const char *from_address; /* From: of the report */
+	const char *from_address; /* From: of the report; NULL: COMMUNITY+owner@ */
 	char delimiter;
 	const char *template_dir; /* installed templates */
 	const char *home;         /* overrides in HOME/templates/COMMUNITY/ */

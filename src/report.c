@@ -6,10 +6,8 @@
  *	posts are then walked once to find its first post and the first post
  *	by someone else; replies are matched to their parents by Message-ID.
  *	Weeks are the 7-day spans ending at UNTIL: week 0 is [UNTIL-7d, UNTIL).
- *
- * BUGS
- *	Memberships are deleted when people leave, so "left" cannot be
- *	counted from the store and is reported as null.
+ *	Memberships are deleted when people leave; the store keeps the
+ *	departures, and the caller puts their count in members_left.
  */
 #include <math.h>
 #include <string.h>
@@ -407,9 +405,7 @@ rd_report_to_json(const rd_report *r)
 	json_builder_begin_object(b);
 	add_int(b, "total", r->members_total);
 	add_int(b, "joined", r->members_joined);
-	/* Leaving deletes the membership: there is nothing to count (BUGS). */
-	json_builder_set_member_name(b, "left");
-	json_builder_add_null_value(b);
+	add_int(b, "left", r->members_left);
 	add_int(b, "bouncing", r->members_bouncing);
 	add_int(b, "paused", r->members_paused);
 	json_builder_end_object(b);
@@ -485,6 +481,7 @@ rd_report_to_text(const rd_report *r, const char *community)
 	g_string_append_printf(out, "\nMembers\n");
 	text_int(out, "total", r->members_total);
 	text_int(out, "joined", r->members_joined);
+	text_int(out, "left", r->members_left);
 	text_int(out, "bouncing", r->members_bouncing);
 	text_int(out, "paused", r->members_paused);
 	text_int(out, "digest readers never posted", r->readers_never_posted);

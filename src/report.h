@@ -36,6 +36,7 @@ typedef struct {
 	gint64 core_size, core_previous;
 	GPtrArray *core_members; /* char*, sorted */
 	gint64 members_total, members_joined, members_bouncing, members_paused;
+	gint64 members_left; /* set by the caller: rd_store_report_left */
 	gint64 readers_never_posted;
 	struct {
 		gint64 week_start, posts, posters;
@@ -43,7 +44,8 @@ typedef struct {
 } rd_report;
 
 /* Compute every figure for SINCE..UNTIL from POSTS (rd_report_post*) and
- * MEMBERS (rd_report_member*) as rd_store_report_rows returns them. */
+ * MEMBERS (rd_report_member*) as rd_store_report_rows returns them; the
+ * caller fills members_left (rd_store_report_left). */
 rd_report *rd_report_compute(GPtrArray *posts, GPtrArray *members, gint64 since, gint64 until);
 void rd_report_free(rd_report *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_report, rd_report_free)

@@ -198,3 +198,28 @@ rd_store_command_set_replies(rd_store *s, gint64 community_id, const char *mode,
 					"ti", mode, community_id),
 			  error);
 }
+
+/* ---- nudges to members (issue 14) ---- */
+
+gboolean
+rd_store_community_nudges(rd_store *s, gint64 community_id, gboolean *on, GError **error)
+{
+	gint64 v = 1;
+
+	if (store_first(s,
+			store_prepare(s, error, "SELECT nudges FROM communities WHERE id = ?", "i",
+				      community_id),
+			store_read_int, &v, error) < 0)
+		return FALSE;
+	*on = v != 0;
+	return TRUE;
+}
+
+gboolean
+rd_store_community_set_nudges(rd_store *s, gint64 community_id, gboolean on, GError **error)
+{
+	return store_done(s,
+			  store_prepare(s, error, "UPDATE communities SET nudges = ? WHERE id = ?",
+					"ii", (gint64)(on ? 1 : 0), community_id),
+			  error);
+}

@@ -239,3 +239,62 @@ rd_store_command_set_paused(rd_store *s, gint64 person_id, const char *until, GE
 					"ti", until, person_id),
 			  error);
 }
+
+void
+rd_digest_waiting_free(rd_digest_waiting *w)
+{
+	if (w == NULL)
+		return;
+	g_free(w->subject);
+	g_free(w->author);
+	g_free(w);
+}
+
+static gpointer
+waiting_from_row(sqlite3_stmt *st)
+{
+	rd_digest_waiting *w = g_new0(rd_digest_waiting, 1);
+
+	w->community_id = sqlite3_column_int64(st, 0);
+	w->thread_id = sqlite3_column_int64(st, 1);
+	w->subject = store_col_text(st, 2);
+	w->author = store_col_text(st, 3);
+	w->date = sqlite3_column_int64(st, 4);
+	return w;
+}
+
+gboolean
+rd_store_digest_waiting(rd_store *s, gint64 person_id, const char *address, gint64 from,
+			gint64 to, rd_digest_waiting **out, GError **error)
+{
+	g_autoptr(GError) err = NULL;
+
+	/* The last post of each thread (the highest date, then id) is the
+	 * question when nobody has written after it. */
+	*out = store_one(
+	    s,
+	    store_prepare(
+		s, error,
+		"SELECT m.community_id, m.thread_id, t.subject, coalesce(nullif(m.from_name, ''), "
+		"m.from_addr), m.date FROM messages m JOIN threads t ON t.id = m.thread_id "
+		"JOIN memberships ms ON ms.community_id = m.community_id AND ms.person_id = ?1 "
+		"JOIN communities c ON c.id = m.community_id "
+		"WHERE m.status = 'posted' AND m.date >= ?3 AND m.date < ?4 "
+		"AND ms.status = 'active' AND ms.delivery = 'digest' AND c.nudges = 1 "
+		"AND lower(m.from_addr) <> lower(?2) "
+		"AND (instr(m.subject, '?') > 0 OR instr(m.body, '?') > 0) "
+		"AND NOT EXISTS (SELECT 1 FROM messages l WHERE l.thread_id = m.thread_id AND "
+		" l.status = 'posted' AND (l.date > m.date OR (l.date = m.date AND l.id > m.id))) "
+		"AND EXISTS (SELECT 1 FROM messages o WHERE o.thread_id = m.thread_id AND "
+		" o.status = 'posted' AND lower(o.from_addr) = lower(?2)) "
+		"AND NOT EXISTS (SELECT 1 FROM mutes u WHERE u.person_id = ?1 AND "
+		" u.thread_id = m.thread_id) "
+		"ORDER BY m.date, m.id LIMIT 1",
+		"itii", person_id, address, from, to),
+	    waiting_from_row, &err, NULL);
+	if (err != NULL) {
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,6 +1,7 @@
 /* store-report.c - the rows the vitality report computes from (report.c):
  * a community's posts and memberships, and whether a weekly report went
- * out (tables messages, threads, memberships, people, outbox; read only). */
+ * out (tables messages, threads, memberships, people, departures, outbox;
+ * read only). */
 #include <sqlite3.h>
 
 #include "store-internal.h"
@@ -109,4 +110,16 @@ rd_store_report_sent(rd_store *s, gint64 community_id, gint64 person_id, gint64 
 		return FALSE;
 	*sent = n > 0;
 	return TRUE;
+}
+
+gboolean
+rd_store_report_left(rd_store *s, gint64 community_id, gint64 since, gint64 until, gint64 *left,
+		     GError **error)
+{
+	return store_int(s,
+			 store_prepare(s, error,
+				       "SELECT count(DISTINCT person_id) FROM departures WHERE "
+				       "community_id = ? AND left_at >= ? AND left_at < ?",
+				       "iii", community_id, since, until),
+			 left, error);
 }

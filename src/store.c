@@ -227,6 +227,25 @@ static const char *const migrations[] = {
      * index they are a range read in date order, however large the store
      * (issue 13).  NOCASE as the query compares. */
     "CREATE INDEX messages_author ON messages(community_id, from_addr COLLATE NOCASE, date);",
+    /* 10: who left a community and when (unix time), for the vitality
+     * report's members.left: leaving (remove, unsubscribe) deletes the
+     * membership, so a trigger keeps the departure, whatever path deleted
+     * it.  A community's own deletion takes its departures with it. */
+    "CREATE TABLE departures ("
+    " community_id INTEGER NOT NULL,"
+    " person_id INTEGER NOT NULL,"
+    " left_at INTEGER NOT NULL);"
+    "CREATE INDEX departures_community ON departures(community_id, left_at);"
+    "CREATE TRIGGER memberships_departure AFTER DELETE ON memberships"
+    " WHEN EXISTS (SELECT 1 FROM communities WHERE id = OLD.community_id) BEGIN"
+    " INSERT INTO departures (community_id, person_id, left_at)"
+    " VALUES (OLD.community_id, OLD.person_id, CAST(strftime('%s', 'now') AS INTEGER)); END;"
+    "CREATE TRIGGER communities_departures AFTER DELETE ON communities BEGIN"
+    " DELETE FROM departures WHERE community_id = OLD.id; END;"
+    /* ... and whether the community nudges its members (issue 14): the
+     * welcome invites an introduction, a digest leads with a question
+     * that waits for them. */
+    "ALTER TABLE communities ADD COLUMN nudges INTEGER NOT NULL DEFAULT 1;",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults

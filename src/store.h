@@ -89,6 +89,12 @@ rd_fanout_settings *rd_store_fanout_settings(rd_store *s, gint64 community_id, G
 gboolean rd_store_fanout_set(rd_store *s, gint64 community_id, const char *key,
 			     const char *value, GError **error);
 
+/* Whether a community nudges its members (welcome, waiting questions). */
+gboolean rd_store_community_nudges(rd_store *s, gint64 community_id, gboolean *on,
+				   GError **error);
+gboolean rd_store_community_set_nudges(rd_store *s, gint64 community_id, gboolean on,
+				       GError **error);
+
 /* Where digest replies go in a community: "list" or "owners". */
 gboolean rd_store_command_replies(rd_store *s, gint64 community_id, char **mode, GError **error);
 gboolean rd_store_command_set_replies(rd_store *s, gint64 community_id, const char *mode,
@@ -366,6 +372,23 @@ rd_digest_person *rd_store_digest_person(rd_store *s, const char *address, GErro
 /* The person's active digest memberships. */
 GPtrArray *rd_store_digest_memberships(rd_store *s, gint64 person_id, GError **error);
 
+/* A question waiting for PERSON_ID (address ADDRESS): the last post of a
+ * conversation they wrote in, by someone else, with a question mark,
+ * dated in [FROM, TO), in a community with nudges on where they read
+ * digests, not muted.  The one that has waited longest. */
+typedef struct {
+	gint64 community_id;
+	gint64 thread_id;
+	char *subject;
+	char *author; /* name, else address */
+	gint64 date;
+} rd_digest_waiting;
+void rd_digest_waiting_free(rd_digest_waiting *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(rd_digest_waiting, rd_digest_waiting_free)
+/* *OUT is NULL when there is none. */
+gboolean rd_store_digest_waiting(rd_store *s, gint64 person_id, const char *address, gint64 from,
+				 gint64 to, rd_digest_waiting **out, GError **error);
+
 /* Highest posted_seq in a community among messages that arrived before
  * BEFORE (unix), 0 when none. */
 gboolean rd_store_max_seq_before(rd_store *s, gint64 community_id, gint64 before, gint64 *seq,
@@ -581,6 +604,10 @@ void rd_report_member_free(rd_report_member *m);
  * and every membership (rd_report_member*, by address). */
 gboolean rd_store_report_rows(rd_store *s, gint64 community_id, GPtrArray **posts,
 			      GPtrArray **members, GError **error);
+/* *LEFT: how many people left COMMUNITY_ID (their membership deleted)
+ * in SINCE <= time < UNTIL. */
+gboolean rd_store_report_left(rd_store *s, gint64 community_id, gint64 since, gint64 until,
+			      gint64 *left, GError **error);
 /* *SENT: a weekly report (outbox kind "report") to PERSON_ID about
  * COMMUNITY_ID was queued at or after SINCE. */
 gboolean rd_store_report_sent(rd_store *s, gint64 community_id, gint64 person_id, gint64 since,

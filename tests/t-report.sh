@@ -87,6 +87,11 @@ for a in alice@example.org gina@example.org zoe@example.org yuri@example.org; do
 	"$ROUNDS" member add wc "$a" >/dev/null
 done
 "$ROUNDS" member add wc bob@example.org --delivery each >/dev/null
+# xavier joins and leaves again, and so does walt: two who left this week.
+for a in xavier@example.org walt@example.org; do
+	"$ROUNDS" member add wc "$a" >/dev/null
+	"$ROUNDS" member remove wc "$a" >/dev/null
+done
 
 expect_code 0 "report --json" "$ROUNDS" report wc --until "$UISO" --json
 cp "$T_TMP/out" "$T_TMP/r.json"
@@ -126,9 +131,9 @@ expect_eq "first_reply_median_hours" "$(q 'd["first_reply_median_hours"]')" "6.0
 expect_eq "core_group" \
 	"$(q '"%d/%d/%s" % (d["core_group"]["size"], d["core_group"]["previous"], ",".join(d["core_group"]["members"]))')" \
 	"2/4/alice@example.org,bob@example.org"
-# The owner and five members, all added just now.
+# The owner and five members, all added just now; xavier and walt left.
 expect_eq "members" \
-	"$(q '"%(total)d %(joined)d %(left)s %(bouncing)d %(paused)d" % d["members"]')" "6 6 None 0 0"
+	"$(q '"%(total)d %(joined)d %(left)s %(bouncing)d %(paused)d" % d["members"]')" "6 6 2 0 0"
 # Digest readers who never posted: the owner, zoe, yuri (bob reads each message).
 expect_eq "readers_never_posted" "$(q 'd["readers_never_posted"]')" 3
 expect_eq "weekly: 12 weeks, oldest first" \
@@ -145,9 +150,9 @@ if cmp -s "$T_TMP/r.json" "$T_TMP/default.json"; then ok "defaults: the last 7 d
 # A past period: weeks 5 and 4 (alice, carol, dave and bob, all seen before).  Nobody was a member yet.
 "$ROUNDS" report wc --since "$(python3 -c "import datetime; print(datetime.datetime.fromtimestamp($U - 1008*3600, datetime.timezone.utc).isoformat())")" \
 	--until "$(python3 -c "import datetime; print(datetime.datetime.fromtimestamp($U - 672*3600, datetime.timezone.utc).isoformat())")" --json >"$T_TMP/old.json"
-expect_eq "past period: posts, posters, first-timers, members" \
-	"$(json '"%d %d %s %d" % (d["posts"], d["posters"], ",".join(d["first_time_posters"]), d["members"]["total"])' <"$T_TMP/old.json")" \
-	"7 4  0"
+expect_eq "past period: posts, posters, first-timers, members, left" \
+	"$(json '"%d %d %s %d %d" % (d["posts"], d["posters"], ",".join(d["first_time_posters"]), d["members"]["total"], d["members"]["left"])' <"$T_TMP/old.json")" \
+	"7 4  0 0"
 
 # The text table says the same.
 expect_code 0 "report as text" "$ROUNDS" report wc --until "$UISO"
@@ -162,38 +167,68 @@ expect_code 0 "a bare date is midnight UTC" "$ROUNDS" report wc --since 2026-01-
 expect_eq "bare date: weeks end at midnight" "$(json 'd["weekly"][-1]["week_start"]' <"$T_TMP/out")" "2026-01-01T00:00:00Z"
 
 # ---- the weekly owner report ----
-# A second community with a fixed history: the period of the report is the
-# 7 days before the slot (Wednesday 09:00 local), 2026-11-18..25 for UTC.
+# A second community with a fixed history, dated relative to S, the first
+# Wednesday 09:00 UTC after now (an owner's first report comes at the first
+# slot after they became owner): the period of the report is the 7 days
+# before S.  The golden files write every time as its offset from S.
 "$ROUNDS" community create golden --title "Night nurses" --owner boss@example.org >/dev/null
+S=$(python3 -c 'import time; t = int(time.time()); d = (t // 86400 + 1) * 86400
+while True:
+    if time.gmtime(d).tm_wday == 2 and d + 9 * 3600 > t: break
+    d += 86400
+print(d + 9 * 3600)')
+at() { python3 -c "import datetime; print(datetime.datetime.fromtimestamp($S + int($1 * 3600), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))"; }
+rfc() { python3 -c "import email.utils; print(email.utils.formatdate($S + int($1 * 3600), usegmt=True))"; }
+# Times in the golden files become offsets from S ("S-7d", "S+0h" ...).
+normalise() {
+	python3 -c '
+import datetime, re, sys
+S = int(sys.argv[1])
+def rel(m):
+    t = int(datetime.datetime.strptime(m.group(0), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp())
+    h = (t - S) / 3600
+    if h == 0: return "S"
+    return "S%+dd" % (h // 24) if h % 24 == 0 else "S%+gh" % h
+sys.stdout.write(re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rel, sys.stdin.read()))' "$S"
+}
+"$ROUNDS" tick --now "$(at -1)" --no-send --quiet
+expect_eq "on by default, but no report before the first slot after joining" "$(outbox_n 'o["kind"] == "report"')" 0
+# (The moderator joins after that tick: in New York the slot before S-1h is
+# S-7d+5h, which is after now on a Wednesday morning.)
 "$ROUNDS" member add golden mod@example.org --role moderator >/dev/null
 "$ROUNDS" member set golden mod@example.org --timezone America/New_York >/dev/null
-expect_code 0 "off by default: a tick queues no report" "$ROUNDS" tick --now 2026-11-25T15:00:00Z --no-send --quiet
-expect_eq "off by default: none queued" "$(outbox_n 'o["kind"] == "report"')" 0
-printf '\n[report]\nweekly = true\nweekday = wednesday\nhour = 09:00\n' >>"$ROUNDS_HOME/rounds.conf"
-gmail() { # ID FROM DATE SUBJECT [PARENT]
+printf '\n[report]\nweekly = false\nweekday = wednesday\nhour = 09:00\n' >>"$ROUNDS_HOME/rounds.conf"
+expect_code 0 "weekly = false: a tick queues no report" "$ROUNDS" tick --now "$(at 6)" --no-send --quiet
+expect_eq "weekly = false: none queued" "$(outbox_n 'o["kind"] == "report"')" 0
+sed -i 's/^weekly = false$/weekly = true/' "$ROUNDS_HOME/rounds.conf"
+sed -i 's/^weekday = wednesday$/weekday = someday/' "$ROUNDS_HOME/rounds.conf"
+expect_code 78 "a weekday that is none: the tick names the key" "$ROUNDS" tick --now "$(at 6)" --no-send --quiet
+grep -q 'weekday' "$T_TMP/err" && ok "the error names [report] weekday" || not_ok "the error names [report] weekday" "$(cat "$T_TMP/err")"
+sed -i 's/^weekday = someday$/weekday = wednesday/' "$ROUNDS_HOME/rounds.conf"
+gmail() { # ID FROM HOURS-FROM-S SUBJECT [PARENT]
 	printf 'From %s Mon Jan  1 00:00:00 2026\nFrom: %s\nTo: golden@lists.example.test\n' "$2" "$2"
-	printf 'Subject: %s\nDate: %s\nMessage-ID: <%s@golden.test>\n' "$4" "$3" "$1"
+	printf 'Subject: %s\nDate: %s\nMessage-ID: <%s@golden.test>\n' "$4" "$(rfc "$3")" "$1"
 	[ -n "${5:-}" ] && printf 'In-Reply-To: <%s@golden.test>\n' "$5"
 	printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nPost %s.\n\n' "$1"
 }
 {
-	gmail g6 ben@example.org "Wed, 04 Nov 2026 10:00:00 +0000" "Older topic"
-	gmail g5 ann@example.org "Tue, 10 Nov 2026 10:00:00 +0000" "Earlier topic"
-	gmail g1 ann@example.org "Thu, 19 Nov 2026 10:00:00 +0000" "Night fever protocol"
-	gmail g2 ben@example.org "Thu, 19 Nov 2026 13:30:00 +0000" "Re: Night fever protocol" g1
-	gmail g3 ann@example.org "Fri, 20 Nov 2026 08:00:00 +0000" "Re: Night fever protocol" g2
-	gmail g4 cat@example.org "Sat, 21 Nov 2026 12:00:00 +0000" "Catheter care & question"
+	gmail g6 ben@example.org -503 "Older topic"
+	gmail g5 ann@example.org -359 "Earlier topic"
+	gmail g1 ann@example.org -143 "Night fever protocol"
+	gmail g2 ben@example.org -139.5 "Re: Night fever protocol" g1
+	gmail g3 ann@example.org -121 "Re: Night fever protocol" g2
+	gmail g4 cat@example.org -93 "Catheter care & question"
 } >"$T_TMP/golden.mbox"
 "$ROUNDS" import golden "$T_TMP/golden.mbox" >/dev/null
 reports() { outbox_n "o['kind'] == 'report' and o['recipient'] == '$1'"; }
-expect_code 0 "tick on Wednesday 15:00 UTC" "$ROUNDS" tick --now 2026-11-25T15:00:00Z --no-send --quiet
+expect_code 0 "tick on Wednesday 15:00 UTC" "$ROUNDS" tick --now "$(at 6)" --no-send --quiet
 expect_eq "owner and New York moderator: one report each" "$(reports boss@example.org) $(reports mod@example.org)" "1 1"
-expect_code 0 "a second tick (a restart) the same day" "$ROUNDS" tick --now 2026-11-25T16:00:00Z --no-send --quiet
+expect_code 0 "a second tick (a restart) the same day" "$ROUNDS" tick --now "$(at 7)" --no-send --quiet
 expect_eq "still exactly one each" "$(reports boss@example.org) $(reports mod@example.org)" "1 1"
-"$ROUNDS" tick --now 2026-12-02T10:00:00Z --no-send --quiet
+"$ROUNDS" tick --now "$(at 169)" --no-send --quiet
 expect_eq "next Wednesday 10:00 UTC: the owner's came, 09:00 in New York has not" \
 	"$(reports boss@example.org) $(reports mod@example.org)" "2 1"
-"$ROUNDS" tick --now 2026-12-02T14:30:00Z --no-send --quiet
+"$ROUNDS" tick --now "$(at 173.5)" --no-send --quiet
 expect_eq "14:30 UTC: the moderator's too" "$(reports boss@example.org) $(reports mod@example.org)" "2 2"
 
 db=$ROUNDS_HOME/rounds.db
@@ -212,14 +247,32 @@ for part in m.walk():
         png = part.get_content()
         w, h = struct.unpack(">II", png[16:24])
         print("png", part["Content-ID"], png[:8] == b"\x89PNG\r\n\x1a\n", png[12:16].decode(), w, h)
+        # Decode it: the chunks' CRCs hold and the image data inflates to
+        # exactly h rows of w pixels (plus a filter byte each).
+        import zlib
+        pos, idat, crc_ok = 8, b"", True
+        while pos < len(png):
+            n, kind = struct.unpack(">I4s", png[pos:pos + 8])
+            data = png[pos + 8:pos + 8 + n]
+            crc_ok &= zlib.crc32(kind + data) == struct.unpack(">I", png[pos + 8 + n:pos + 12 + n])[0]
+            if kind == b"IDAT":
+                idat += data
+            pos += 12 + n
+        depth, ctype = png[24], png[25]
+        bpp = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ctype] * depth // 8
+        print("decoded", crc_ok, len(zlib.decompress(idat)) == h * (1 + w * bpp))
 PY
 expect_eq "report mail: alternative, subject, auto-generated" "$(head -1 "$T_TMP/parts")" \
 	"multipart/alternative Weekly report: Night nurses auto-generated"
 expect_eq "the chart: a 600x240 PNG with a Content-ID" "$(grep '^png' "$T_TMP/parts")" \
 	"png <chart@rounds> True IHDR 600 240"
-if diff -u tests/report/weekly.txt "$T_TMP/report.txt" >"$T_TMP/diff"; then ok "golden text report"; else not_ok "golden text report" "$(head -20 "$T_TMP/diff")"; fi
+expect_eq "the chart decodes: CRCs hold, 240 rows of 600 pixels" "$(grep '^decoded' "$T_TMP/parts")" "decoded True True"
+normalise <"$T_TMP/report.txt" >"$T_TMP/report.txt.n"
+normalise <"$T_TMP/report.html" >"$T_TMP/report.html.n"
+if diff -u tests/report/weekly.txt "$T_TMP/report.txt.n" >"$T_TMP/diff"; then ok "golden text report"; else not_ok "golden text report" "$(head -20 "$T_TMP/diff")"; fi
+if diff -u tests/report/weekly.html "$T_TMP/report.html.n" >"$T_TMP/diff"; then ok "golden HTML report"; else not_ok "golden HTML report" "$(head -20 "$T_TMP/diff")"; fi
 grep -q 'src="cid:chart@rounds"' "$T_TMP/report.html" && ok "HTML shows the chart by its Content-ID" || not_ok "HTML shows the chart by its Content-ID"
-expect_eq "HTML: the numbers as a table too (12 weeks)" "$(grep -c '^<tr><td>2026-' "$T_TMP/report.html")" 12
+expect_eq "HTML: the numbers as a table too (12 weeks)" "$(grep -c '^<tr><td>[0-9]\{4\}-' "$T_TMP/report.html")" 12
 expect_eq "HTML: the actions are mailto links" "$(grep -c '^<li><a href="mailto:' "$T_TMP/report.html")" 2
 grep -q 'Catheter care &amp; question' "$T_TMP/report.html" && ok "HTML escapes the subjects" || not_ok "HTML escapes the subjects"
 
@@ -228,10 +281,10 @@ grep -q 'Catheter care &amp; question' "$T_TMP/report.html" && ok "HTML escapes 
 mkdir -p "$ROUNDS_HOME/templates/golden"
 printf '{{#unclosed}}\n' >"$ROUNDS_HOME/templates/golden/report.txt.mustache"
 expect_code 0 "a broken report template: the tick still succeeds" \
-	"$ROUNDS" tick --now 2026-12-09T10:00:00Z --no-send --quiet
+	"$ROUNDS" tick --now "$(at 337)" --no-send --quiet
 expect_eq "a broken report template: no report" "$(reports boss@example.org)" 2
 rm "$ROUNDS_HOME/templates/golden/report.txt.mustache"
-"$ROUNDS" tick --now 2026-12-09T10:05:00Z --no-send --quiet
+"$ROUNDS" tick --now "$(at 337.1)" --no-send --quiet
 expect_eq "repaired: the report goes out" "$(reports boss@example.org)" 3
 
 t_done
