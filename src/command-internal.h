@@ -167,9 +167,8 @@ cmd_verb rd_command_verb_replies;
 
 /* Approve or reject the held post ROW for BY; the first decision wins. */
 gboolean rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow,
-                           const char *reason, const char *by, GString *res, GError **error);
-/* A post ID as written ("42" or "#42"). */
-gboolean rd_command_parse_id(const char *text, gint64 *id);
+                           const char *reason, const char *by, GString *res,
+                           rd_moderate_outcome *outcome, GError **error);
 cmd_verb rd_command_verb_held;
 cmd_verb rd_command_verb_approve;
 cmd_verb rd_command_verb_reject;
