@@ -224,11 +224,11 @@ member_change(rd_cli *cli, gboolean add)
 		return cli_usage(cli, "expected COMMUNITY and one ADDR");
 	if ((problem = member_opts_check(&o)) != NULL)
 		return cli_usage(cli, "%s", problem);
-	for (guint i = 0; i < addrs->len; i++)
-		if (!cli_valid_address(addrs->pdata[i]))
-			return cli_usage(cli, "%s is not a mail address", (char *)addrs->pdata[i]);
 	if (!cli_open(cli))
 		return cli->status;
+	for (guint i = 0; i < addrs->len; i++)
+		if (!cli_valid_address(cli, addrs->pdata[i]))
+			return cli_usage(cli, "%s is not a mail address", (char *)addrs->pdata[i]);
 	k = cli->community;
 	s = cli->store;
 	/* All addresses in one transaction: a list is added whole or not at all. */
@@ -361,10 +361,10 @@ rd_cmd_member_alias(rd_cli *cli)
 	    : strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 ? argc != 4
 	                                                            : TRUE)
 		return cli_usage(cli, "expected add ADDR ALT, remove ADDR ALT or list ADDR");
-	if (argc == 4 && !cli_valid_address(argv[3]))
-		return cli_usage(cli, "%s is not an address", argv[3]);
 	if (!cli_open(cli))
 		return cli->status;
+	if (argc == 4 && !cli_valid_address(cli, argv[3]))
+		return cli_usage(cli, "%s is not an address", argv[3]);
 	s = cli->store;
 	if (!rd_store_person_id(s, argv[2], &pid, &err))
 		return cli_fail(cli, err);

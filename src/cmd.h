@@ -45,6 +45,10 @@ struct rd_cli_verb {
 /* Run verb V with ARGV (argv[0] is the verb's name); returns the exit code. */
 int rd_cli_run(const rd_cli_verb *v, int argc, char **argv);
 
+/* The name in NAMES (NULL-terminated) a mistyped WORD most likely meant
+ * (a small edit distance), or NULL: for "did you mean ...?". */
+const char *rd_cli_nearest(const char *word, const char *const *names);
+
 /* The installation directory for every verb (--home; else ROUNDS_HOME). */
 void rd_cli_set_home(const char *home);
 

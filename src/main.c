@@ -251,6 +251,19 @@ main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "rounds: unknown verb %s (see rounds --help)\n", argv[i]);
+	{
+		const char *names[G_N_ELEMENTS(verbs) + 1];
+		const char *near;
+
+		for (gsize v = 0; v < G_N_ELEMENTS(verbs); v++)
+			names[v] = verbs[v].v.name;
+		names[G_N_ELEMENTS(verbs)] = NULL;
+		near = rd_cli_nearest(argv[i], names);
+		if (near != NULL)
+			fprintf(stderr, "rounds: unknown verb %s; did you mean %s? (see rounds --help)\n",
+			        argv[i], near);
+		else
+			fprintf(stderr, "rounds: unknown verb %s (see rounds --help)\n", argv[i]);
+	}
 	return rd_status_exit(RD_USAGE);
 }
