@@ -41,6 +41,12 @@ expect_code 66 "held list of an unknown community" "$R" held list nosuch
 expect_code 0 "held approve --allow-sender" "$R" held approve "$vic" --allow-sender
 expect_eq "approved: posted in a thread" "$(message_field care "m['message_id'] == 'h1@example.net'" status)" "posted"
 expect_eq "approved: the each member's copy is queued" "$(outbox_n 'o["recipient"] == "jo@example.org" and o["kind"] == "post"')" 1
+"$R" outbox show "$(outbox_id 'o["recipient"] == "jo@example.org" and o["kind"] == "post"')" >"$T_TMP/copy.eml"
+if grep -q "^Message-ID: <h1@example.net>" "$T_TMP/copy.eml" && grep -q "^List-Id: " "$T_TMP/copy.eml" && grep -q "^Text of h1" "$T_TMP/copy.eml"; then
+	ok "outbox show prints the copy as it will be sent"
+else
+	not_ok "outbox show prints the copy as it will be sent" "$(head -20 "$T_TMP/copy.eml")"
+fi
 expect_eq "--allow-sender: the sender is a member who gets no mail" "$(member_field care vic@example.net delivery)" "none"
 post "Vic Stranger <vic@example.net>" "Second post" h3
 expect_eq "... and the next post is not held" "$(message_field care "m['message_id'] == 'h3@example.net'" status)" "posted"
