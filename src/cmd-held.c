@@ -30,7 +30,8 @@ kept_choices(rd_store *s, const rd_kept_reply *k, JsonBuilder *b, GString *text)
 	g_auto(GStrv) mids = g_strsplit(k->choices ? k->choices : "", "\n", -1);
 
 	for (guint i = 0; mids[i] && *mids[i]; i++) {
-		g_autoptr(rd_stored_message) m = rd_store_reply_posted(s, k->community_id, mids[i], NULL);
+		g_autoptr(rd_stored_message) m =
+		    rd_store_reply_posted(s, k->community_id, mids[i], NULL);
 
 		if (b != NULL) {
 			json_builder_begin_object(b);
@@ -39,8 +40,9 @@ kept_choices(rd_store *s, const rd_kept_reply *k, JsonBuilder *b, GString *text)
 			cli_json_string(b, "subject", m ? m->subject : NULL);
 			json_builder_end_object(b);
 		} else {
-			g_string_append_printf(text, "        [%u] %s (thread %" G_GINT64_FORMAT ")\n",
-			                       i + 1, m ? m->subject : "(gone)", m ? m->thread_id : 0);
+			g_string_append_printf(
+			    text, "        [%u] %s (thread %" G_GINT64_FORMAT ")\n", i + 1,
+			    m ? m->subject : "(gone)", m ? m->thread_id : 0);
 		}
 	}
 }
@@ -186,8 +188,7 @@ held_decide(rd_cli *cli, gboolean approve)
 	     "also let the sender post from now on (as \"approve ID and allow\")", NULL},
 	    {NULL}};
 	GOptionEntry reject_entries[] = {
-	    {"reason", 0, 0, G_OPTION_ARG_STRING, &reason, "why, for the sender", "TEXT"},
-	    {NULL}};
+	    {"reason", 0, 0, G_OPTION_ARG_STRING, &reason, "why, for the sender", "TEXT"}, {NULL}};
 	g_autoptr(GError) err = NULL;
 	g_autoptr(rd_stored_message) m = NULL;
 	g_autoptr(rd_community) c = NULL;
@@ -209,8 +210,8 @@ held_decide(rd_cli *cli, gboolean approve)
 	if (m == NULL && rd_status_from_error(err) != RD_NOTFOUND)
 		return cli_fail(cli, err);
 	if (m == NULL) {
-		fprintf(stderr, "rounds %s: there is no held post %" G_GINT64_FORMAT "\n", cli->name,
-		        id);
+		fprintf(stderr, "rounds %s: there is no held post %" G_GINT64_FORMAT "\n",
+		        cli->name, id);
 		return RD_NOTFOUND;
 	}
 	if ((c = rd_store_community_get_by_id(cli->store, m->community_id, &err)) == NULL)

@@ -419,7 +419,8 @@ rd_cmd_member_show(rd_cli *cli)
 	                          {NULL}};
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GPtrArray) communities = NULL, aliases = NULL;
-	g_autoptr(GPtrArray) members = g_ptr_array_new_with_free_func((GDestroyNotify)rd_member_free);
+	g_autoptr(GPtrArray) members =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_member_free);
 	g_autoptr(GPtrArray) where = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *address = NULL, *name = NULL, *paused = NULL;
 	gint64 pid;

@@ -611,8 +611,8 @@ rd_command_moderate(rd_store *s, const rd_context *o, const rd_community *c, gin
 
 	rd_command_ctx_init(&x, s, o, c, NULL, by);
 	ok = rd_store_begin(s, error);
-	if (ok && !(ok = rd_command_decide(&x, row, approve, allow, reason, x.from, res, outcome,
-	                                   error)))
+	if (ok &&
+	    !(ok = rd_command_decide(&x, row, approve, allow, reason, x.from, res, outcome, error)))
 		rd_store_rollback(s);
 	if (ok && !(ok = rd_store_commit(s, error)))
 		rd_store_rollback(s);

@@ -43,9 +43,10 @@ rd_import_detect(const char *path, rd_import_kind *kind, GError **error)
 
 		/* A complete Maildir is libetpan's to read; any other directory
 		 * (only cur/, an MH folder, exported .eml files) is walked. */
-		*kind = g_file_test(cur, G_FILE_TEST_IS_DIR) && g_file_test(newdir, G_FILE_TEST_IS_DIR)
-		            ? RD_IMPORT_MAILDIR
-		            : RD_IMPORT_TREE;
+		*kind =
+		    g_file_test(cur, G_FILE_TEST_IS_DIR) && g_file_test(newdir, G_FILE_TEST_IS_DIR)
+		        ? RD_IMPORT_MAILDIR
+		        : RD_IMPORT_TREE;
 		return TRUE;
 	}
 	if (!S_ISREG(sb.st_mode)) {
@@ -77,7 +78,8 @@ tree_walk(const char *dir, GPtrArray *files, guint depth, GError **error)
 	g_autoptr(GError) err = NULL;
 	g_autofree char *cur = g_build_filename(dir, "cur", NULL);
 	g_autofree char *newdir = g_build_filename(dir, "new", NULL);
-	gboolean maildir = g_file_test(cur, G_FILE_TEST_IS_DIR) || g_file_test(newdir, G_FILE_TEST_IS_DIR);
+	gboolean maildir =
+	    g_file_test(cur, G_FILE_TEST_IS_DIR) || g_file_test(newdir, G_FILE_TEST_IS_DIR);
 	const char *name;
 
 	/* Symbolic links may loop; no real archive nests this deep. */
