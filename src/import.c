@@ -82,7 +82,7 @@ tree_walk(const char *dir, GPtrArray *files, guint depth, GError **error)
 	    g_file_test(cur, G_FILE_TEST_IS_DIR) || g_file_test(newdir, G_FILE_TEST_IS_DIR);
 	const char *name;
 
-	/* Symbolic links may loop; no real archive nests this deep. */
+	/* No real archive nests this deep. */
 	if (depth > 32)
 		return TRUE;
 	if ((d = g_dir_open(dir, 0, &err)) == NULL) {
@@ -95,7 +95,9 @@ tree_walk(const char *dir, GPtrArray *files, guint depth, GError **error)
 		if (name[0] == '.' || (maildir && strcmp(name, "tmp") == 0))
 			continue;
 		full = g_build_filename(dir, name, NULL);
-		if (g_file_test(full, G_FILE_TEST_IS_DIR)) {
+		/* A linked directory may lead back up the tree: not followed. */
+		if (g_file_test(full, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(full, G_FILE_TEST_IS_SYMLINK)) {
 			if (!tree_walk(full, files, depth + 1, error))
 				return FALSE;
 		} else if (g_file_test(full, G_FILE_TEST_IS_REGULAR)) {

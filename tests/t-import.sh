@@ -101,6 +101,7 @@ mkmsg "$T_TMP/export/2026/March/second.eml" exp-2 "Exported two"
 printf 'not a message at all\n' >"$T_TMP/export/.thumbnails/x.db"
 printf 'junk\n' >"$T_TMP/export/.DS_Store"
 cp "$D/mboxrd.mbox" "$T_TMP/export/2026/old.mbox"
+ln -s .. "$T_TMP/export/2026/loop"
 n_mbox=$(grep -c '^From ' "$D/mboxrd.mbox")
 expect_code 0 "a tree of message files and an mbox" "$ROUNDS" import dirs "$T_TMP/export"
 expect_eq "... every message, recursively, dot-files skipped" "$(cat "$T_TMP/out")" \
