@@ -40,9 +40,11 @@ kept_choices(rd_store *s, const rd_kept_reply *k, JsonBuilder *b, GString *text)
 			cli_json_string(b, "subject", m ? m->subject : NULL);
 			json_builder_end_object(b);
 		} else {
-			g_string_append_printf(
-			    text, "        [%u] %s (thread %" G_GINT64_FORMAT ")\n", i + 1,
-			    m ? m->subject : "(gone)", m ? m->thread_id : 0);
+			g_autofree char *subject = rd_command_one_line(m ? m->subject : "(gone)");
+
+			g_string_append_printf(text,
+			                       "        [%u] %s (thread %" G_GINT64_FORMAT ")\n",
+			                       i + 1, subject, m ? m->thread_id : 0);
 		}
 	}
 }
@@ -63,6 +65,7 @@ held_community(rd_cli *cli, const rd_community *c, JsonBuilder *held, JsonBuilde
 		return FALSE;
 	for (guint i = 0; i < posts->len; i++) {
 		rd_stored_message *m = posts->pdata[i];
+		g_autofree char *from = NULL, *subject = NULL;
 
 		if (held != NULL) {
 			json_builder_begin_object(held);
@@ -81,9 +84,13 @@ held_community(rd_cli *cli, const rd_community *c, JsonBuilder *held, JsonBuilde
 			printf("%s\n", addr);
 		heading = TRUE;
 		(*shown)++;
+		/* Header text is the sender's: no control characters reach the
+		 * administrator's terminal. */
+		from = rd_command_one_line(m->from_addr);
+		subject = rd_command_one_line(m->subject);
 		printf("  post %" G_GINT64_FORMAT "  %s  %s  \"%s\"  (%s)\n", m->id,
-		       m->date_text ? m->date_text : "", m->from_addr ? m->from_addr : "",
-		       m->subject ? m->subject : "", m->hold_reason ? m->hold_reason : "held");
+		       m->date_text ? m->date_text : "", from, subject,
+		       m->hold_reason ? m->hold_reason : "held");
 	}
 	for (guint i = 0; i < replies->len; i++) {
 		rd_kept_reply *k = replies->pdata[i];
@@ -109,6 +116,8 @@ held_community(rd_cli *cli, const rd_community *c, JsonBuilder *held, JsonBuilde
 			continue;
 		}
 		g_autoptr(GString) text = g_string_new(NULL);
+		g_autofree char *from = rd_command_one_line(k->from_addr);
+		g_autofree char *subject = rd_command_one_line(k->subject);
 
 		if (!heading)
 			printf("%s\n", addr);
@@ -117,7 +126,7 @@ held_community(rd_cli *cli, const rd_community *c, JsonBuilder *held, JsonBuilde
 		kept_choices(cli->store, k, NULL, text);
 		printf("  kept reply %" G_GINT64_FORMAT "  %s  %s  \"%s\"  (awaiting a choice "
 		       "until %s)\n%s",
-		       k->id, created, k->from_addr, k->subject, expires, text->str);
+		       k->id, created, from, subject, expires, text->str);
 	}
 	return TRUE;
 }

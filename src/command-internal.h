@@ -106,10 +106,6 @@ char *rd_command_community_address(const rd_context *o, const rd_community *c,
                                    const char *ext);
 /* Member KEY of B's object: VALUE, or null when VALUE is NULL. */
 void rd_command_add_str(JsonBuilder *b, const char *key, const char *value);
-/* TEXT (may be NULL) with every control character, CR and LF above all,
- * folded to a space: a value taken from a header (a decoded name or
- * subject) put into a notice must never start a line of its own there. */
-char *rd_command_one_line(const char *text);
 /* rd_command_add_str with VALUE on one line: for anything from a header. */
 void rd_command_add_field(JsonBuilder *b, const char *key, const char *value);
 /* A builder with an open object holding the common template variables. */

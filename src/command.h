@@ -42,6 +42,12 @@ rd_status rd_command_moderate(rd_store *s, const rd_context *o, const rd_communi
                               const char *by, rd_moderate_outcome *outcome, char **text,
                               GError **error);
 
+/* TEXT (may be NULL) with every control character, CR and LF above all,
+ * folded to a space: a value taken from a header (a decoded name or
+ * subject) put into a notice, or printed on an administrator's terminal,
+ * must never start a line of its own there (nor carry escape sequences). */
+char *rd_command_one_line(const char *text);
+
 /* A post ID as written ("42" or "#42"). */
 gboolean rd_command_parse_id(const char *text, gint64 *id);
 

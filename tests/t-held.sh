@@ -35,6 +35,10 @@ vic=$(json '[h["id"] for h in d["held"] if h["from"] == "vic@example.net"][0]' <
 pat=$(json '[h["id"] for h in d["held"] if h["from"] == "pat@example.biz"][0]' <"$T_TMP/held.json")
 expect_eq "held list for another community is empty" "$("$R" held list family --json | json 'len(d["held"]) + len(d["kept"])')" 0
 expect_code 66 "held list of an unknown community" "$R" held list nosuch
+post "Eve <eve@example.net>" "=?utf-8?q?Hi=1B]0;owned=07=1B[2J?=" h4
+"$R" held list care >"$T_TMP/esc.txt"
+if grep -q "Hi" "$T_TMP/esc.txt" && ! grep -q "$(printf '\033')" "$T_TMP/esc.txt"; then ok "held list: no escape sequence of a subject reaches the terminal"; else not_ok "held list: no escape sequence of a subject reaches the terminal" "$(od -c "$T_TMP/esc.txt" | head)"; fi
+expect_code 0 "... and that post is rejected" "$R" held reject "$(message_field care "m['message_id'] == 'h4@example.net'" id)"
 
 # Approving posts it as the mailed "approve ID and allow" does: threaded,
 # copied to the every-message member, and the sender may post from now on.
