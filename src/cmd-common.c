@@ -76,7 +76,15 @@ cli_start(rd_cli *cli, const GOptionEntry *entries)
 	if (cli->description != NULL)
 		g_option_context_set_description(ctx, cli->description);
 	if (wants_help(cli->argc, cli->argv)) {
-		g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
+		g_autofree char *help = NULL;
+		g_autofree char *prg = g_strdup(g_get_prgname());
+		g_autofree char *verb = g_strdup_printf("%s %s", prg ? prg : "rounds", cli->name);
+
+		/* GOption's usage line names the program: make it the verb's
+		 * own ("rounds member add [OPTION…] COMMUNITY ADDR..."). */
+		g_set_prgname(verb);
+		help = g_option_context_get_help(ctx, TRUE, NULL);
+		g_set_prgname(prg);
 
 		fputs(help, stdout);
 		cli->status = RD_OK;
@@ -168,7 +176,63 @@ dispatch(rd_cli *cli, const rd_cli_verb *v, const char *group, int argc, char **
 			return RD_OK;
 		}
 	}
+	if (argc >= 2) {
+		g_autoptr(GPtrArray) names = g_ptr_array_new();
+		const char *near;
+
+		for (const rd_cli_verb *sub = v->group; sub->name != NULL; sub++)
+			g_ptr_array_add(names, (gpointer)sub->name);
+		g_ptr_array_add(names, NULL);
+		near = rd_cli_nearest(argv[1], (const char *const *)names->pdata);
+		if (near != NULL)
+			return cli_usage(cli, "unknown verb %s %s; did you mean %s %s?", v->name,
+			                 argv[1], v->name, near);
+	}
 	return cli_usage(cli, "expected %s (see rounds %s --help)", v->params, v->name);
+}
+
+/* Levenshtein distance of A and B (short words: verbs). */
+static guint
+edit_distance(const char *a, const char *b)
+{
+	gsize la = strlen(a), lb = strlen(b);
+	g_autofree guint *row = g_new(guint, lb + 1);
+
+	for (gsize j = 0; j <= lb; j++)
+		row[j] = (guint)j;
+	for (gsize i = 1; i <= la; i++) {
+		guint diag = row[0];
+
+		row[0] = (guint)i;
+		for (gsize j = 1; j <= lb; j++) {
+			guint up = row[j];
+			guint cost = g_ascii_tolower(a[i - 1]) == g_ascii_tolower(b[j - 1]) ? 0 : 1;
+
+			row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), diag + cost);
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+rd_cli_nearest(const char *word, const char *const *names)
+{
+	const char *best = NULL;
+	guint best_d = G_MAXUINT;
+	/* Two edits for a verb of five letters or more, one for shorter ones:
+	 * "memebr" finds member, "xyz" finds nothing. */
+	guint limit = strlen(word) >= 5 ? 2 : 1;
+
+	for (; *names; names++) {
+		guint d = edit_distance(word, *names);
+
+		if (d < best_d) {
+			best_d = d;
+			best = *names;
+		}
+	}
+	return best_d <= limit ? best : NULL;
 }
 
 int
@@ -243,12 +307,32 @@ cli_one_of(const char *v, const char *const *allowed)
 }
 
 gboolean
-cli_valid_address(const char *addr)
+cli_valid_address(const rd_cli *cli, const char *addr)
 {
 	const char *at = strchr(addr, '@');
+	g_autofree char *ascii = NULL;
+	g_autoptr(GPtrArray) domains = NULL;
 
-	return at != NULL && at != addr && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
-	       strpbrk(addr, " \t\r\n<>,;") == NULL && g_utf8_validate(addr, -1, NULL);
+	if (at == NULL || at == addr || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+	    strpbrk(addr, " \t\r\n<>,;") != NULL || !g_utf8_validate(addr, -1, NULL))
+		return FALSE;
+	/* The domain as an MTA takes it: a valid host name (IDN allowed) ... */
+	if ((ascii = g_hostname_to_ascii(at + 1)) == NULL || *ascii == '.' ||
+	    g_str_has_suffix(ascii, ".") || strstr(ascii, "..") != NULL)
+		return FALSE;
+	if (strchr(ascii, '.') != NULL)
+		return TRUE;
+	/* ... with a dot, unless it is one of this installation's own. */
+	if (cli->config == NULL || cli->store == NULL)
+		return FALSE;
+	if (cli->config->domain && g_ascii_strcasecmp(ascii, cli->config->domain) == 0)
+		return TRUE;
+	if ((domains = rd_store_community_domains(cli->store, NULL)) == NULL)
+		return FALSE;
+	for (guint i = 0; i < domains->len; i++)
+		if (g_ascii_strcasecmp(ascii, domains->pdata[i]) == 0)
+			return TRUE;
+	return FALSE;
 }
 
 void

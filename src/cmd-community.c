@@ -86,10 +86,10 @@ rd_cmd_community_create(rd_cli *cli)
 		return cli->status;
 	if (policy && !cli_one_of(policy, policies))
 		return cli_usage(cli, "--policy must be open, members or announce");
-	if (owner && !cli_valid_address(owner))
-		return cli_usage(cli, "%s is not a mail address", owner);
 	if (!cli_open(cli))
 		return cli->status;
+	if (owner && !cli_valid_address(cli, owner))
+		return cli_usage(cli, "%s is not a mail address", owner);
 	c = cli->config;
 	s = cli->store;
 	name = g_ascii_strdown(cli->argv[1], -1);

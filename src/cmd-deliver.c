@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "cmd-internal.h"
 #include "deliver.h"
 #include "log.h"
@@ -40,6 +41,13 @@ read_stdin(gint64 limit, gboolean *too_big, GError **error)
 	return g_byte_array_free_to_bytes(buf);
 }
 
+/* For the syntax check of --recipient alone: any name would do. */
+static gboolean
+any_community(const char *name, const char *domain, gpointer data)
+{
+	return TRUE;
+}
+
 rd_status
 rd_cmd_deliver(rd_cli *cli)
 {
@@ -59,6 +67,7 @@ rd_cmd_deliver(rd_cli *cli)
 	gboolean too_big;
 	rd_config *c;
 	rd_status st;
+	rd_address *a;
 
 	cli->description =
 	    "Exit status: 0 stored or handled (also a duplicate), 65 unparseable or too\n"
@@ -69,6 +78,11 @@ rd_cmd_deliver(rd_cli *cli)
 		return cli->status;
 	if (recipient == NULL || *recipient == '\0')
 		return cli_usage(cli, "--recipient ADDR is required");
+	/* A recipient that is no address at all is the MTA's command line
+	 * gone wrong (64), not a verdict on the mail (65). */
+	if ((a = rd_address_parse(recipient, '+', any_community, NULL, &err)) == NULL)
+		return cli_usage(cli, "--recipient %s is not a mail address", recipient);
+	g_clear_pointer(&a, rd_address_free);
 	/* A missing or broken installation is the admin's to fix: the row's
 	 * RD_CLI_MTA keeps the mail queued meanwhile (75) instead of bouncing it. */
 	if (!cli_open(cli))

@@ -88,13 +88,15 @@ rd_cmd_import(rd_cli *cli)
 	char **argv;
 
 	cli->description =
-	    "Each PATH is an mbox file (mboxo or mboxrd), a Maildir or one message, told\n"
-	    "apart automatically.  Messages are threaded like delivered ones, bypass the\n"
-	    "posting policy and send nothing; importing the same archive again changes\n"
-	    "nothing.\n\n"
+	    "Each PATH is an mbox file (mboxo or mboxrd), one message, or a directory:\n"
+	    "a Maildir (with or without new/ and tmp/), an MH folder or any tree of\n"
+	    "message and mbox files (read recursively; names starting with a dot are\n"
+	    "skipped), told apart automatically.  Messages are threaded like delivered\n"
+	    "ones, bypass the posting policy and send nothing; importing the same\n"
+	    "archive again changes nothing.\n\n"
 	    "Exit status: 0 all imported, 65 some messages were unparseable (the rest\n"
-	    "are imported), 66 a PATH does not exist, 75 temporary database fault (run\n"
-	    "the same command again to continue).";
+	    "are imported), 66 a PATH does not exist or holds nothing to import, 75\n"
+	    "temporary database fault (run the same command again to continue).";
 	rd_log_init("rounds import", TRUE, FALSE);
 	if (!cli_start(cli, entries))
 		return cli->status;
@@ -138,7 +140,11 @@ rd_cmd_import(rd_cli *cli)
 		                    &err)) {
 			rd_status rs = rd_status_from_error(err);
 
-			import_finish(&st, bar && ps.drawn);
+			/* "imported 0 messages" says nothing: the reason alone does. */
+			if (st.done > 0)
+				import_finish(&st, bar && ps.drawn);
+			else if (bar && ps.drawn)
+				fputc('\n', stderr);
 			if (rs == RD_TEMPFAIL) {
 				fprintf(stderr,
 				        "rounds import: %s; stopped, run it again to continue\n",

@@ -67,8 +67,10 @@ void cli_context(const rd_config *c, rd_context *o);
 /* Is V one of ALLOWED (NULL-terminated)? */
 gboolean cli_one_of(const char *v, const char *const *allowed);
 
-/* A plausible mail address: one @, something on both sides, no blanks. */
-gboolean cli_valid_address(const char *addr);
+/* A mail address an MTA would take: one @, something on both sides, no
+ * blanks, and a valid host name as the domain, with a dot unless it is
+ * the installation's own domain or a community's (so after cli_open()). */
+gboolean cli_valid_address(const rd_cli *cli, const char *addr);
 
 /* --json output.  One rule for every verb: a missing value (NULL) is
  * null, never "" (README, "JSON output").  Each adds member NAME to the

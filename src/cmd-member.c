@@ -194,6 +194,7 @@ member_change(rd_cli *cli, gboolean add)
 	rd_community *k;
 	rd_store *s;
 	gint64 pid;
+	guint already = 0;
 
 	if (add)
 		cli->description =
@@ -223,11 +224,11 @@ member_change(rd_cli *cli, gboolean add)
 		return cli_usage(cli, "expected COMMUNITY and one ADDR");
 	if ((problem = member_opts_check(&o)) != NULL)
 		return cli_usage(cli, "%s", problem);
-	for (guint i = 0; i < addrs->len; i++)
-		if (!cli_valid_address(addrs->pdata[i]))
-			return cli_usage(cli, "%s is not a mail address", (char *)addrs->pdata[i]);
 	if (!cli_open(cli))
 		return cli->status;
+	for (guint i = 0; i < addrs->len; i++)
+		if (!cli_valid_address(cli, addrs->pdata[i]))
+			return cli_usage(cli, "%s is not a mail address", (char *)addrs->pdata[i]);
 	k = cli->community;
 	s = cli->store;
 	/* All addresses in one transaction: a list is added whole or not at all. */
@@ -235,22 +236,37 @@ member_change(rd_cli *cli, gboolean add)
 		goto fail;
 	for (guint i = 0; i < addrs->len; i++) {
 		const char *addr = addrs->pdata[i];
+		g_autoptr(rd_member) old = NULL;
 
-		if (add && (!rd_store_person_ensure(s, addr, o.name, &pid, &err) ||
-		            !rd_store_member_add(s, k->id, pid, o.role ? o.role : "member",
-		                                 o.delivery ? o.delivery : "digest", &err)))
+		/* An active member stays as they are (role and delivery too),
+		 * apart from the options given: adding is not resetting. */
+		if (add && (old = rd_store_member_get(s, k->id, addr, &err)) == NULL &&
+		    rd_status_from_error(err) != RD_NOTFOUND)
+			goto fail;
+		g_clear_error(&err);
+		if (old != NULL && strcmp(old->status, "active") == 0)
+			already++;
+		else if (add && (!rd_store_person_ensure(s, addr, o.name, &pid, &err) ||
+		                 !rd_store_member_add(s, k->id, pid, o.role ? o.role : "member",
+		                                      o.delivery ? o.delivery : "digest", &err)))
 			goto fail;
 		if (!member_opts_apply(s, k->id, addr, &o, &err))
 			goto fail;
 	}
 	if (!rd_store_commit(s, &err))
 		goto fail;
-	if (addrs->len == 1)
-		printf("%s %s in %s@%s\n", (char *)addrs->pdata[0], add ? "added" : "updated",
-		       k->name, k->domain);
-	else
-		printf("%u members %s in %s@%s\n", addrs->len, add ? "added" : "updated", k->name,
+	if (!add && addrs->len == 1)
+		printf("%s updated in %s@%s\n", (char *)addrs->pdata[0], k->name, k->domain);
+	else if (addrs->len == 1 && already)
+		printf("%s is already a member of %s@%s\n", (char *)addrs->pdata[0], k->name,
 		       k->domain);
+	else if (addrs->len == 1)
+		printf("%s added to %s@%s\n", (char *)addrs->pdata[0], k->name, k->domain);
+	else if (!add)
+		printf("%u members updated in %s@%s\n", addrs->len, k->name, k->domain);
+	else
+		printf("%u added to %s@%s (%u already members)\n", addrs->len - already, k->name,
+		       k->domain, already);
 	return RD_OK;
 fail:
 	rd_store_rollback(s);
@@ -345,10 +361,10 @@ rd_cmd_member_alias(rd_cli *cli)
 	    : strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0 ? argc != 4
 	                                                            : TRUE)
 		return cli_usage(cli, "expected add ADDR ALT, remove ADDR ALT or list ADDR");
-	if (argc == 4 && !cli_valid_address(argv[3]))
-		return cli_usage(cli, "%s is not an address", argv[3]);
 	if (!cli_open(cli))
 		return cli->status;
+	if (argc == 4 && !cli_valid_address(cli, argv[3]))
+		return cli_usage(cli, "%s is not an address", argv[3]);
 	s = cli->store;
 	if (!rd_store_person_id(s, argv[2], &pid, &err))
 		return cli_fail(cli, err);
@@ -389,5 +405,107 @@ rd_cmd_member_alias(rd_cli *cli)
 		return RD_OK;
 	}
 	printf("%s is now also an address of %s\n", argv[3], argv[2]);
+	return RD_OK;
+}
+
+/* rounds member show ADDR: one person (by their own or an alternate
+ * address) across every community: the person's settings, then each
+ * membership with its status and bounce score. */
+rd_status
+rd_cmd_member_show(rd_cli *cli)
+{
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {{"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL},
+	                          {NULL}};
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) communities = NULL, aliases = NULL;
+	g_autoptr(GPtrArray) members =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)rd_member_free);
+	g_autoptr(GPtrArray) where = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *address = NULL, *name = NULL, *paused = NULL;
+	gint64 pid;
+	rd_store *s;
+
+	if (!cli_start(cli, entries) || !cli_open(cli))
+		return cli->status;
+	s = cli->store;
+	if (!rd_store_reply_person_by_address(s, cli->argv[1], &pid, &err) ||
+	    !rd_store_reply_person_get(s, pid, &address, &name, &err) ||
+	    (aliases = rd_store_person_aliases(s, pid, &err)) == NULL ||
+	    !rd_store_command_paused(s, pid, &paused, &err) ||
+	    (communities = rd_store_community_list(s, &err)) == NULL)
+		return cli_fail(cli, err);
+	for (guint i = 0; i < communities->len; i++) {
+		rd_community *c = communities->pdata[i];
+		rd_member *m = rd_store_member_get(s, c->id, address, &err);
+
+		if (m == NULL && rd_status_from_error(err) != RD_NOTFOUND)
+			return cli_fail(cli, err);
+		g_clear_error(&err);
+		if (m == NULL)
+			continue;
+		g_ptr_array_add(members, m);
+		g_ptr_array_add(where, g_strdup_printf("%s@%s", c->name, c->domain));
+	}
+	/* The person's own settings are the same in every membership row. */
+	rd_member *p = members->len ? members->pdata[0] : NULL;
+
+	if (json) {
+		g_autoptr(JsonBuilder) b = json_builder_new();
+
+		json_builder_begin_object(b);
+		cli_json_string(b, "address", address);
+		cli_json_string(b, "name", name);
+		json_builder_set_member_name(b, "aliases");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < aliases->len; i++)
+			json_builder_add_string_value(b, aliases->pdata[i]);
+		json_builder_end_array(b);
+		cli_json_string(b, "timezone", p ? p->timezone : NULL);
+		cli_json_string(b, "digest_time", p ? p->digest_time : NULL);
+		cli_json_string(b, "digest", p ? p->digest_frequency : NULL);
+		cli_json_int(b, "digest_day", p ? p->digest_day : 0);
+		cli_json_string(b, "grouping", p ? p->grouping : NULL);
+		cli_json_string(b, "paused_until", paused);
+		json_builder_set_member_name(b, "memberships");
+		json_builder_begin_array(b);
+		for (guint i = 0; i < members->len; i++) {
+			rd_member *m = members->pdata[i];
+
+			json_builder_begin_object(b);
+			cli_json_string(b, "community", where->pdata[i]);
+			cli_json_string(b, "role", m->role);
+			cli_json_string(b, "delivery", m->delivery);
+			cli_json_string(b, "status", m->status);
+			cli_json_double(b, "bounce_score", m->bounce_score);
+			cli_json_string(b, "delivery_disabled_reason", m->delivery_disabled_reason);
+			cli_json_string(b, "created", m->created);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+		cli_json_print(b);
+		return RD_OK;
+	}
+	printf("%s%s%s%s\n", address, name ? " (" : "", name ? name : "", name ? ")" : "");
+	for (guint i = 0; i < aliases->len; i++)
+		printf("  also writes from %s\n", (char *)aliases->pdata[i]);
+	if (p != NULL)
+		printf("  digest %s at %s, time zone %s, %s\n",
+		       p->digest_frequency ? p->digest_frequency : "daily",
+		       p->digest_time ? p->digest_time : "07:00", p->timezone ? p->timezone : "UTC",
+		       p->grouping ? p->grouping : "combined");
+	if (paused != NULL)
+		printf("  paused until %s\n", paused);
+	for (guint i = 0; i < members->len; i++) {
+		rd_member *m = members->pdata[i];
+
+		printf("  %s: %s, delivery %s, %s, bounce score %.1f%s%s\n",
+		       (char *)where->pdata[i], m->role, m->delivery, m->status, m->bounce_score,
+		       m->delivery_disabled_reason ? ", disabled for " : "",
+		       m->delivery_disabled_reason ? m->delivery_disabled_reason : "");
+	}
+	if (members->len == 0)
+		printf("  a member of no community\n");
 	return RD_OK;
 }

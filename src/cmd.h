@@ -45,6 +45,10 @@ struct rd_cli_verb {
 /* Run verb V with ARGV (argv[0] is the verb's name); returns the exit code. */
 int rd_cli_run(const rd_cli_verb *v, int argc, char **argv);
 
+/* The name in NAMES (NULL-terminated) a mistyped WORD most likely meant
+ * (a small edit distance), or NULL: for "did you mean ...?". */
+const char *rd_cli_nearest(const char *word, const char *const *names);
+
 /* The installation directory for every verb (--home; else ROUNDS_HOME). */
 void rd_cli_set_home(const char *home);
 
@@ -64,12 +68,16 @@ rd_status rd_cmd_member_set(rd_cli *cli);
 rd_status rd_cmd_member_remove(rd_cli *cli);
 rd_status rd_cmd_member_list(rd_cli *cli);
 rd_status rd_cmd_member_alias(rd_cli *cli);
+rd_status rd_cmd_member_show(rd_cli *cli);
 rd_status rd_cmd_deliver(rd_cli *cli);
 rd_status rd_cmd_lmtp(rd_cli *cli);
 rd_status rd_cmd_thread_list(rd_cli *cli);
 rd_status rd_cmd_thread_show(rd_cli *cli);
 rd_status rd_cmd_message_list(rd_cli *cli);
 rd_status rd_cmd_message_show(rd_cli *cli);
+rd_status rd_cmd_held_list(rd_cli *cli);
+rd_status rd_cmd_held_approve(rd_cli *cli);
+rd_status rd_cmd_held_reject(rd_cli *cli);
 rd_status rd_cmd_digest_preview(rd_cli *cli);
 rd_status rd_cmd_tick(rd_cli *cli);
 rd_status rd_cmd_run(rd_cli *cli);

@@ -163,7 +163,7 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		}
 		rd_command_parse_id(p->payload, &row);
 		return rd_command_decide(x, row, strcmp(p->kind, "approve") == 0, FALSE, NULL,
-		                         p->address, res, error);
+		                         p->address, res, NULL, error);
 	}
 	g_string_append(res, "This confirmation is of an unknown kind.");
 	return TRUE;
@@ -200,7 +200,7 @@ confirm_held_reply(cmd_ctx *x, gint64 pid, gint64 row, GString *res, GError **er
 		                       addr, x->c->title);
 		return TRUE;
 	}
-	return rd_command_decide(x, row, TRUE, FALSE, NULL, addr, res, error);
+	return rd_command_decide(x, row, TRUE, FALSE, NULL, addr, res, NULL, error);
 }
 
 gboolean

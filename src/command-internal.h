@@ -106,10 +106,6 @@ char *rd_command_community_address(const rd_context *o, const rd_community *c,
                                    const char *ext);
 /* Member KEY of B's object: VALUE, or null when VALUE is NULL. */
 void rd_command_add_str(JsonBuilder *b, const char *key, const char *value);
-/* TEXT (may be NULL) with every control character, CR and LF above all,
- * folded to a space: a value taken from a header (a decoded name or
- * subject) put into a notice must never start a line of its own there. */
-char *rd_command_one_line(const char *text);
 /* rd_command_add_str with VALUE on one line: for anything from a header. */
 void rd_command_add_field(JsonBuilder *b, const char *key, const char *value);
 /* A builder with an open object holding the common template variables. */
@@ -167,9 +163,8 @@ cmd_verb rd_command_verb_replies;
 
 /* Approve or reject the held post ROW for BY; the first decision wins. */
 gboolean rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow,
-                           const char *reason, const char *by, GString *res, GError **error);
-/* A post ID as written ("42" or "#42"). */
-gboolean rd_command_parse_id(const char *text, gint64 *id);
+                           const char *reason, const char *by, GString *res,
+                           rd_moderate_outcome *outcome, GError **error);
 cmd_verb rd_command_verb_held;
 cmd_verb rd_command_verb_approve;
 cmd_verb rd_command_verb_reject;

@@ -53,17 +53,21 @@ tell_rejected(cmd_ctx *x, const rd_stored_message *sm, const char *reason, GErro
 
 /* Approve or reject the held post ROW for BY; the first decision wins.
  * An approved post is threaded and queued for its "each" members in the
- * caller's transaction. */
+ * caller's transaction.  *OUTCOME (may be NULL) says which it was. */
 gboolean
 rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow, const char *reason,
-                  const char *by, GString *res, GError **error)
+                  const char *by, GString *res, rd_moderate_outcome *outcome, GError **error)
 {
 	g_autoptr(rd_stored_message) sm = NULL;
 	g_autoptr(rd_stored_message) full = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autofree char *decision = NULL, *who = NULL, *from = NULL, *subject = NULL;
 	gboolean won;
+	rd_moderate_outcome dummy;
 
+	if (outcome == NULL)
+		outcome = &dummy;
+	*outcome = RD_MODERATE_NONE;
 	sm = rd_store_fanout_message(x->s, row, TRUE, &err);
 	if (sm == NULL || sm->community_id != x->c->id) {
 		if (err != NULL && rd_status_from_error(err) != RD_NOTFOUND) {
@@ -77,6 +81,7 @@ rd_command_decide(cmd_ctx *x, gint64 row, gboolean approve, gboolean allow, cons
 		return FALSE;
 	from = rd_command_one_line(sm->from_addr);
 	subject = rd_command_one_line(sm->subject);
+	*outcome = won ? RD_MODERATE_DONE : RD_MODERATE_DECIDED;
 	if (!won) {
 		if (!rd_store_command_decision(x->s, row, &decision, &who, error))
 			return FALSE;
@@ -150,7 +155,7 @@ rd_command_verb_approve(cmd_ctx *x, char **argv, guint argc, GString *res, GErro
 		g_string_append(res, "Use: approve ID [and allow] (send \"held\" for the IDs).");
 		return TRUE;
 	}
-	return rd_command_decide(x, id, TRUE, allow, NULL, x->from, res, error);
+	return rd_command_decide(x, id, TRUE, allow, NULL, x->from, res, NULL, error);
 }
 
 gboolean
@@ -165,7 +170,7 @@ rd_command_verb_reject(cmd_ctx *x, char **argv, guint argc, GString *res, GError
 	}
 	if (argc > 2)
 		reason = g_strjoinv(" ", argv + 2);
-	return rd_command_decide(x, id, FALSE, FALSE, reason, x->from, res, error);
+	return rd_command_decide(x, id, FALSE, FALSE, reason, x->from, res, NULL, error);
 }
 
 /* The first lines of a held post's text for the moderators. */

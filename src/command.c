@@ -597,3 +597,28 @@ done:
 	rd_command_ctx_clear(&x);
 	return st;
 }
+
+/* The shell's way to the decision the mailed approve and reject commands
+ * make (cmd-held.c): a context without a mail, and its own transaction. */
+rd_status
+rd_command_moderate(rd_store *s, const rd_context *o, const rd_community *c, gint64 row,
+                    gboolean approve, gboolean allow, const char *reason, const char *by,
+                    rd_moderate_outcome *outcome, char **text, GError **error)
+{
+	g_autoptr(GString) res = g_string_new(NULL);
+	cmd_ctx x = {0};
+	gboolean ok;
+
+	rd_command_ctx_init(&x, s, o, c, NULL, by);
+	ok = rd_store_begin(s, error);
+	if (ok &&
+	    !(ok = rd_command_decide(&x, row, approve, allow, reason, x.from, res, outcome, error)))
+		rd_store_rollback(s);
+	if (ok && !(ok = rd_store_commit(s, error)))
+		rd_store_rollback(s);
+	rd_command_ctx_clear(&x);
+	if (!ok)
+		return rd_status_from_error(*error);
+	*text = g_string_free(g_steal_pointer(&res), FALSE);
+	return RD_OK;
+}

@@ -26,6 +26,31 @@ rd_status rd_command_deliver(rd_store *s, const rd_context *o, const rd_communit
 gboolean rd_command_held_notice(rd_store *s, const rd_context *o, const rd_community *c,
                                 gint64 row, const char *reason, GError **error);
 
+/* What became of a decision on a held post. */
+typedef enum {
+	RD_MODERATE_DONE,    /* approved or rejected now */
+	RD_MODERATE_DECIDED, /* an earlier decision stands: the first one wins */
+	RD_MODERATE_NONE,    /* C has no held post ROW */
+} rd_moderate_outcome;
+
+/* Approve (ALLOW: and let its sender post from now on) or reject (with
+ * REASON, may be NULL) the held post ROW of C on behalf of BY, exactly as
+ * the mailed "approve ID [and allow]" and "reject ID [REASON]" do, in a
+ * transaction of its own: *OUTCOME, and the one-sentence answer in *TEXT. */
+rd_status rd_command_moderate(rd_store *s, const rd_context *o, const rd_community *c, gint64 row,
+                              gboolean approve, gboolean allow, const char *reason,
+                              const char *by, rd_moderate_outcome *outcome, char **text,
+                              GError **error);
+
+/* TEXT (may be NULL) with every control character, CR and LF above all,
+ * folded to a space: a value taken from a header (a decoded name or
+ * subject) put into a notice, or printed on an administrator's terminal,
+ * must never start a line of its own there (nor carry escape sequences). */
+char *rd_command_one_line(const char *text);
+
+/* A post ID as written ("42" or "#42"). */
+gboolean rd_command_parse_id(const char *text, gint64 *id);
+
 /* The command lines of a mail: the subject when it is a command, then the
  * body's lines (quotes skipped) up to "end", a signature delimiter, the
  * first non-command after a command, or 20 lines.  Never NULL. */

@@ -82,13 +82,12 @@ rd_import_detect(const char *path, rd_import_kind *kind, GError **error)
 		g_autofree char *cur = g_build_filename(path, "cur", NULL);
 		g_autofree char *newdir = g_build_filename(path, "new", NULL);
 
-		if (!g_file_test(cur, G_FILE_TEST_IS_DIR) ||
-		    !g_file_test(newdir, G_FILE_TEST_IS_DIR)) {
-			g_set_error(error, RD_ERROR, RD_DATAERR,
-			            "%s is a directory but not a Maildir (no cur/ and new/)", path);
-			return FALSE;
-		}
-		*kind = RD_IMPORT_MAILDIR;
+		/* A complete Maildir is libetpan's to read; any other directory
+		 * (only cur/, an MH folder, exported .eml files) is walked. */
+		*kind =
+		    g_file_test(cur, G_FILE_TEST_IS_DIR) && g_file_test(newdir, G_FILE_TEST_IS_DIR)
+		        ? RD_IMPORT_MAILDIR
+		        : RD_IMPORT_TREE;
 		return TRUE;
 	}
 	if (!S_ISREG(sb.st_mode)) {
@@ -110,6 +109,70 @@ rd_import_detect(const char *path, rd_import_kind *kind, GError **error)
 	else
 		*kind = RD_IMPORT_FILE;
 	return TRUE;
+}
+
+/* Add the files below DIR to FILES (full paths with their sort keys). */
+static gboolean
+tree_walk(const char *dir, GPtrArray *files, guint depth, GError **error)
+{
+	g_autoptr(GDir) d = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *cur = g_build_filename(dir, "cur", NULL);
+	g_autofree char *newdir = g_build_filename(dir, "new", NULL);
+	gboolean maildir =
+	    g_file_test(cur, G_FILE_TEST_IS_DIR) || g_file_test(newdir, G_FILE_TEST_IS_DIR);
+	const char *name;
+
+	/* No real archive nests this deep. */
+	if (depth > 32)
+		return TRUE;
+	if ((d = g_dir_open(dir, 0, &err)) == NULL) {
+		g_set_error(error, RD_ERROR, RD_IOERR, "%s", err->message);
+		return FALSE;
+	}
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *full = NULL;
+
+		if (name[0] == '.' || (maildir && strcmp(name, "tmp") == 0))
+			continue;
+		full = g_build_filename(dir, name, NULL);
+		/* A linked directory may lead back up the tree: not followed. */
+		if (g_file_test(full, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(full, G_FILE_TEST_IS_SYMLINK)) {
+			if (!tree_walk(full, files, depth + 1, error))
+				return FALSE;
+		} else if (g_file_test(full, G_FILE_TEST_IS_REGULAR)) {
+			g_ptr_array_add(files, g_steal_pointer(&full));
+		}
+	}
+	return TRUE;
+}
+
+static gint
+tree_cmp(gconstpointer a, gconstpointer b)
+{
+	g_autofree char *ka = g_utf8_collate_key_for_filename(*(char *const *)a, -1);
+	g_autofree char *kb = g_utf8_collate_key_for_filename(*(char *const *)b, -1);
+
+	return strcmp(ka, kb);
+}
+
+GPtrArray *
+rd_import_tree(const char *path, GError **error)
+{
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+
+	if (!tree_walk(path, files, 0, error))
+		return NULL;
+	if (files->len == 0) {
+		g_set_error(error, RD_ERROR, RD_NOTFOUND,
+		            "nothing to import: %s holds no message or mbox files (names starting "
+		            "with a dot and a Maildir's tmp/ are skipped)",
+		            path);
+		return NULL;
+	}
+	g_ptr_array_sort(files, tree_cmp);
+	return g_steal_pointer(&files);
 }
 
 GBytes *
@@ -379,6 +442,19 @@ rd_import_count(const char *path, guint *count, GError **error)
 		maildir_free(md);
 		break;
 	}
+	case RD_IMPORT_TREE: {
+		g_autoptr(GPtrArray) files = rd_import_tree(path, error);
+
+		if (files == NULL)
+			return FALSE;
+		for (guint i = 0; i < files->len; i++) {
+			guint n = 0;
+
+			if (rd_import_count(files->pdata[i], &n, NULL))
+				*count += n;
+		}
+		break;
+	}
 	}
 	return TRUE;
 }
@@ -390,6 +466,7 @@ rd_import_path(rd_store *s, const rd_context *o, const rd_community *c, const ch
 	import_batch b = {.committed = *st};
 	rd_import_kind kind;
 	gboolean ok = FALSE;
+	guint before = st->done;
 
 	if (!rd_import_detect(path, &kind, error))
 		return FALSE;
@@ -399,10 +476,32 @@ rd_import_path(rd_store *s, const rd_context *o, const rd_community *c, const ch
 		break;
 	case RD_IMPORT_MAILDIR:
 		ok = import_maildir(s, o, c, path, &b, st, progress, data, error);
+		if (ok && st->done == before) {
+			g_set_error(error, RD_ERROR, RD_NOTFOUND,
+			            "nothing to import: the Maildir %s holds no messages", path);
+			ok = FALSE;
+		}
 		break;
 	case RD_IMPORT_FILE:
 		ok = import_file(s, o, c, path, &b, st, error);
 		break;
+	case RD_IMPORT_TREE: {
+		g_autoptr(GPtrArray) files = rd_import_tree(path, error);
+
+		ok = files != NULL;
+		for (guint i = 0; ok && i < files->len; i++) {
+			const char *f = files->pdata[i];
+
+			/* Each file is an mbox or one message, told by its first line. */
+			ok = rd_import_detect(f, &kind, error) &&
+			     (kind == RD_IMPORT_MBOX
+			          ? import_mbox(s, o, c, f, &b, st, progress, data, error)
+			          : import_file(s, o, c, f, &b, st, error));
+			if (ok && progress)
+				progress(st, data);
+		}
+		break;
+	}
 	}
 	/* Each path ends with its last batch committed. */
 	if (ok)

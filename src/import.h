@@ -12,6 +12,8 @@ typedef enum {
 	RD_IMPORT_MBOX,    /* mboxo or mboxrd file */
 	RD_IMPORT_MAILDIR, /* directory with cur/ and new/ */
 	RD_IMPORT_FILE,    /* one RFC 5322 message */
+	RD_IMPORT_TREE,    /* any other directory: a Maildir without new/, an MH folder,
+	                      a tree of message files and mbox files (rd_import_tree) */
 } rd_import_kind;
 
 typedef struct {
@@ -29,6 +31,14 @@ typedef void (*rd_import_progress_fn)(const rd_import_stats *st, gpointer data);
 /* What PATH holds, told from its type and first line; FALSE with
  * RD_NOTFOUND when it does not exist. */
 gboolean rd_import_detect(const char *path, rd_import_kind *kind, GError **error);
+
+/* The files of directory PATH to import, in order (numbers in names
+ * compare as numbers, so an MH folder's 2 comes before 10): every regular
+ * file below it, recursively, skipping names that start with a dot (MH's
+ * .mh_sequences, Maildir++ subfolders, editors' files) and a Maildir's
+ * tmp/ (mail still being written).  FALSE with RD_NOTFOUND, and the reason,
+ * when there is no file to import. */
+GPtrArray *rd_import_tree(const char *path, GError **error);
 
 /* Number of messages in PATH, for a progress bar. */
 gboolean rd_import_count(const char *path, guint *count, GError **error);

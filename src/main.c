@@ -38,6 +38,20 @@ static const rd_cli_verb member_verbs[] = {
      "expected COMMUNITY"),
     VERB("alias", rd_cmd_member_alias, STORE | LATE,
      "add|remove ADDR ALT | list ADDR - a person's alternate addresses", 0, -1, NULL),
+    VERB("show", rd_cmd_member_show, STORE | LATE,
+     "ADDR - one person across communities: settings, memberships, bounce scores", 1, 1,
+     "expected one ADDR"),
+    {NULL}};
+
+static const rd_cli_verb held_verbs[] = {
+    VERB("list", rd_cmd_held_list, STORE | LATE,
+     "[COMMUNITY] - held posts and kept replies awaiting a choice", 0, 1,
+     "expected at most one COMMUNITY"),
+    VERB("approve", rd_cmd_held_approve, STORE | RD_CLI_SECRET | LATE,
+     "ID - post a held message (as the mailed approve command)", 1, 1, "expected one ID"),
+    VERB("reject", rd_cmd_held_reject, STORE | RD_CLI_SECRET | LATE,
+     "ID - discard a held message; its sender is told (as the mailed reject command)", 1, 1,
+     "expected one ID"),
     {NULL}};
 
 static const rd_cli_verb thread_verbs[] = {
@@ -116,6 +130,7 @@ static const struct verb {
 	      "  rounds member list COMMUNITY [--json]\n"
 	      "  rounds member alias add|remove ADDR ALT, rounds member alias list ADDR "
 	      "[--json]\n"
+	      "  rounds member show ADDR [--json]\n"
 	      "rounds member add|set --help shows every option.\n"}},
     {"take one message from the MTA on standard input",
      VERB("deliver", rd_cmd_deliver, STORE | RD_CLI_SECRET | LATE | RD_CLI_MTA,
@@ -133,6 +148,14 @@ static const struct verb {
       .help = "Usage:\n"
 	      "  rounds message list COMMUNITY [--json] [--status posted|held]\n"
 	      "  rounds message show COMMUNITY MESSAGE_ID [--json | --raw]\n"}},
+    {"held posts and kept replies: list, approve, reject",
+     {"held", NULL, 0, "list, approve or reject", .group = held_verbs,
+      .help = "Usage:\n"
+	      "  rounds held list [COMMUNITY] [--json]\n"
+	      "  rounds held approve ID [--allow-sender]\n"
+	      "  rounds held reject ID [--reason TEXT]\n"
+	      "The first decision wins, by mail or from the shell: deciding a post again exits "
+	      "73.\n"}},
     {"preview the digest a person would receive now",
      {"digest", NULL, 0, "preview", .group = digest_verbs,
       .help = "Usage:\n  rounds digest preview ADDR [--html] [--now ISO8601]\n"}},
@@ -232,6 +255,19 @@ main(int argc, char **argv)
 			return rc;
 		}
 	}
-	fprintf(stderr, "rounds: unknown verb %s (see rounds --help)\n", argv[i]);
+	{
+		const char *names[G_N_ELEMENTS(verbs) + 1];
+		const char *near;
+
+		for (gsize v = 0; v < G_N_ELEMENTS(verbs); v++)
+			names[v] = verbs[v].v.name;
+		names[G_N_ELEMENTS(verbs)] = NULL;
+		near = rd_cli_nearest(argv[i], names);
+		if (near != NULL)
+			fprintf(stderr, "rounds: unknown verb %s; did you mean %s? (see rounds --help)\n",
+			        argv[i], near);
+		else
+			fprintf(stderr, "rounds: unknown verb %s (see rounds --help)\n", argv[i]);
+	}
 	return rd_status_exit(RD_USAGE);
 }

@@ -34,6 +34,13 @@ expect_code 0 "member add several" "$R" member add care a@example.org b@example.
 printf 'c@example.org\n# comment\n\nd@example.org\n' >"$T_TMP/list"
 expect_code 0 "member add --file" "$R" member add care --file "$T_TMP/list"
 expect_code 64 "member add with a bad address" "$R" member add care not-an-address
+expect_code 0 "member add of a member again" "$R" member add care nurse@example.org
+if grep -q "already a member" "$T_TMP/out"; then ok "... says already a member"; else not_ok "... says already a member" "$(cat "$T_TMP/out")"; fi
+expect_eq "... and changes nothing" "$(member_field care nurse@example.org role) $(member_field care nurse@example.org delivery)" "poster each"
+expect_code 64 "member add: a domain without a dot" "$R" member add care jo@example
+expect_code 64 "member add: a broken domain" "$R" member add care jo@example..org
+expect_code 0 "member add: the installation's own domain needs no dot check" "$R" member add care desk@lists.example.test
+"$R" member remove care desk@lists.example.test >/dev/null
 expect_code 64 "member add with a bad delivery" "$R" member add care x@example.org --delivery sometimes
 expect_code 0 "member set" "$R" member set care NURSE@example.org --timezone Asia/Kolkata --digest-time 6:30 --digest weekly --digest-day fri --grouping separate
 expect_code 64 "member set with a bad zone" "$R" member set care nurse@example.org --timezone Mars/Olympus
@@ -82,10 +89,20 @@ done
 for v in "community create" "community list" "community show" "community set" "member add" "member set" "member remove" "member list" "member alias" "thread list" "thread show" "message list" "message show" "outbox list" "outbox flush" "outbox retry" "digest preview" "mta lines" "mta check" "template render" "bounce parse" import fetch; do
 	expect_code 0 "$v --help" "$R" $v --help
 done
+for v in init deliver tick run import fetch report trim "community create" "member add" "member show" "held approve" "outbox show" "digest preview" "mta lines" "template render" "bounce parse"; do
+	"$R" $v --help >"$T_TMP/help" 2>&1
+	if grep -q "rounds $v " "$T_TMP/help"; then ok "$v --help: the usage line names the verb"; else not_ok "$v --help: the usage line names the verb" "$(head -3 "$T_TMP/help")"; fi
+done
 expect_code 0 "template help" "$R" template help
 expect_code 64 "an unknown sub-verb" "$R" community frobnicate
 expect_code 64 "deliver without --recipient: 64 (the MTA's command line is wrong)" "$R" deliver
 expect_code 64 "unknown verb" "$R" frobnicate
+if grep -q "did you mean" "$T_TMP/err"; then not_ok "... nothing like it: no suggestion" "$(cat "$T_TMP/err")"; else ok "... nothing like it: no suggestion"; fi
+expect_code 64 "a mistyped verb" "$R" memebr list care
+if grep -q "did you mean member?" "$T_TMP/err"; then ok "... did you mean member?"; else not_ok "... did you mean member?" "$(cat "$T_TMP/err")"; fi
+expect_code 64 "a mistyped sub-verb" "$R" community craete x
+if grep -q "did you mean community create?" "$T_TMP/err"; then ok "... did you mean community create?"; else not_ok "... did you mean community create?" "$(cat "$T_TMP/err")"; fi
+expect_code 64 "deliver with a malformed --recipient: 64, not 65" "$R" deliver --recipient not-an-address </dev/null
 expect_code 64 "no verb" "$R"
 expect_code 0 "--version" "$R" --version
 expect_code 64 "thread show with a bad id" "$R" thread show abc

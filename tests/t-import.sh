@@ -78,6 +78,44 @@ expect_code 0 "empty file is an empty mbox" "$ROUNDS" import wound-care "$T_TMP/
 expect_eq "empty mbox summary" "$(cat "$T_TMP/out")" \
 	"imported 0 messages (0 new, 0 duplicates, 0 errors) from 1 paths"
 
+# Any directory (issue 15): a Maildir with only cur/, an MH folder, a tree
+# of exported message files with an mbox among them; dot-files skipped.
+# Each in a fresh community, so every message is new.
+mkmsg() { # FILE ID SUBJECT
+	printf 'From: Ana Ruiz <ana@clinic.example.org>\nTo: wound-care@lists.example.test\nSubject: %s\n' "$3" >"$1"
+	printf 'Date: Tue, 10 Mar 2026 09:00:00 +0000\nMessage-ID: <%s@clinic.example.org>\n\nText of %s.\n' "$2" "$2" >>"$1"
+}
+"$ROUNDS" community create dirs >/dev/null
+mkdir -p "$T_TMP/curonly/cur"
+cp "$D/maildir/cur/"* "$D/maildir/new/"* "$T_TMP/curonly/cur/"
+expect_code 0 "a Maildir with only cur/" "$ROUNDS" import dirs "$T_TMP/curonly"
+expect_eq "... both messages" "$(cat "$T_TMP/out")" "imported 2 messages (2 new, 0 duplicates, 0 errors) from 1 paths"
+mkdir -p "$T_TMP/mh"
+for n in 1 2 10; do mkmsg "$T_TMP/mh/$n" "mh-$n" "MH message $n"; done
+printf 'unseen: 1-2\n' >"$T_TMP/mh/.mh_sequences"
+expect_code 0 "an MH folder" "$ROUNDS" import dirs "$T_TMP/mh"
+expect_eq "... three messages, .mh_sequences skipped" "$(cat "$T_TMP/out")" "imported 3 messages (3 new, 0 duplicates, 0 errors) from 1 paths"
+mkdir -p "$T_TMP/export/2026/March" "$T_TMP/export/.thumbnails"
+mkmsg "$T_TMP/export/first.eml" exp-1 "Exported one"
+mkmsg "$T_TMP/export/2026/March/second.eml" exp-2 "Exported two"
+printf 'not a message at all\n' >"$T_TMP/export/.thumbnails/x.db"
+printf 'junk\n' >"$T_TMP/export/.DS_Store"
+cp "$D/mboxrd.mbox" "$T_TMP/export/2026/old.mbox"
+ln -s .. "$T_TMP/export/2026/loop"
+n_mbox=$(grep -c '^From ' "$D/mboxrd.mbox")
+expect_code 0 "a tree of message files and an mbox" "$ROUNDS" import dirs "$T_TMP/export"
+expect_eq "... every message, recursively, dot-files skipped" "$(cat "$T_TMP/out")" \
+	"imported $((2 + n_mbox)) messages ($((2 + n_mbox)) new, 0 duplicates, 0 errors) from 1 paths"
+expect_eq "... stored in the community" "$("$ROUNDS" message list dirs --json | json 'sorted(m["message_id"] for m in d if m["message_id"].startswith(("exp-", "mh-")))')" \
+	"['exp-1@clinic.example.org', 'exp-2@clinic.example.org', 'mh-10@clinic.example.org', 'mh-1@clinic.example.org', 'mh-2@clinic.example.org']"
+mkdir -p "$T_TMP/emptydir/.hidden"
+: >"$T_TMP/emptydir/.hidden/1"
+expect_code 66 "a directory with nothing to import: 66" "$ROUNDS" import dirs "$T_TMP/emptydir"
+if grep -q "nothing to import" "$T_TMP/err"; then ok "... with the reason"; else not_ok "... with the reason" "$(cat "$T_TMP/err")"; fi
+expect_eq "... and no 'imported 0 messages' line" "$(cat "$T_TMP/out")" ""
+mkdir -p "$T_TMP/emptymd/cur" "$T_TMP/emptymd/new"
+expect_code 66 "an empty Maildir: 66" "$ROUNDS" import dirs "$T_TMP/emptymd"
+
 # A database locked by another writer past the timeout: 75, and a rerun
 # picks up everything.
 N=${IMPORT_BIG:-20000}
