@@ -79,7 +79,7 @@ units: $(UNIT_BIN)
 deps:
 	@sh contrib/install-deps.sh --test
 
-check-build: rounds units
+check-build: rounds units $(BENCH_PROGS)
 
 # The tests install what they need (servers, the corpus) themselves; CI and
 # people run exactly this.
@@ -102,9 +102,14 @@ preview:
 	@sh contrib/demo.sh >/dev/null
 	@sh contrib/preview.sh
 
-bench: deps
-	@$(MAKE) --no-print-directory rounds $(BUILD)/tests/bench/bench-digest
-	@bash tests/bench/run.sh
+BENCH_PROGS = $(BUILD)/tests/bench/bench-digest $(BUILD)/tests/bench/gmime-floor
+
+# Every workload side by side with its reference, one table and
+# $(BUILD)/bench.json (tests/bench/bench.py; BENCH_QUICK=1 for ~2 minutes).
+bench:
+	@sh contrib/install-deps.sh --bench
+	@$(MAKE) --no-print-directory rounds $(BENCH_PROGS)
+	@python3 tests/bench/bench.py
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates

@@ -1,19 +1,22 @@
 #!/bin/sh
 # Install the Debian 12 packages Rounds needs to build, test and run its demo.
 # Idempotent: installs only what is missing and prints nothing when all is there.
-# Usage: contrib/install-deps.sh [--test|--preview]
-#   --test adds the servers the tests start, --preview a headless browser.
+# Usage: contrib/install-deps.sh [--test|--preview|--bench]
+#   --test adds the servers the tests start, --preview a headless browser,
+#   --bench the references make bench measures against (notmuch, smtp-source).
 set -eu
 
 build_pkgs="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libsqlite3-dev
 libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev sqlite3 libxml2-utils tzdata"
 test_pkgs="postfix swaks dovecot-imapd dovecot-pop3d openssl clang libclang-rt-14-dev
-ca-certificates procps time"
+ca-certificates procps time notmuch"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$build_pkgs $test_pkgs"
 # make preview: the demo digest in a real browser.
 [ "${1:-}" = "--preview" ] && pkgs="$build_pkgs chromium fonts-dejavu-core"
+# make bench: notmuch insert/new, and Postfix for smtp-source and smtp-sink.
+[ "${1:-}" = "--bench" ] && pkgs="$build_pkgs notmuch postfix python3 time"
 
 missing=""
 for p in $pkgs; do
@@ -23,7 +26,7 @@ for p in $pkgs; do
 done
 # npm (for the test corpus) comes with the machine's Node.js; Debian's npm
 # package conflicts with that, so it is added only when no npm is found.
-[ "${1:-}" = "--test" ] && ! command -v npm >/dev/null 2>&1 && missing="$missing npm"
+case "${1:-}" in --test | --bench) command -v npm >/dev/null 2>&1 || missing="$missing npm" ;; esac
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
