@@ -13,13 +13,13 @@ The corpus is the ham of the SpamAssassin public corpus (tests/fetch-corpus.sh,
 Sizes (environment; BENCH_QUICK=1 picks the smaller default in brackets):
   BENCH_DELIVER=1000 [200]       per-process deliver and notmuch insert; LMTP
   BENCH_IMPORT=4150 [1000]       import vs notmuch new vs the GMime floor
-  BENCH_SCALE_SMALL=10000 [1000], BENCH_SCALE_BIG=100000 [10000]   import scale
+  BENCH_SCALE_SMALL=10000 [500], BENCH_SCALE_BIG=100000 [5000]     import scale
   BENCH_STORED_SMALL=10000 [10000], BENCH_STORED_BIG=1000000 [100000]
                                  messages generated into the store beforehand
   BENCH_STORED_DELIVER=200 [50], BENCH_STORED_IMPORT=300 [300]
   BENCH_PEOPLE=100000 [5000], BENCH_RENDER=2000 [500]   digests (run.sh)
-  BENCH_MEMBERS=10000 [2000], BENCH_FANOUT_RUNS=5 [5]   fan-out (fanout.sh)
-  BENCH_REF_THREAD, BENCH_REF_MEMBERS                   references.sh
+  BENCH_MEMBERS=10000 [1000], BENCH_FANOUT_RUNS=5 [5]   fan-out (fanout.sh)
+  BENCH_REF_THREAD=200 [50], BENCH_REF_MEMBERS=50 [50]  references.sh
   BENCH_ONLY=deliver,import,...  run only these workloads (see WORKLOADS)
 ROUNDS is the binary (default build/rounds); BENCH_BIN the directory of
 the helper programs (default build/tests/bench).
@@ -55,16 +55,18 @@ def size(name, full, quick):
 SIZES = {
     "deliver": size("BENCH_DELIVER", 1000, 200),
     "import": size("BENCH_IMPORT", 4150, 1000),
-    "scale_small": size("BENCH_SCALE_SMALL", 10000, 1000),
-    "scale_big": size("BENCH_SCALE_BIG", 100000, 10000),
+    "scale_small": size("BENCH_SCALE_SMALL", 10000, 500),
+    "scale_big": size("BENCH_SCALE_BIG", 100000, 5000),
     "stored_small": size("BENCH_STORED_SMALL", 10000, 10000),
     "stored_big": size("BENCH_STORED_BIG", 1000000, 100000),
     "stored_deliver": size("BENCH_STORED_DELIVER", 200, 50),
     "stored_import": size("BENCH_STORED_IMPORT", 300, 300),
     "people": size("BENCH_PEOPLE", 100000, 5000),
     "render": size("BENCH_RENDER", 2000, 500),
-    "members": size("BENCH_MEMBERS", 10000, 2000),
+    "members": size("BENCH_MEMBERS", 10000, 1000),
     "fanout_runs": size("BENCH_FANOUT_RUNS", 5, 5),
+    "ref_thread": size("BENCH_REF_THREAD", 200, 50),
+    "ref_members": size("BENCH_REF_MEMBERS", 50, 50),
 }
 ONLY = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
 
@@ -477,7 +479,8 @@ def w_fanout():
 
 
 def w_references():
-    out = script("references.sh", {})
+    out = script("references.sh", {"BENCH_REF_THREAD": str(SIZES["ref_thread"]),
+                                   "BENCH_REF_MEMBERS": str(SIZES["ref_members"])})
     plain = float(re.search(r"plain post: ([\d.]+)s", out).group(1))
     hostile = float(re.search(r"post with 20,000 References: ([\d.]+)s", out).group(1))
     copied = float(re.search(r"References copied from it: ([\d.]+)s", out).group(1))
