@@ -79,6 +79,8 @@ units: $(UNIT_BIN)
 deps:
 	@sh contrib/install-deps.sh --test
 
+# The bench's helper programs: tests/t-bench.sh runs them too.
+BENCH_PROGS = $(BUILD)/tests/bench/bench-digest $(BUILD)/tests/bench/gmime-floor
 check-build: rounds units $(BENCH_PROGS)
 
 # The tests install what they need (servers, the corpus) themselves; CI and
@@ -101,8 +103,6 @@ preview:
 	@$(MAKE) --no-print-directory rounds
 	@sh contrib/demo.sh >/dev/null
 	@sh contrib/preview.sh
-
-BENCH_PROGS = $(BUILD)/tests/bench/bench-digest $(BUILD)/tests/bench/gmime-floor
 
 # Every workload side by side with its reference, one table and
 # $(BUILD)/bench.json (tests/bench/bench.py; BENCH_QUICK=1 for ~2 minutes).

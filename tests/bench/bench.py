@@ -107,8 +107,10 @@ def run(argv, **kw):
 # ---------------------------------------------------------------- corpus
 
 def load_ham():
-    d = subprocess.run(["sh", "tests/fetch-corpus.sh"], check=True, capture_output=True,
-                       text=True).stdout.strip()
+    p = subprocess.run(["sh", "tests/fetch-corpus.sh"], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit("bench: no corpus: %s" % p.stderr.strip())
+    d = p.stdout.strip()
     files = []
     for group in sorted(os.listdir(d)):
         if "ham" in group:
