@@ -82,7 +82,8 @@ check("stored: 1000 vs 100 messages generated beforehand",
       sd.get("stored") == 1000 and sd["reference"]["stored"] == 100
       and w.get("stored_import", {}).get("messages") == 20)
 check("digests: decide and render rates",
-      num(w.get("digest_decide", {}).get("rate")) and num(w.get("digest_render", {}).get("rate")))
+      num(w.get("digest_decide", {}).get("rate")) and num(w.get("digest_render", {}).get("rate"))
+      and num(w["digest_render"].get("cpu_rate")))
 check("fan-out: one run against smtp-source",
       w.get("fanout", {}).get("runs") == 1 and w["fanout"]["reference"]["name"] == "smtp-source")
 check("references: hostile post against a plain post",
