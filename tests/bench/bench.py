@@ -524,6 +524,8 @@ def table():
 def main():
     global HAM
     start = time.perf_counter()
+    # Stopped (timeout, Ctrl-C): still remove the working directory.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     failed = []
     try:
         HAM = load_ham()
