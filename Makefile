@@ -98,7 +98,9 @@ units: $(UNIT_BIN)
 deps:
 	@sh contrib/install-deps.sh --test
 
-check-build: rounds units
+# The bench's helper programs: tests/t-bench.sh runs them too.
+BENCH_PROGS = $(BUILD)/tests/bench/bench-digest $(BUILD)/tests/bench/gmime-floor
+check-build: rounds units $(BENCH_PROGS)
 
 # The tests install what they need (servers, the corpus) themselves; CI and
 # people run exactly this.
@@ -123,9 +125,12 @@ preview:
 	@sh contrib/demo.sh >/dev/null
 	@sh contrib/preview.sh
 
-bench: deps
-	@$(MAKE) --no-print-directory rounds $(BUILD)/tests/bench/bench-digest
-	@bash tests/bench/run.sh
+# Every workload side by side with its reference, one table and
+# $(BUILD)/bench.json (tests/bench/bench.py; BENCH_QUICK=1 for ~2 minutes).
+bench:
+	@sh contrib/install-deps.sh --bench
+	@$(MAKE) --no-print-directory rounds $(BENCH_PROGS)
+	@python3 tests/bench/bench.py
 
 install: $(BIN) $(FULL)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates

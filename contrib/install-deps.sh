@@ -1,9 +1,10 @@
 #!/bin/sh
 # Install the Debian 12 packages Rounds needs to build, test and run its demo.
 # Idempotent: installs only what is missing and prints nothing when all is there.
-# Usage: contrib/install-deps.sh [--demo|--test|--preview]
+# Usage: contrib/install-deps.sh [--demo|--test|--preview|--bench]
 #   --demo adds what `make demo` runs (python3), --test the servers the tests
-#   start, --preview a headless browser.
+#   start, --preview a headless browser, --bench the references make bench
+#   measures against (notmuch, smtp-source).
 # It says what it will install before installing, and never upgrades a
 # package that is already installed (apt-get --no-upgrade; when a missing
 # package would need a newer version of an installed one, it stops and
@@ -13,7 +14,7 @@ set -eu
 build_pkgs="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libsqlite3-dev
 libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev libgexiv2-dev sqlite3 libxml2-utils tzdata"
 test_pkgs="postfix swaks dovecot-imapd dovecot-pop3d openssl clang libclang-rt-14-dev cmark-gfm
-ca-certificates procps time python3 exiv2 libjpeg-turbo-progs systemd"
+ca-certificates procps time python3 exiv2 libjpeg-turbo-progs systemd notmuch"
 # make demo: the build, and python3 for reading --json in contrib/demo.sh.
 demo_pkgs="python3"
 
@@ -22,6 +23,8 @@ pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$build_pkgs $test_pkgs"
 # make preview: the demo digest in a real browser.
 [ "${1:-}" = "--preview" ] && pkgs="$build_pkgs chromium fonts-dejavu-core"
+# make bench: notmuch insert/new, and Postfix for smtp-source and smtp-sink.
+[ "${1:-}" = "--bench" ] && pkgs="$build_pkgs notmuch postfix python3 time"
 
 missing=""
 for p in $pkgs; do
@@ -31,7 +34,7 @@ for p in $pkgs; do
 done
 # npm (for the test corpus) comes with the machine's Node.js; Debian's npm
 # package conflicts with that, so it is added only when no npm is found.
-[ "${1:-}" = "--test" ] && ! command -v npm >/dev/null 2>&1 && missing="$missing npm"
+case "${1:-}" in --test | --bench) command -v npm >/dev/null 2>&1 || missing="$missing npm" ;; esac
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

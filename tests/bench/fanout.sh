@@ -5,8 +5,8 @@
 # `rounds outbox flush` to smtp-sink on loopback, against smtp-source
 # sending the same number of messages of the same size over the same
 # number of parallel connections (many messages per connection, -d) to the
-# same sink, in the same run.  Target: rounds reaches at least 80% of
-# smtp-source's rate.  Figures, not pass/fail.
+# same sink, in the same run.  Target: rounds reaches at least 85% of
+# smtp-source's rate (make bench takes the median of 5 runs).  Figures, not pass/fail.
 set -eu
 TOP=$(pwd)
 R=${ROUNDS:-$TOP/build/rounds}
@@ -94,4 +94,4 @@ read -r r_secs r_kb <"$W/t.flush"
 r_rate=$(rate "$N" "$r_secs")
 sent=$(sqlite3 "$ROUNDS_HOME/rounds.db" "SELECT count(*) FROM outbox WHERE status = 'sent'")
 echo "rounds outbox flush: $sent sent in $(secs "$r_secs")s = $r_rate messages/s (peak $((r_kb / 1024)) MB)"
-echo "ratio rounds / smtp-source: $(python3 -c "import sys; print(f'{float(sys.argv[1]) / max(float(sys.argv[2]), 1):.2f}')" "$r_rate" "$src_rate") (target >= 0.80)"
+echo "ratio rounds / smtp-source: $(python3 -c "import sys; print(f'{float(sys.argv[1]) / max(float(sys.argv[2]), 1):.2f}')" "$r_rate" "$src_rate") (target >= 0.85)"
