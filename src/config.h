@@ -34,6 +34,9 @@ typedef struct {
 	int token_days;
 	int reply_limit;
 	char *sender_domain; /* domain of automatic mail; default = domain */
+	/* [web] */
+	char *web_url;    /* public base URL of rounds web, without a final /; NULL: off */
+	char *web_listen; /* HOST:PORT rounds web listens on (127.0.0.1:8025) */
 	GKeyFile *kf;        /* the file itself, for sections other modules own */
 } rd_config;
 
