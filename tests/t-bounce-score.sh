@@ -218,8 +218,14 @@ after_out=$("$R" outbox list --json | python3 -c 'import json,sys; print(sum(1 f
 expect_eq "no copies of an out-of-office reply queued" "$after_out" "$before_out"
 expect_eq "nothing ever sent to the out-of-office sender but her digest and help" "$(outbox_n 'o["recipient"] == "carol@example.org" and o["kind"] != "digest"')" 1
 
-# A complaint (an ARF feedback report) about list mail to bob: the owners
-# are told and decide; bob's delivery and score stay as they are.
+# A full mailbox may take mail again tomorrow: half a point, even with a 5.x.x code.
+b0=$(member bob@example.org bounce_score)
+expect_code 0 "a mailbox-full bounce for bob" bounce 2026-12-10 "$B" bob@example.org 5.2.2 failed "552 5.2.2 <bob@example.org>: Mailbox full"
+expect_eq "... counts as temporary (half a point)" "$(member bob@example.org bounce_score)" "$(python3 -c "print($b0 + 0.5)")"
+
+# A complaint (an ARF feedback report) about list mail to bob: his
+# delivery is turned off at once (providers count every further copy
+# against the list) and the owners are told, once; his score is untouched.
 B=$(verp bob@example.org)
 own1=$(outbox_n 'o["recipient"] == "owner@example.org"')
 score1=$(member bob@example.org bounce_score)
@@ -227,11 +233,9 @@ sed "s/^To: .*/To: $B/" tests/bounces/corpus/sisimai/arf-01.eml >"$T_TMP/arf.eml
 expect_code 0 "a complaint report is taken" "$R" deliver --recipient "$B" --sender "" <"$T_TMP/arf.eml"
 expect_eq "... the owner is told" "$(outbox_n 'o["recipient"] == "owner@example.org" and "complaint" in (o["subject"] or "")')" 1
 expect_eq "... and nothing else is sent" "$(outbox_n 'o["recipient"] == "owner@example.org"')" $((own1 + 1))
-expect_eq "... bob stays active, his score unchanged" "$(member bob@example.org status) $(member bob@example.org bounce_score)" "active $score1"
-
-# A full mailbox may take mail again tomorrow: half a point, even with a 5.x.x code.
-b0=$(member bob@example.org bounce_score)
-expect_code 0 "a mailbox-full bounce for bob" bounce 2026-12-10 "$B" bob@example.org 5.2.2 failed "552 5.2.2 <bob@example.org>: Mailbox full"
-expect_eq "... counts as temporary (half a point)" "$(member bob@example.org bounce_score)" "$(python3 -c "print($b0 + 0.5)")"
+expect_eq "... bob's delivery is off for the complaint, his score unchanged" "$(member bob@example.org status) $(member bob@example.org delivery_disabled_reason) $(member bob@example.org bounce_score)" "disabled complaint $score1"
+expect_eq "... bob himself is not mailed about it" "$(outbox_n 'o["recipient"] == "bob@example.org" and "complaint" in (o["subject"] or "")')" 0
+expect_code 0 "a second report about bob is taken" "$R" deliver --recipient "$B" --sender "" <"$T_TMP/arf.eml"
+expect_eq "... and tells the owners nothing new" "$(outbox_n 'o["recipient"] == "owner@example.org"')" $((own1 + 1))
 
 t_done
