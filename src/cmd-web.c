@@ -12,8 +12,9 @@
 #include "web.h"
 
 /* Started as root (by systemd without User=, or by hand): become the
- * rounds user, else the owner of HOME, before anything is opened, so that
- * the database is never written by root. */
+ * owner of HOME (whoever owns the installation writes its database), else
+ * the rounds user, before anything is opened, so that the database is
+ * never written by root. */
 static rd_status
 drop_privileges(const rd_cli *cli)
 {
@@ -24,13 +25,15 @@ drop_privileges(const rd_cli *cli)
 
 	if (geteuid() != 0)
 		return RD_OK;
-	if ((pw = getpwnam("rounds")) != NULL) {
+	if (stat(cli_home(), &st) == 0 && st.st_uid != 0) {
+		/* The user's own group, not HOME's: a group of root's would
+		 * keep more than we need (and may even lock us out). */
+		uid = st.st_uid;
+		pw = getpwuid(uid);
+		gid = pw ? pw->pw_gid : st.st_gid;
+	} else if ((pw = getpwnam("rounds")) != NULL) {
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
-	} else if (stat(cli_home(), &st) == 0 && st.st_uid != 0) {
-		uid = st.st_uid;
-		gid = st.st_gid;
-		pw = getpwuid(uid);
 	} else {
 		fprintf(stderr,
 		        "rounds web: started as root, and there is neither a rounds user nor "
@@ -64,7 +67,7 @@ rd_cmd_web(rd_cli *cli)
 	    "Serves GET and POST /u/TOKEN (RFC 8058 one-click unsubscribe) and /c/TOKEN\n"
 	    "(confirmations) on loopback, behind the site's reverse proxy, which\n"
 	    "forwards [web] url's paths unchanged. Runs in the foreground (systemd);\n"
-	    "started as root it becomes the rounds user (or HOME's owner). Logs to\n"
+	    "started as root it becomes HOME's owner (else the rounds user). Logs to\n"
 	    "syslog. SIGTERM or SIGINT stop it.";
 	rd_log_init("rounds", TRUE, TRUE);
 	if (!cli_start(cli, entries))
