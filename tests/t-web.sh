@@ -145,7 +145,22 @@ expect_eq "the confirmation works once: a second POST is 404" "$(code -d confirm
 expect_eq "... and so is a GET" "$(code "$B/c/$ctok")" 404
 
 # ---- once in a real browser ----
-# BROWSER
+# ---- once in a real browser: the page at phone width, its button ----
+"$R" member add care frank@example.org --delivery each >/dev/null
+post "Rota three"
+copy_to frank@example.org "$T_TMP/cf.eml"
+frank_tok=$(header List-Unsubscribe "$T_TMP/cf.eml" | sed -n 's/^<https:[^>]*\/u\/\([a-z2-7]*\)>.*/\1/p')
+python3 contrib/web-browser.py "$B/u/$frank_tok" --width 390 --screenshot "$T_TMP/phone.png" --click >"$T_TMP/browser.out" 2>"$T_TMP/browser.err"
+brc=$?
+if [ "$brc" = 69 ]; then
+	ok "headless Chromium: the button unsubscribes # SKIP $(head -c 200 "$T_TMP/browser.err")"
+elif [ "$brc" != 0 ]; then
+	not_ok "headless Chromium: the page loads and its button is pressed" "$(head -c 600 "$T_TMP/browser.err")"
+else
+	[ -s "$T_TMP/phone.png" ] && ok "headless Chromium: a screenshot of the page at phone width" || not_ok "headless Chromium: a screenshot at phone width"
+	grep -q "You have left Care Team" "$T_TMP/browser.out" && ok "... pressing the button shows the answer" || not_ok "... pressing the button shows the answer" "$(head -c 400 "$T_TMP/browser.out")"
+	expect_eq "... and frank has left care" "$(member_field care frank@example.org address)" ""
+fi
 
 web_stop
 t_done
