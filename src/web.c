@@ -92,7 +92,7 @@ builder(const rd_community *c, const char *section)
 	if (c != NULL) {
 		json_builder_set_member_name(b, "title");
 		json_builder_add_string_value(b, c->title);
-		json_builder_set_member_name(b, "list_address");
+		json_builder_set_member_name(b, "community");
 		json_builder_add_string_value(b, c->name);
 	}
 	return b;
