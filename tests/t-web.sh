@@ -128,6 +128,13 @@ printf '%s\n' "$headers" | grep -qi '^cache-control: no-store' && ok "pages are 
 expect_eq "GET the digest's link changes nothing" "$(code "$B/u/$carol_tok") $(member_field care carol@example.org delivery)" "200 digest"
 expect_eq "POST the digest's link: 200" "$(code -F List-Unsubscribe=One-Click "$B/u/$carol_tok")" 200
 expect_eq "... carol gets no digest, and is still a member" "$(member_field care carol@example.org delivery)" none
+# The page's alternatives are mail to the request address with carol's own
+# code: sending the "weekly digest" one from her mail client works at once.
+code "$B/u/$carol_tok" >/dev/null
+weekly=$(sed -n 's/.*href="mailto:care+request@[^?]*?subject=\([^"]*\)".*weekly.*/\1/p' "$T_TMP/page" | head -1 | sed 's/%20/ /g')
+case $weekly in "weekly "*) ok "the page offers a weekly digest by mail" ;; *) not_ok "the page offers a weekly digest by mail" "$(grep -i weekly "$T_TMP/page")" ;; esac
+t_cmd carol@example.org "care+request@$D" "$weekly" ""
+expect_eq "... and carol's mail with it gives her a weekly digest" "$(member_field care carol@example.org delivery) $(member_field care carol@example.org digest)" "digest weekly"
 
 # ---- confirmations: /c/TOKEN ----
 t_cmd erin@example.org "care+request@$D" subscribe ""
