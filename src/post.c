@@ -55,12 +55,16 @@ policy_decide(rd_store *s, const rd_context *o, const rd_community *c, const rd_
 /* Tokens pasted into M (raw *DATA) taken out; *CLEAN holds the new raw
  * message when there were any. */
 static gboolean
-scrub_post(rd_store *s, rd_message *m, GBytes **data, GBytes **clean, GError **error)
+scrub_post(rd_store *s, const rd_context *o, rd_message *m, GBytes **data, GBytes **clean,
+           GError **error)
 {
 	g_autoptr(GPtrArray) domains = rd_store_community_domains(s, error);
 
 	if (domains == NULL)
 		return FALSE;
+	/* The one-click links of rounds web are tokens as well. */
+	if (o->web_url != NULL)
+		g_ptr_array_add(domains, g_strdup(o->web_url));
 	g_ptr_array_add(domains, NULL);
 	*clean = rd_scrub_message(m, *data, (const char *const *)domains->pdata);
 	if (*clean != NULL)
@@ -87,7 +91,7 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 	result->message_id = g_strdup(m->message_id);
 	/* Every post (deliver, reply, import) is stored here, and all that
 	 * leaves is made from what is stored: one scrub covers every path. */
-	if (!scrub_post(s, m, &data, &clean, error))
+	if (!scrub_post(s, o, m, &data, &clean, error))
 		return rd_status_from_error(*error);
 	if (!rd_store_begin(s, error))
 		return rd_status_from_error(*error);

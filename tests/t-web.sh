@@ -61,7 +61,22 @@ bob_cmd=$(printf '%s' "$lu" | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>$/
 "$R" member add care dave@example.org --delivery each >/dev/null
 post "Rota two"
 copy_to dave@example.org "$T_TMP/cd.eml"
-if grep -q "$bob_tok" "$T_TMP/cd.eml"; then not_ok "dave's copy does not carry bob's link"; else ok "dave's copy does not carry bob's link"; fi
+dave_lu=$(header List-Unsubscribe "$T_TMP/cd.eml")
+case $dave_lu in
+"<https://lists.example.test/rounds/u/"*) ;;
+*) not_ok "dave's copy has his own link" "$dave_lu" ;;
+esac
+if grep -q "$bob_tok" "$T_TMP/cd.eml" || [ "$dave_lu" = "$lu" ]; then not_ok "dave's copy does not carry bob's link"; else ok "dave's copy does not carry bob's link"; fi
+# dave pastes his own link into a post: nobody else may receive it.
+dave_url=$(header List-Unsubscribe "$T_TMP/cd.eml" | sed -n 's/^<\(https:[^>]*\)>.*/\1/p')
+t_mail dave@example.org "care@$D" "My link" "Is this mine? HTTPS://lists.example.test/rounds${dave_url#https://lists.example.test/rounds}." >"$T_TMP/paste.eml"
+deliver "care@$D" "$T_TMP/paste.eml" dave@example.org
+body=$("$R" message show care "$(message_field care 'm["subject"] == "My link"' message_id)" --json | json 'd["body"]')
+case $body in
+*"${dave_url##*/}"*) not_ok "a pasted one-click link is taken out of the post" "$body" ;;
+*"Is this mine? [address removed]."*) ok "a pasted one-click link is taken out of the post" ;;
+*) not_ok "a pasted one-click link is taken out of the post" "$body" ;;
+esac
 "$R" outbox show "$(outbox_id "o['recipient'] == 'carol@example.org' and o['kind'] == 'digest'")" | tr -d '\r' >"$T_TMP/d2.eml"
 dl=$(header List-Unsubscribe "$T_TMP/d2.eml")
 case $dl in
