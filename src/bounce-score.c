@@ -72,6 +72,44 @@ rd_bounce_score_add(rd_fanout_bounce_state *b, double points, gint64 now,
 	return was_below && b->score >= p->threshold && g_strcmp0(b->status, "active") == 0;
 }
 
+char *
+rd_bounce_score_feedback_token(const rd_context *o, const rd_community *c, GBytes *data)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(rd_message) m = NULL;
+	g_autoptr(rd_bounce_report) report = NULL;
+	g_autofree char *text = NULL, *mark = NULL;
+	gsize len;
+	const char *raw = g_bytes_get_data(data, &len);
+
+	if (o->secret == NULL || (m = rd_message_parse(data, c->domain, &err)) == NULL)
+		return NULL;
+	report = rd_bounce_parse(m->mime);
+	if (report->kind != RD_BOUNCE_KIND_FEEDBACK)
+		return NULL;
+	/* NAME+b-TOKEN@ anywhere in the report, any letter case. */
+	text = g_ascii_strdown(raw, (gssize)len);
+	mark = g_ascii_strdown(c->name, -1);
+	for (const char *p = strstr(text, mark); p != NULL; p = strstr(p + 1, mark)) {
+		const char *t = p + strlen(mark), *e;
+		guint64 person = 0, community = 0;
+		g_autofree char *tok = NULL;
+
+		if (t[0] != o->delimiter || t[1] != 'b' || t[2] != '-')
+			continue;
+		for (e = t + 3; g_ascii_isalnum(*e); e++)
+			;
+		if (*e != '@')
+			continue;
+		tok = g_strndup(t + 3, e - (t + 3));
+		if (rd_token_check(o->secret, RD_TOKEN_BOUNCE, c->name, c->domain, tok, &person,
+		                   &community) &&
+		    (gint64)community == c->id)
+			return g_steal_pointer(&tok);
+	}
+	return NULL;
+}
+
 /* SUBJECT and BODY to every owner of C but the member B is about, each
  * with their own VERP address. */
 static gboolean

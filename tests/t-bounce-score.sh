@@ -238,4 +238,17 @@ expect_eq "... bob himself is not mailed about it" "$(outbox_n 'o["recipient"] =
 expect_code 0 "a second report about bob is taken" "$R" deliver --recipient "$B" --sender "" <"$T_TMP/arf.eml"
 expect_eq "... and tells the owners nothing new" "$(outbox_n 'o["recipient"] == "owner@example.org"')" $((own1 + 1))
 
+# A feedback loop registered with the owner address: the report about
+# alice's copy comes to care+owner@, with her copy's VERP address in it.
+A=$(verp alice@example.org)
+bad=$(printf '%s' "$A" | python3 -c 'import sys; a=sys.stdin.read(); l,d=a.split("@"); print(l[:-1] + ("a" if l[-1] != "a" else "b") + "@" + d)')
+sed "s/^To: .*/To: care+owner@$D/; s/^Return-Path: <support@example.ed.jp>/Return-Path: <$bad>/" tests/bounces/corpus/sisimai/arf-01.eml >"$T_TMP/arf-forged.eml"
+"$R" deliver --recipient "care+owner@$D" --sender "" <"$T_TMP/arf-forged.eml" >/dev/null 2>&1
+expect_eq "an ARF report to +owner with an altered VERP token changes nothing" "$(member alice@example.org status)" active
+sed "s/^To: .*/To: care+owner@$D/; s/^Return-Path: <support@example.ed.jp>/Return-Path: <$A>/" tests/bounces/corpus/sisimai/arf-01.eml >"$T_TMP/arf-owner.eml"
+own2=$(outbox_n 'o["recipient"] == "owner@example.org" and "complaint" in (o["subject"] or "")')
+expect_code 0 "an ARF report about alice's copy sent to +owner is taken" "$R" deliver --recipient "care+owner@$D" --sender "" <"$T_TMP/arf-owner.eml"
+expect_eq "... alice's delivery is off for the complaint" "$(member alice@example.org status) $(member alice@example.org delivery_disabled_reason)" "disabled complaint"
+expect_eq "... and the owner is told" "$(outbox_n 'o["recipient"] == "owner@example.org" and "complaint" in (o["subject"] or "")')" $((own2 + 1))
+
 t_done
