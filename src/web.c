@@ -289,9 +289,11 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
 	soup_message_headers_replace(h, "Content-Security-Policy",
 	                             "default-src 'none'; style-src 'unsafe-inline'; "
 	                             "form-action 'self'; frame-ancestors 'none'");
+	gsize n = r.body ? strlen(r.body) : 0;
+
 	soup_server_message_set_status(msg, r.status, NULL);
 	soup_server_message_set_response(msg, r.content_type, SOUP_MEMORY_TAKE,
-	                                 g_steal_pointer(&r.body), strlen(r.body ? r.body : ""));
+	                                 g_steal_pointer(&r.body), n);
 	rd_web_response_clear(&r);
 }
 
