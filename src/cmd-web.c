@@ -40,9 +40,8 @@ drop_privileges(const rd_cli *cli)
 		        "a HOME owned by another user to become\n");
 		return RD_NOPERM;
 	}
-	if (setgroups(0, NULL) != 0 ||
-	    (pw != NULL && initgroups(pw->pw_name, gid) != 0) || setgid(gid) != 0 ||
-	    setuid(uid) != 0 || setuid(0) == 0) {
+	if (setgroups(0, NULL) != 0 || (pw != NULL && initgroups(pw->pw_name, gid) != 0) ||
+	    setgid(gid) != 0 || setuid(uid) != 0 || setuid(0) == 0) {
 		fprintf(stderr, "rounds web: cannot drop privileges: %s\n", g_strerror(errno));
 		return RD_NOPERM;
 	}
@@ -53,10 +52,10 @@ rd_status
 rd_cmd_web(rd_cli *cli)
 {
 	g_autofree char *listen = NULL;
-	GOptionEntry entries[] = {
-	    {"listen", 0, 0, G_OPTION_ARG_STRING, &listen,
-	     "HOST:PORT to listen on (default: [web] listen, 127.0.0.1:8025)", "HOST:PORT"},
-	    {NULL}};
+	GOptionEntry entries[] = {{"listen", 0, 0, G_OPTION_ARG_STRING, &listen,
+	                           "HOST:PORT to listen on (default: [web] listen, 127.0.0.1:8025)",
+	                           "HOST:PORT"},
+	                          {NULL}};
 	g_autoptr(GError) err = NULL;
 	rd_context o = {0};
 	rd_web w = {0};
@@ -86,7 +85,7 @@ rd_cmd_web(rd_cli *cli)
 	w.store = cli->store;
 	w.o = &o;
 	st = rd_web_serve(&w, listen ? listen : cli->config->web_listen, &err) ? RD_OK
-	                                                                        : cli_fail(cli, err);
+	                                                                       : cli_fail(cli, err);
 	g_bytes_unref(o.secret);
 	return st;
 }

@@ -48,8 +48,7 @@ stop_digest(cmd_ctx *x, const rd_member *m, GString *res, GError **error)
 
 rd_status
 rd_command_web_unsubscribe(rd_store *s, const rd_context *o, const rd_community *c,
-                           gint64 person_id, gboolean digest_only, char **result,
-                           GError **error)
+                           gint64 person_id, gboolean digest_only, char **result, GError **error)
 {
 	cmd_ctx x = {0};
 	g_autoptr(GString) res = g_string_new(NULL);
@@ -107,8 +106,8 @@ pending_what(const rd_community *c, const rd_pending_action *p)
 }
 
 rd_status
-rd_command_web_pending(rd_store *s, const rd_context *o, const rd_community *c,
-                       const char *token, char **address, char **what, GError **error)
+rd_command_web_pending(rd_store *s, const rd_context *o, const rd_community *c, const char *token,
+                       char **address, char **what, GError **error)
 {
 	g_autoptr(GError) err = NULL;
 	guint64 a = 0, b = 0;
@@ -129,8 +128,7 @@ rd_command_web_pending(rd_store *s, const rd_context *o, const rd_community *c,
 			return RD_OK;
 		}
 	} else if (o->secret != NULL &&
-	           rd_token_check(o->secret, RD_TOKEN_CONFIRM, c->name, c->domain, token, &a,
-	                          &b) &&
+	           rd_token_check(o->secret, RD_TOKEN_CONFIRM, c->name, c->domain, token, &a, &b) &&
 	           a != 0) {
 		if (rd_store_reply_person_get(s, (gint64)a, address, NULL, &err)) {
 			*what = g_strdup_printf("Post your reply to %s that came from another "
@@ -148,8 +146,8 @@ rd_command_web_pending(rd_store *s, const rd_context *o, const rd_community *c,
 }
 
 rd_status
-rd_command_web_confirm(rd_store *s, const rd_context *o, const rd_community *c,
-                       const char *token, char **result, GError **error)
+rd_command_web_confirm(rd_store *s, const rd_context *o, const rd_community *c, const char *token,
+                       char **result, GError **error)
 {
 	g_autofree char *address = NULL, *what = NULL;
 	cmd_ctx x = {0};

@@ -70,8 +70,7 @@ page(const rd_web *w, const rd_community *c, guint status, JsonBuilder *b, rd_we
 		                                 &place, &err);
 	out->status = status;
 	if (html == NULL) {
-		rd_log_warnx("web: template web.html.mustache: %s",
-		             err ? err->message : "missing");
+		rd_log_warnx("web: template web.html.mustache: %s", err ? err->message : "missing");
 		out->status = status == 200 ? 503 : status;
 		out->content_type = g_strdup("text/plain; charset=utf-8");
 		out->body = g_strdup("This page cannot be shown just now.\n");
@@ -137,8 +136,8 @@ one_click_body(const char *body, gsize len)
 	if (text == NULL)
 		return FALSE;
 	form = soup_form_decode(text);
-	if (form != NULL && g_strcmp0(g_hash_table_lookup(form, "List-Unsubscribe"),
-	                              "One-Click") == 0)
+	if (form != NULL &&
+	    g_strcmp0(g_hash_table_lookup(form, "List-Unsubscribe"), "One-Click") == 0)
 		return TRUE;
 	return strstr(text, "name=\"List-Unsubscribe\"") != NULL && strstr(text, "One-Click");
 }
@@ -181,11 +180,10 @@ unsubscribe(const rd_web *w, gboolean post, const char *token, const char *body,
 	}
 	/* The alternatives are commands mailed with the person's own command
 	 * token: only they see this page. */
-	g_autofree char *ctok = rd_token_make(w->o->secret, RD_TOKEN_COMMAND, c->name, c->domain,
-	                                      person, 0);
+	g_autofree char *ctok =
+	    rd_token_make(w->o->secret, RD_TOKEN_COMMAND, c->name, c->domain, person, 0);
 	g_autofree char *request = rd_address_make(c->name, c->domain, w->o->delimiter, "request");
-	g_autofree char *weekly =
-	    g_strdup_printf("mailto:%s?subject=weekly%%20%s", request, ctok);
+	g_autofree char *weekly = g_strdup_printf("mailto:%s?subject=weekly%%20%s", request, ctok);
 	g_autofree char *pause = g_strdup_printf("mailto:%s?subject=pause%%20%s", request, ctok);
 
 	b = builder(c, "unsubscribe");
@@ -253,9 +251,10 @@ rd_web_handle(const rd_web *w, const char *method, const char *path, const char 
 	}
 	token = path + 3;
 	/* A token is base32: anything else (a slash, a query) is no token. */
-	if (*token == '\0' || strlen(token) > 64 || strspn(token, "abcdefghijklmnopqrstuvwxyz"
-	                                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                                                          "234567") != strlen(token)) {
+	if (*token == '\0' || strlen(token) > 64 ||
+	    strspn(token, "abcdefghijklmnopqrstuvwxyz"
+	                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                  "234567") != strlen(token)) {
 		not_found(w, out);
 		return;
 	}

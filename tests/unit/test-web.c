@@ -31,10 +31,10 @@ setup(fixture *f, gconstpointer data)
 	g_assert_no_error(err);
 	f->secret = g_bytes_new_static("0123456789abcdef0123456789abcdef", 32);
 	/* Unit tests run from the top of the checkout, as test-command does. */
-	f->templates = g_strdup(g_getenv("ROUNDS_TEMPLATES") ? g_getenv("ROUNDS_TEMPLATES")
-	                                                     : "templates");
-	f->o = (rd_context){.delimiter = '+', .secret = f->secret, .template_dir = f->templates,
-	                    .home = f->dir};
+	f->templates =
+	    g_strdup(g_getenv("ROUNDS_TEMPLATES") ? g_getenv("ROUNDS_TEMPLATES") : "templates");
+	f->o = (rd_context){
+	    .delimiter = '+', .secret = f->secret, .template_dir = f->templates, .home = f->dir};
 	f->w = (rd_web){.store = f->s, .o = &f->o};
 	g_assert_true(rd_store_community_create(f->s, "care", "lists.example.test", "Care Team",
 	                                        "open", &f->cid, &err));
@@ -83,9 +83,8 @@ answer(fixture *f, const char *method, const char *path, const char *body, char 
 static void
 test_unsubscribe(fixture *f, gconstpointer data)
 {
-	g_autofree char *url = rd_fanout_unsubscribe_url(f->secret, "https://x.example/r", "care",
-	                                                 "lists.example.test", f->bob,
-	                                                 RD_WEB_LEAVE);
+	g_autofree char *url = rd_fanout_unsubscribe_url(
+	    f->secret, "https://x.example/r", "care", "lists.example.test", f->bob, RD_WEB_LEAVE);
 	g_autofree char *path = g_strdup(strstr(url, "/u/"));
 	g_autofree char *page = NULL, *upper = g_ascii_strup(path, -1);
 
@@ -110,11 +109,11 @@ test_not_found(fixture *f, gconstpointer data)
 {
 	g_autofree char *cmd = rd_token_make(f->secret, RD_TOKEN_COMMAND, "care",
 	                                     "lists.example.test", (guint64)f->bob, 0);
-	g_autofree char *other = rd_token_make(f->secret, RD_TOKEN_WEB, "care", "other.example",
-	                                       (guint64)f->bob, 0);
-	g_autofree char *good = rd_token_make(f->secret, RD_TOKEN_WEB, "care",
-	                                      "lists.example.test", (guint64)f->bob, 0);
-	const char *const paths[] = {"/", "/u/", "/u", "/x/abc", "/u/../../etc/passwd",
+	g_autofree char *other =
+	    rd_token_make(f->secret, RD_TOKEN_WEB, "care", "other.example", (guint64)f->bob, 0);
+	g_autofree char *good = rd_token_make(f->secret, RD_TOKEN_WEB, "care", "lists.example.test",
+	                                      (guint64)f->bob, 0);
+	const char *const paths[] = {"/",          "/u/",   "/u", "/x/abc", "/u/../../etc/passwd",
 	                             "/u/abc?x=1", "/c/abc"};
 	g_autofree char *p1 = g_strdup_printf("/u/%s", cmd);
 	g_autofree char *p2 = g_strdup_printf("/u/%s", other);
