@@ -130,13 +130,23 @@ rd_command_web_pending(rd_store *s, const rd_context *o, const rd_community *c, 
 	} else if (o->secret != NULL &&
 	           rd_token_check(o->secret, RD_TOKEN_CONFIRM, c->name, c->domain, token, &a, &b) &&
 	           a != 0) {
-		if (rd_store_reply_person_get(s, (gint64)a, address, NULL, &err)) {
+		/* The held reply (row b) waits only while it is held: once
+		 * decided, by this link or a moderator, the link is used. */
+		g_autoptr(rd_stored_message) m = rd_store_fanout_message(s, (gint64)b, FALSE, &err);
+
+		if (m == NULL && rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return rd_status_from_error(*error);
+		}
+		g_clear_error(&err);
+		if (m != NULL && m->community_id == c->id && g_strcmp0(m->status, "held") == 0 &&
+		    rd_store_reply_person_get(s, (gint64)a, address, NULL, &err)) {
 			*what = g_strdup_printf("Post your reply to %s that came from another "
 			                        "address.",
 			                        c->title);
 			return RD_OK;
 		}
-		if (rd_status_from_error(err) != RD_NOTFOUND) {
+		if (err != NULL && rd_status_from_error(err) != RD_NOTFOUND) {
 			g_propagate_error(error, g_steal_pointer(&err));
 			return rd_status_from_error(*error);
 		}

@@ -168,6 +168,18 @@ expect_eq "... and welcomed by mail" "$(outbox_n "o['recipient'] == 'erin@exampl
 expect_eq "the confirmation works once: a second POST is 404" "$(code -d confirm=yes "$B/c/$ctok")" 404
 expect_eq "... and so is a GET" "$(code "$B/c/$ctok")" 404
 
+# A reply to carol's digest from another address of hers waits for her
+# confirmation; the button posts it, once.
+raddr=$(grep -o "care+r-[a-z2-7]*@$D" "$T_TMP/d2.eml" | head -1)
+t_cmd carol.home@example.net "$raddr" "Re: Rota one" "I can do Sunday."
+expect_eq "a digest reply from another address is held" "$(message_field care 'm["from"] == "carol.home@example.net"' status)" held
+rtok=$("$R" outbox show "$(outbox_id "o['recipient'] == 'carol@example.org' and o['kind'] != 'digest'")" | tr -d '\r' | grep -o "care+c-[a-z2-7]*@" | head -1 | sed 's/care+c-//; s/@//')
+expect_eq "GET /c/ of the held reply: 200" "$(code "$B/c/$rtok")" 200
+expect_eq "... changes nothing" "$(message_field care 'm["from"] == "carol.home@example.net"' status)" held
+expect_eq "POST /c/ of the held reply: 200" "$(code -d confirm=yes "$B/c/$rtok")" 200
+expect_eq "... the reply is posted" "$(message_field care 'm["from"] == "carol.home@example.net"' status)" posted
+expect_eq "... and the link is used: 404" "$(code -d confirm=yes "$B/c/$rtok")" 404
+
 # ---- once in a real browser ----
 # ---- once in a real browser: the page at phone width, its button ----
 "$R" member add care frank@example.org --delivery each >/dev/null
