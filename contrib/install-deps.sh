@@ -9,7 +9,7 @@ build_pkgs="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libsqlite
 libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev libsoup-3.0-dev sqlite3 libxml2-utils
 tzdata"
 test_pkgs="postfix swaks dovecot-imapd dovecot-pop3d openssl clang libclang-rt-14-dev
-ca-certificates procps time curl"
+ca-certificates procps time curl chromium fonts-dejavu-core"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$build_pkgs $test_pkgs"
