@@ -18,7 +18,7 @@ DESTDIR   ?=
 BUILD     ?= build
 SAN       ?=
 
-PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libesmtp-1.0 libetpan libxml-2.0 json-glib-1.0 cairo gexiv2 gmodule-2.0
+PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libesmtp-1.0 libetpan libxml-2.0 json-glib-1.0 cairo gexiv2 gmodule-2.0 libsoup-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # What `rounds deliver` links (src/lean.c): no libetpan, libesmtp, cairo.

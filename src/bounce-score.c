@@ -72,6 +72,44 @@ rd_bounce_score_add(rd_fanout_bounce_state *b, double points, gint64 now,
 	return was_below && b->score >= p->threshold && g_strcmp0(b->status, "active") == 0;
 }
 
+char *
+rd_bounce_score_feedback_token(const rd_context *o, const rd_community *c, GBytes *data)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(rd_message) m = NULL;
+	g_autoptr(rd_bounce_report) report = NULL;
+	g_autofree char *text = NULL, *mark = NULL;
+	gsize len;
+	const char *raw = g_bytes_get_data(data, &len);
+
+	if (o->secret == NULL || (m = rd_message_parse(data, c->domain, &err)) == NULL)
+		return NULL;
+	report = rd_bounce_parse(m->mime);
+	if (report->kind != RD_BOUNCE_KIND_FEEDBACK)
+		return NULL;
+	/* NAME+b-TOKEN@ anywhere in the report, any letter case. */
+	text = g_ascii_strdown(raw, (gssize)len);
+	mark = g_ascii_strdown(c->name, -1);
+	for (const char *p = strstr(text, mark); p != NULL; p = strstr(p + 1, mark)) {
+		const char *t = p + strlen(mark), *e;
+		guint64 person = 0, community = 0;
+		g_autofree char *tok = NULL;
+
+		if (t[0] != o->delimiter || t[1] != 'b' || t[2] != '-')
+			continue;
+		for (e = t + 3; g_ascii_isalnum(*e); e++)
+			;
+		if (*e != '@')
+			continue;
+		tok = g_strndup(t + 3, e - (t + 3));
+		if (rd_token_check(o->secret, RD_TOKEN_BOUNCE, c->name, c->domain, tok, &person,
+		                   &community) &&
+		    (gint64)community == c->id)
+			return g_steal_pointer(&tok);
+	}
+	return NULL;
+}
+
 /* SUBJECT and BODY to every owner of C but the member B is about, each
  * with their own VERP address. */
 static gboolean
@@ -102,7 +140,10 @@ tell_owners(rd_store *s, const rd_context *o, const rd_community *c,
 }
 
 /* A complaint (an ARF feedback report) about list mail to member B: the
- * owners decide what to do; nothing about B changes by itself. */
+ * person marked a list copy or digest as spam, and providers count every
+ * further one against the list.  B's delivery was turned off; the owners
+ * are told, and decide whether to ask B or remove them.  B is not mailed:
+ * they just said they do not want mail from the list. */
 static gboolean
 complaint_notice(rd_store *s, const rd_context *o, const rd_community *c,
                  const rd_fanout_bounce_state *b, gint64 now, gint64 send_at, GError **error)
@@ -113,9 +154,10 @@ complaint_notice(rd_store *s, const rd_context *o, const rd_community *c,
 	    "Hello,\n\n"
 	    "The mail provider of %s reported mail from %s (%s@%s) as\n"
 	    "unwanted: the person marked it as spam, or their provider did.\n\n"
-	    "Nothing has been changed. You may want to ask them whether they\n"
-	    "still want the list, or remove them with \"remove %s\".\n",
-	    b->address, c->title, c->name, c->domain, b->address);
+	    "Their delivery has been turned off, so that no more mail goes to\n"
+	    "them. They can turn it on again themselves by sending \"resume\"\n"
+	    "to %s+request@%s; or remove them with \"remove %s\".\n",
+	    b->address, c->title, c->name, c->domain, c->name, c->domain, b->address);
 
 	return tell_owners(s, o, c, b, subject, body, now, send_at, error);
 }
@@ -271,8 +313,22 @@ rd_bounce_score_deliver(rd_store *s, const rd_context *o, const rd_community *c,
 	if (!rd_store_bounce_event(s, c->id, b->person_id, now, kind, diagnostic, error))
 		goto fail;
 	if (strcmp(kind, "complaint") == 0) {
-		if (!complaint_notice(s, o, c, b, now, send_at, error))
-			goto fail;
+		/* Only once: a second report about the same member (providers
+		 * send one per marked mail) tells the owners nothing new. */
+		gboolean was_on = g_strcmp0(b->status, "disabled") != 0;
+
+		if (was_on) {
+			g_free(b->status);
+			b->status = g_strdup("disabled");
+			g_free(b->reason);
+			b->reason = g_strdup("complaint");
+			outcome = "disabled";
+			if (!rd_store_bounce_state_save(s, c->id, b, error) ||
+			    !rd_store_bounce_event(s, c->id, b->person_id, now, "disabled", NULL,
+			                           error) ||
+			    !complaint_notice(s, o, c, b, now, send_at, error))
+				goto fail;
+		}
 	} else if (strcmp(kind, "re-enabled") == 0) {
 		g_free(b->status);
 		b->status = g_strdup("active");

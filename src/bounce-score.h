@@ -31,6 +31,15 @@ rd_status rd_bounce_score_deliver(rd_store *s, const rd_context *o, const rd_com
                                   const struct _rd_address *a, GBytes *data,
                                   rd_deliver_result *result, GError **error);
 
+/* A feedback loop's ARF report that came to another address of C (a
+ * provider sends it where it was registered, e.g. +owner): the VERP token
+ * of the reported list copy or digest, found in the report (its
+ * Original-Mail-From or the returned message's Return-Path), as a g_malloc'd
+ * token of a +b- address of C; NULL when DATA is no such report.  The
+ * token proves the report is about mail sent to that member: a forged
+ * report naming a member by address proves nothing. */
+char *rd_bounce_score_feedback_token(const rd_context *o, const rd_community *c, GBytes *data);
+
 /* The smarthost refused a message for PERSON_ID of COMMUNITY_ID (5xx when
  * PERMANENT): score it like a bounce.  Runs in the caller's transaction. */
 gboolean rd_bounce_score_record_failure(rd_store *s, GBytes *secret, char delimiter,

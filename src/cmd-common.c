@@ -392,6 +392,7 @@ cli_context(const rd_config *c, rd_context *o)
 	o->reply_limit = c->reply_limit;
 	o->template_dir = c->template_dir;
 	o->home = c->home;
+	o->web_url = c->web_url;
 }
 
 GBytes *

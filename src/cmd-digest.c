@@ -74,6 +74,7 @@ sched_env_load(const rd_cli *cli, sched_env *e)
 	e->digest.max_image = conf_int(kf, "digest", "max-image-size", 1024 * 1024);
 	e->digest.max_images_total = conf_int(kf, "digest", "max-images-size", 5 * 1024 * 1024);
 	e->digest.max_size = c->digest_max_size;
+	e->digest.web_url = c->web_url;
 
 	e->smtp.host = c->smtp_host;
 	e->smtp.port = c->smtp_port;

@@ -87,6 +87,7 @@ rd_status rd_cmd_outbox_show(rd_cli *cli);
 rd_status rd_cmd_outbox_retry(rd_cli *cli);
 rd_status rd_cmd_mta_lines(rd_cli *cli);
 rd_status rd_cmd_mta_check(rd_cli *cli);
+rd_status rd_cmd_web(rd_cli *cli);
 rd_status rd_cmd_import(rd_cli *cli);
 rd_status rd_cmd_fetch(rd_cli *cli);
 rd_status rd_cmd_template_render(rd_cli *cli);

@@ -95,6 +95,9 @@ void rd_command_add_result(cmd_ctx *x, const char *command, const char *result);
 /* Carry out one command line (owner commands and changes of one's own
  * settings may wait for confirmation). */
 gboolean rd_command_run_line(cmd_ctx *x, const char *line, GError **error);
+/* Carry out confirmation TOKEN (rd_command_run_confirm) and put its
+ * answer first among the results; *TEXT (may be NULL) gets a copy. */
+gboolean rd_command_confirm_result(cmd_ctx *x, const char *token, char **text, GError **error);
 /* Queue the one reply with every result and confirmation request. */
 gboolean rd_command_send_reply(cmd_ctx *x, GError **error);
 

@@ -350,6 +350,24 @@ rd_command_run_line(cmd_ctx *x, const char *line, GError **error)
 /* ---- the reply ---- */
 
 gboolean
+rd_command_confirm_result(cmd_ctx *x, const char *token, char **text, GError **error)
+{
+	g_autoptr(GString) res = g_string_new(NULL);
+
+	if (!rd_command_run_confirm(x, token, res, error))
+		return FALSE;
+	if (text != NULL)
+		*text = g_strdup(res->str);
+	/* Results of confirmed owner commands were added meanwhile: the
+	 * confirmation's own line goes first. */
+	cmd_result *r = g_new0(cmd_result, 1);
+	r->command = g_strdup("confirm");
+	r->result = g_string_free(g_steal_pointer(&res), FALSE);
+	g_ptr_array_insert(x->results, 0, r);
+	return TRUE;
+}
+
+gboolean
 rd_command_send_reply(cmd_ctx *x, GError **error)
 {
 	JsonBuilder *b;
@@ -538,19 +556,10 @@ rd_command_deliver(rd_store *s, const rd_context *o, const rd_community *c,
 	if (!rd_command_member_lookup(&x, x.from, &x.mem, error))
 		goto fail;
 	switch (a->kind) {
-	case RD_ADDR_CONFIRM: {
-		g_autoptr(GString) res = g_string_new(NULL);
-
-		if (!rd_command_run_confirm(&x, a->token ? a->token : "", res, error))
+	case RD_ADDR_CONFIRM:
+		if (!rd_command_confirm_result(&x, a->token ? a->token : "", NULL, error))
 			goto fail;
-		/* Results of confirmed owner commands were added meanwhile:
-		 * the confirmation's own line goes first. */
-		cmd_result *r = g_new0(cmd_result, 1);
-		r->command = g_strdup("confirm");
-		r->result = g_string_free(g_steal_pointer(&res), FALSE);
-		g_ptr_array_insert(x.results, 0, r);
 		break;
-	}
 	case RD_ADDR_HELP:
 		if (!rd_command_run_line(&x, "help", error))
 			goto fail;

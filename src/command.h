@@ -106,4 +106,26 @@ gboolean rd_command_forward_reply(rd_store *s, const rd_context *o, const rd_com
                                   gint64 person_id, gint64 thread_id, const char *text,
                                   GError **error);
 
+/* ---- rounds web (command-web.c) ---- */
+
+/* A one-click unsubscribe of PERSON_ID from C (a RD_TOKEN_WEB link):
+ * leave C, or with DIGEST_ONLY stop the digest (every community of a
+ * combined one).  Its own transaction; repeating it is harmless.
+ * *RESULT is the sentence for the page. */
+rd_status rd_command_web_unsubscribe(rd_store *s, const rd_context *o, const rd_community *c,
+                                     gint64 person_id, gboolean digest_only, char **result,
+                                     GError **error);
+
+/* What confirmation TOKEN of C (+c- token) waits for, changing nothing:
+ * *ADDRESS who it was mailed to, *WHAT a sentence; RD_NOTFOUND when it is
+ * not valid here, used or expired. */
+rd_status rd_command_web_pending(rd_store *s, const rd_context *o, const rd_community *c,
+                                 const char *token, char **address, char **what,
+                                 GError **error);
+
+/* Carry out confirmation TOKEN of C as a reply to +c-TOKEN@ from its
+ * address would (the same answer mail); *RESULT the answer. */
+rd_status rd_command_web_confirm(rd_store *s, const rd_context *o, const rd_community *c,
+                                 const char *token, char **result, GError **error);
+
 #endif

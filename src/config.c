@@ -251,6 +251,20 @@ rd_config_load(const char *home, GError **error)
 	c->report_weekly = config_bool(kf, "report", "weekly", TRUE, &err);
 	c->report_weekday = config_weekday(kf, "report", "weekday", 1, &err);
 	c->report_hour = config_hour(kf, "report", "hour", "08:00", &err);
+	c->web_url = config_string(kf, "web", "url", NULL);
+	c->web_listen = config_string(kf, "web", "listen", "127.0.0.1:8025");
+	if (err == NULL && c->web_url != NULL) {
+		/* The links in mail are this URL and /u/TOKEN: only https (or http
+		 * for a test on loopback) and no final slash to double. */
+		g_strchomp(c->web_url);
+		while (*c->web_url && c->web_url[strlen(c->web_url) - 1] == '/')
+			c->web_url[strlen(c->web_url) - 1] = '\0';
+		if (!g_str_has_prefix(c->web_url, "https://") &&
+		    !g_str_has_prefix(c->web_url, "http://"))
+			g_set_error(&err, RD_ERROR, RD_CONFIG, "[web] url: not an http(s) URL");
+		else if (strpbrk(c->web_url, " <>\"\t") != NULL)
+			g_set_error(&err, RD_ERROR, RD_CONFIG, "[web] url: not an http(s) URL");
+	}
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
 		return NULL;
@@ -274,6 +288,8 @@ rd_config_free(rd_config *c)
 	g_free(c->timezone);
 	g_free(c->mta);
 	g_free(c->smtp_host);
+	g_free(c->web_url);
+	g_free(c->web_listen);
 	g_free(c->smtp_starttls);
 	g_free(c->smtp_user);
 	g_free(c->smtp_password_file);

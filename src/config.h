@@ -38,6 +38,9 @@ typedef struct {
 	gboolean report_weekly; /* weekly: on unless false */
 	int report_weekday;     /* weekday: 1 = Monday ... 7 = Sunday */
 	char *report_hour;      /* hour: "08:00", each owner's local time */
+	/* [web] */
+	char *web_url;    /* public base URL of rounds web, without a final /; NULL: off */
+	char *web_listen; /* HOST:PORT rounds web listens on (127.0.0.1:8025) */
 	GKeyFile *kf;        /* the file itself, for sections other modules own */
 } rd_config;
 

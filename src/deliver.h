@@ -24,6 +24,7 @@ typedef struct {
 	int reply_limit;                 /* [commands] reply-limit per address per 24 h (5) */
 	const char *template_dir;        /* templates (NULL: the default of rounds.conf) */
 	const char *home;                /* per-community overrides in HOME/templates/NAME/ */
+	const char *web_url;             /* [web] url: its token links are scrubbed too */
 } rd_context;
 
 typedef struct {

@@ -1617,12 +1617,15 @@ rd_digest_render(rd_store *s, const rd_digest_ctx *ctx, const rd_digest_selectio
 	g_autofree char *mid =
 	    g_strdup_printf("digest-%" G_GINT64_FORMAT ".%s@%s", outbox_id, dtok, first->domain);
 	g_mime_message_set_message_id(msg, mid);
-	g_autofree char *utok = rd_token_make(ctx->secret, RD_TOKEN_COMMAND, first->name,
-	                                      first->domain, (guint64)sel->person_id, 0);
-	g_autofree char *unsub =
-	    g_strdup_printf("<mailto:%s%crequest@%s?subject=unsubscribe%%20%s>", first->name,
-	                    ctx->delimiter, first->domain, utok);
+	/* The one-click link of a digest stops that digest (every community
+	 * in a combined one), not the membership: README, "rounds web". */
+	const char *post = NULL;
+	g_autofree char *unsub = rd_fanout_list_unsubscribe(
+	    ctx->secret, ctx->web_url, first->name, first->domain, ctx->delimiter,
+	    sel->person_id, RD_WEB_DIGEST, &post);
 	set_raw_header(GMIME_OBJECT(msg), "List-Unsubscribe", unsub);
+	if (post != NULL)
+		g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe-Post", post, NULL);
 	if (single) {
 		g_autofree char *lid =
 		    g_strdup_printf("%s <%s.%s>", single->title, single->name, single->domain);

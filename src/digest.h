@@ -25,6 +25,7 @@ typedef struct {
 	gint64 max_image;          /* bytes of one inline image (1 MiB) */
 	gint64 max_images_total;   /* bytes of inline images per digest (5 MiB) */
 	gint64 max_size;           /* bytes of one digest mail (2 MiB); 0: no ceiling */
+	const char *web_url;       /* [web] url: one-click unsubscribe links, or NULL */
 } rd_digest_ctx;
 
 typedef struct {

@@ -22,6 +22,7 @@ struct _rd_fanout_copy {
 	char *domain;
 	gint64 community_id;
 	char *request; /* COMMUNITY+request@DOMAIN */
+	char delimiter;
 	char *eol;     /* "\r\n": copies are kept as SMTP sends them */
 	GBytes *head;  /* header fields up to List-Unsubscribe */
 	GBytes *tail;  /* the remaining header fields, the blank line, the body */
@@ -254,6 +255,7 @@ rd_fanout_copy_new(GBytes *raw, const rd_community *c, const rd_fanout_settings 
 	copy->domain = g_strdup(c->domain);
 	copy->community_id = c->id;
 	copy->request = rd_address_make(c->name, c->domain, delimiter, "request");
+	copy->delimiter = delimiter;
 	copy->eol = g_strdup(eol);
 
 	fields = split_headers(data, len, &body_off);
@@ -363,14 +365,53 @@ rd_fanout_copy_new(GBytes *raw, const rd_community *c, const rd_fanout_settings 
 	return g_steal_pointer(&copy);
 }
 
-GBytes *
-rd_fanout_copy_render(const rd_fanout_copy *copy, GBytes *secret, gint64 person_id)
+char *
+rd_fanout_unsubscribe_url(GBytes *secret, const char *web_url, const char *name,
+                          const char *domain, gint64 person_id, rd_web_action action)
 {
-	g_autofree char *token = rd_token_make(secret, RD_TOKEN_COMMAND, copy->community,
-	                                       copy->domain, (guint64)person_id, 0);
+	g_autofree char *token = NULL;
+
+	if (web_url == NULL)
+		return NULL;
+	token = rd_token_make(secret, RD_TOKEN_WEB, name, domain, (guint64)person_id,
+	                      (guint64)action);
+	return g_strdup_printf("%s/u/%s", web_url, token);
+}
+
+char *
+rd_fanout_list_unsubscribe(GBytes *secret, const char *web_url, const char *name,
+                           const char *domain, char delimiter, gint64 person_id,
+                           rd_web_action action, const char **post)
+{
+	/* The mailto token is the person's own command token, as before. */
+	g_autofree char *token =
+	    rd_token_make(secret, RD_TOKEN_COMMAND, name, domain, (guint64)person_id, 0);
+	g_autofree char *request = rd_address_make(name, domain, delimiter, "request");
+	g_autofree char *url =
+	    rd_fanout_unsubscribe_url(secret, web_url, name, domain, person_id, action);
+
+	if (post != NULL)
+		*post = url ? "List-Unsubscribe=One-Click" : NULL;
+	if (url != NULL)
+		return g_strdup_printf("<%s>, <mailto:%s?subject=unsubscribe%%20%s>", url, request,
+		                       token);
+	return g_strdup_printf("<mailto:%s?subject=unsubscribe%%20%s>", request, token);
+}
+
+GBytes *
+rd_fanout_copy_render(const rd_fanout_copy *copy, GBytes *secret, gint64 person_id,
+                      const char *web_url)
+{
+	const char *post = NULL;
+	g_autofree char *value =
+	    rd_fanout_list_unsubscribe(secret, web_url, copy->community, copy->domain,
+	                               copy->delimiter, person_id, RD_WEB_LEAVE, &post);
+	/* RFC 8058: the POST header goes with the https link, and both come
+	 * before the rest, so the per-member part stays one piece. */
 	g_autofree char *unsub =
-	    g_strdup_printf("List-Unsubscribe: <mailto:%s?subject=unsubscribe%%20%s>%s",
-	                    copy->request, token, copy->eol);
+	    post ? g_strdup_printf("List-Unsubscribe: %s%sList-Unsubscribe-Post: %s%s", value,
+	                           copy->eol, post, copy->eol)
+	         : g_strdup_printf("List-Unsubscribe: %s%s", value, copy->eol);
 	gsize hl, tl, ul = strlen(unsub);
 	const char *h = g_bytes_get_data(copy->head, &hl);
 	const char *t = g_bytes_get_data(copy->tail, &tl);
@@ -510,7 +551,7 @@ copy_for_row(rd_store *s, gint64 row, char delimiter, GError **error)
 
 GBytes *
 rd_fanout_render(rd_store *s, const rd_outbox_item *item, GBytes *secret, char delimiter,
-                 rd_smtp_form *form, GError **error)
+                 const char *web_url, rd_smtp_form *form, GError **error)
 {
 	const char *p = item->payload ? strstr(item->payload, "\"row\"") : NULL;
 	const rd_fanout_copy *copy;
@@ -541,5 +582,5 @@ rd_fanout_render(rd_store *s, const rd_outbox_item *item, GBytes *secret, char d
 	}
 	if (form != NULL)
 		*form = copy->eight_bit ? RD_SMTP_FORM_CRLF_8BIT : RD_SMTP_FORM_CRLF_7BIT;
-	return rd_fanout_copy_render(copy, secret, item->person_id);
+	return rd_fanout_copy_render(copy, secret, item->person_id, web_url);
 }

@@ -62,7 +62,8 @@ outbox_render(rd_store *s, const rd_digest_ctx *dctx, rd_outbox_item *item, gint
 	if (item->data != NULL && strcmp(item->kind, "digest") != 0)
 		return g_bytes_ref(item->data);
 	if (strcmp(item->kind, "post") == 0)
-		return rd_fanout_render(s, item, dctx->secret, dctx->delimiter, form, error);
+		return rd_fanout_render(s, item, dctx->secret, dctx->delimiter, dctx->web_url, form,
+					error);
 	if (strcmp(item->kind, "digest") != 0) {
 		g_set_error(error, RD_ERROR, RD_SOFTWARE, "outbox item %" G_GINT64_FORMAT
 			    " has no content", item->id);

@@ -56,13 +56,16 @@ policy_decide(rd_store *s, const rd_context *o, const rd_community *c, const rd_
  * *CLEAN holds the new raw message when anything changed, *HOLD a reason
  * to hold it (scrub.h). */
 static gboolean
-scrub_post(rd_store *s, const rd_community *c, rd_message *m, GBytes **data, GBytes **clean,
-           const char **hold, GError **error)
+scrub_post(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
+           GBytes **data, GBytes **clean, const char **hold, GError **error)
 {
 	g_autoptr(GPtrArray) domains = rd_store_community_domains(s, error);
 
 	if (domains == NULL)
 		return FALSE;
+	/* The one-click links of rounds web are tokens as well. */
+	if (o->web_url != NULL)
+		g_ptr_array_add(domains, g_strdup(o->web_url));
 	g_ptr_array_add(domains, NULL);
 	*clean = rd_scrub_message(m, *data, (const char *const *)domains->pdata, hold);
 	if (*clean == NULL)
@@ -100,7 +103,7 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 	result->message_id = g_strdup(m->message_id);
 	/* Every post (deliver, reply, import) is stored here, and all that
 	 * leaves is made from what is stored: one scrub covers every path. */
-	if (!scrub_post(s, c, m, &data, &clean, &media_hold, error))
+	if (!scrub_post(s, o, c, m, &data, &clean, &media_hold, error))
 		return rd_status_from_error(*error);
 	if (!rd_store_begin(s, error))
 		return rd_status_from_error(*error);

@@ -132,8 +132,21 @@ rd_deliver(rd_store *s, const rd_context *o, GBytes *data, rd_deliver_result *re
 		else
 			st = rd_command_deliver(s, o, c, a, data, result, error);
 		break;
+	case RD_ADDR_OWNER: {
+		/* A feedback loop registered with the owner address: the
+		 * report is scored as if it had come to the copy's VERP. */
+		g_autofree char *verp = rd_bounce_score_feedback_token(o, c, data);
+
+		if (verp != NULL) {
+			rd_address va = {c->name, c->domain, RD_ADDR_BOUNCE, verp};
+
+			st = rd_bounce_score_deliver(s, o, c, &va, data, result, error);
+			break;
+		}
+		st = rd_command_deliver(s, o, c, a, data, result, error);
+		break;
+	}
 	case RD_ADDR_REQUEST:
-	case RD_ADDR_OWNER:
 	case RD_ADDR_SUBSCRIBE:
 	case RD_ADDR_UNSUBSCRIBE:
 	case RD_ADDR_HELP:

@@ -12,6 +12,8 @@
  *	- a digest's Message-ID, digest-N.TOKEN@DOMAIN;
  *	- a mailto: link to any address at DOMAIN whose query carries a token
  *	  (the digest's mute, get, pause, weekly and unsubscribe links);
+ *	- a link of rounds web, URL/u/TOKEN or URL/c/TOKEN, when DOMAINS also
+ *	  holds the [web] url (an entry with "://"; http or https);
  *
  *	where TOKEN is a run of at least SCRUB_MIN_TOKEN base32 letters.  The
  *	whole address or link, with "mailto:" and its query, becomes
@@ -132,8 +134,67 @@ has_token_run(const char *p, const char *end)
 	return FALSE;
 }
 
+/* TEXT with every link of rounds web, BASE/u/TOKEN or BASE/c/TOKEN for a
+ * BASE among DOMAINS that has "://" (the [web] url), replaced by
+ * RD_SCRUB_MARK (with http or https, any letter case); NULL when none. */
+static char *
+scrub_links(const char *text, const char *const *domains)
+{
+	GString *out = NULL;
+	const char *done = text;
+
+	for (guint i = 0; domains && domains[i]; i++) {
+		const char *base = strstr(domains[i], "://");
+		gsize n;
+
+		if (base == NULL || (n = strlen(base)) <= 3)
+			continue;
+		for (const char *p = done; (p = strchr(p, ':')) != NULL; p++) {
+			const char *start = p, *q = p + n, *t;
+
+			if (g_ascii_strncasecmp(p, base, n) != 0 || q[0] != '/' ||
+			    strchr("ucUC", q[1]) == NULL || q[2] != '/')
+				continue;
+			for (t = q + 3; is_b32(*t); t++)
+				;
+			if (t - (q + 3) < SCRUB_MIN_TOKEN)
+				continue;
+			while (start > done && g_ascii_isalpha(start[-1]))
+				start--;
+			if (out == NULL)
+				out = g_string_new(NULL);
+			g_string_append_len(out, done, start - done);
+			g_string_append(out, RD_SCRUB_MARK);
+			done = t;
+			p = t - 1;
+		}
+	}
+	if (out == NULL)
+		return NULL;
+	g_string_append(out, done);
+	return g_string_free(out, FALSE);
+}
+
+static char *scrub_addresses_in(const char *text, const char *const *domains);
+
 char *
 rd_scrub_text(const char *text, const char *const *domains)
+{
+	char *first, *second;
+
+	if (text == NULL)
+		return NULL;
+	first = scrub_addresses_in(text, domains);
+	second = scrub_links(first ? first : text, domains);
+
+	if (second == NULL)
+		return first;
+	g_free(first);
+	return second;
+}
+
+static char *
+scrub_addresses_in(const char *text, const char *const *domains)
 {
 	GString *out = NULL;
 	const char *done = text, *at;

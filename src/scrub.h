@@ -15,8 +15,9 @@
 #define RD_SCRUB_MARK "[address removed]"
 
 /* TEXT with every token of an address at one of DOMAINS (NULL-terminated,
- * the domains of the installation's communities) replaced by
- * RD_SCRUB_MARK; NULL when there is none (see scrub.c for the shapes). */
+ * the domains of the installation's communities, and [web] url when set:
+ * an entry with "://") replaced by RD_SCRUB_MARK; NULL when there is none
+ * (see scrub.c for the shapes). */
 char *rd_scrub_text(const char *text, const char *const *domains);
 
 /* Hold reasons *HOLD of rd_scrub_message(): a DICOM object (its header

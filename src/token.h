@@ -18,6 +18,9 @@ typedef enum {
 	RD_TOKEN_COMMAND = 'm',
 	/* A pending action of the commands module: a = action id, b = nonce. */
 	RD_TOKEN_PENDING = 'p',
+	/* A one-click unsubscribe link of rounds web: a = person, b = 0 to
+	 * leave the community, 1 to stop the digest (RD_WEB_* in fanout.h). */
+	RD_TOKEN_WEB = 'u',
 } rd_token_kind;
 
 /* Size in bytes of the secret rd_token_new_secret() makes. */

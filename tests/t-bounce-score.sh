@@ -218,8 +218,14 @@ after_out=$("$R" outbox list --json | python3 -c 'import json,sys; print(sum(1 f
 expect_eq "no copies of an out-of-office reply queued" "$after_out" "$before_out"
 expect_eq "nothing ever sent to the out-of-office sender but her digest and help" "$(outbox_n 'o["recipient"] == "carol@example.org" and o["kind"] != "digest"')" 1
 
-# A complaint (an ARF feedback report) about list mail to bob: the owners
-# are told and decide; bob's delivery and score stay as they are.
+# A full mailbox may take mail again tomorrow: half a point, even with a 5.x.x code.
+b0=$(member bob@example.org bounce_score)
+expect_code 0 "a mailbox-full bounce for bob" bounce 2026-12-10 "$B" bob@example.org 5.2.2 failed "552 5.2.2 <bob@example.org>: Mailbox full"
+expect_eq "... counts as temporary (half a point)" "$(member bob@example.org bounce_score)" "$(python3 -c "print($b0 + 0.5)")"
+
+# A complaint (an ARF feedback report) about list mail to bob: his
+# delivery is turned off at once (providers count every further copy
+# against the list) and the owners are told, once; his score is untouched.
 B=$(verp bob@example.org)
 own1=$(outbox_n 'o["recipient"] == "owner@example.org"')
 score1=$(member bob@example.org bounce_score)
@@ -227,11 +233,22 @@ sed "s/^To: .*/To: $B/" tests/bounces/corpus/sisimai/arf-01.eml >"$T_TMP/arf.eml
 expect_code 0 "a complaint report is taken" "$R" deliver --recipient "$B" --sender "" <"$T_TMP/arf.eml"
 expect_eq "... the owner is told" "$(outbox_n 'o["recipient"] == "owner@example.org" and "complaint" in (o["subject"] or "")')" 1
 expect_eq "... and nothing else is sent" "$(outbox_n 'o["recipient"] == "owner@example.org"')" $((own1 + 1))
-expect_eq "... bob stays active, his score unchanged" "$(member bob@example.org status) $(member bob@example.org bounce_score)" "active $score1"
+expect_eq "... bob's delivery is off for the complaint, his score unchanged" "$(member bob@example.org status) $(member bob@example.org delivery_disabled_reason) $(member bob@example.org bounce_score)" "disabled complaint $score1"
+expect_eq "... bob himself is not mailed about it" "$(outbox_n 'o["recipient"] == "bob@example.org" and "complaint" in (o["subject"] or "")')" 0
+expect_code 0 "a second report about bob is taken" "$R" deliver --recipient "$B" --sender "" <"$T_TMP/arf.eml"
+expect_eq "... and tells the owners nothing new" "$(outbox_n 'o["recipient"] == "owner@example.org"')" $((own1 + 1))
 
-# A full mailbox may take mail again tomorrow: half a point, even with a 5.x.x code.
-b0=$(member bob@example.org bounce_score)
-expect_code 0 "a mailbox-full bounce for bob" bounce 2026-12-10 "$B" bob@example.org 5.2.2 failed "552 5.2.2 <bob@example.org>: Mailbox full"
-expect_eq "... counts as temporary (half a point)" "$(member bob@example.org bounce_score)" "$(python3 -c "print($b0 + 0.5)")"
+# A feedback loop registered with the owner address: the report about
+# alice's copy comes to care+owner@, with her copy's VERP address in it.
+A=$(verp alice@example.org)
+bad=$(printf '%s' "$A" | python3 -c 'import sys; a=sys.stdin.read(); l,d=a.split("@"); print(l[:-1] + ("a" if l[-1] != "a" else "b") + "@" + d)')
+sed "s/^To: .*/To: care+owner@$D/; s/^Return-Path: <support@example.ed.jp>/Return-Path: <$bad>/" tests/bounces/corpus/sisimai/arf-01.eml >"$T_TMP/arf-forged.eml"
+"$R" deliver --recipient "care+owner@$D" --sender "" <"$T_TMP/arf-forged.eml" >/dev/null 2>&1
+expect_eq "an ARF report to +owner with an altered VERP token changes nothing" "$(member alice@example.org status)" active
+sed "s/^To: .*/To: care+owner@$D/; s/^Return-Path: <support@example.ed.jp>/Return-Path: <$A>/" tests/bounces/corpus/sisimai/arf-01.eml >"$T_TMP/arf-owner.eml"
+own2=$(outbox_n 'o["recipient"] == "owner@example.org" and "complaint" in (o["subject"] or "")')
+expect_code 0 "an ARF report about alice's copy sent to +owner is taken" "$R" deliver --recipient "care+owner@$D" --sender "" <"$T_TMP/arf-owner.eml"
+expect_eq "... alice's delivery is off for the complaint" "$(member alice@example.org status) $(member alice@example.org delivery_disabled_reason)" "disabled complaint"
+expect_eq "... and the owner is told" "$(outbox_n 'o["recipient"] == "owner@example.org" and "complaint" in (o["subject"] or "")')" $((own2 + 1))
 
 t_done

@@ -50,7 +50,7 @@ render(GBytes *raw, const rd_fanout_settings *f, gint64 person)
 
 	g_assert_no_error(err);
 	g_assert_nonnull(copy);
-	out = rd_fanout_copy_render(copy, secret, person);
+	out = rd_fanout_copy_render(copy, secret, person, NULL);
 	g_free(unix_text(out)); /* every line in CRLF */
 	return g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
 }
@@ -246,7 +246,7 @@ test_copy_title_encoded(void)
 	c.title = (char *)"Pflege Süd";
 	copy = rd_fanout_copy_new(raw, &c, &f, '-', &err);
 	g_assert_no_error(err);
-	out = rd_fanout_copy_render(copy, secret, 1);
+	out = rd_fanout_copy_render(copy, secret, 1, NULL);
 	text = unix_text(out);
 	/* RFC 2047 words, never raw 8-bit bytes, in the header. */
 	g_assert_nonnull(strstr(text, "List-Id: Pflege =?"));
@@ -327,7 +327,7 @@ test_enqueue_render(void)
 		                             token, &who, &where));
 		g_assert_cmpint((gint64)who, ==, pb);
 		g_assert_cmpint((gint64)where, ==, cid);
-		out = rd_fanout_render(s, it, secret, '+', NULL, &err);
+		out = rd_fanout_render(s, it, secret, '+', NULL, NULL, &err);
 		g_assert_no_error(err);
 		text = unix_text(out);
 		g_assert_nonnull(strstr(text, "\nSubject: [care] Rota\n"));
@@ -337,7 +337,7 @@ test_enqueue_render(void)
 		g_assert_true(
 		    rd_store_member_set(s, cid, "bob@example.org", "delivery", "digest", &err));
 		g_clear_pointer(&out, g_bytes_unref);
-		out = rd_fanout_render(s, it, secret, '+', NULL, &err);
+		out = rd_fanout_render(s, it, secret, '+', NULL, NULL, &err);
 		g_assert_null(out);
 		g_assert_error(err, RD_ERROR, RD_NOTFOUND);
 		g_clear_error(&err);
