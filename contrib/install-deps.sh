@@ -1,19 +1,32 @@
 #!/bin/sh
 # Install the Debian 12 packages Rounds needs to build, test and run its demo.
 # Idempotent: installs only what is missing and prints nothing when all is there.
-# Usage: contrib/install-deps.sh [--test|--preview]
-#   --test adds the servers the tests start, --preview a headless browser.
+# Usage: contrib/install-deps.sh [--test|--preview|--deb|--build-depends]
+#   --test adds the servers the tests start, --preview a headless browser,
+#   --deb the Debian packaging tools (make deb); --build-depends prints the
+#   build packages for debian/control and installs nothing.
 set -eu
 
 build_pkgs="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libsqlite3-dev
 libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev sqlite3 libxml2-utils tzdata"
 test_pkgs="postfix swaks dovecot-imapd dovecot-pop3d openssl clang libclang-rt-14-dev
 ca-certificates procps time"
+# make deb: dpkg-buildpackage, debhelper and lintian; the tests also sign
+# with OpenDKIM (mta-hooks/postfix/README).
+deb_pkgs="debhelper dpkg-dev lintian"
+test_pkgs="$test_pkgs $deb_pkgs opendkim opendkim-tools"
+
+if [ "${1:-}" = "--build-depends" ]; then
+	# build-essential is implied for every Debian build (Policy 4.2).
+	echo $build_pkgs | tr ' ' '\n' | grep -v '^build-essential$' | paste -sd, - | sed 's/,/, /g'
+	exit 0
+fi
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$build_pkgs $test_pkgs"
 # make preview: the demo digest in a real browser.
 [ "${1:-}" = "--preview" ] && pkgs="$build_pkgs chromium fonts-dejavu-core"
+[ "${1:-}" = "--deb" ] && pkgs="$build_pkgs $deb_pkgs"
 
 missing=""
 for p in $pkgs; do
