@@ -5,6 +5,7 @@
 #   make check      install missing packages, build, run every test
 #   make bench      benchmarks (figures, not pass/fail)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        a Debian package in build/deb/ (contrib/debian/)
 #
 # Every module under src/ goes into one static library; src/main.c is the
 # thin front end.  Unit tests are tests/unit/test-*.c, picked up by name.
@@ -20,7 +21,9 @@ SAN       ?=
 
 PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libesmtp-1.0 libetpan libxml-2.0 json-glib-1.0 cairo gexiv2 gmodule-2.0 libsoup-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libetpan's .pc leaks its own build's -specs=.../no-pie-link.specs, which
+# would make every binary non-PIE (lintian: hardening-no-pie).
+PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 # What `rounds deliver` links (src/lean.c): no libetpan, libesmtp, cairo.
 LEAN_PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libxml-2.0 json-glib-1.0 gmodule-2.0
 LEAN_LIBS := $(shell pkg-config --libs $(LEAN_PKGS) 2>/dev/null)
@@ -60,7 +63,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/lean.d $(UNIT_BIN
 BIN := $(BUILD)/rounds
 FULL := $(BUILD)/rounds-full
 
-.PHONY: all deps demo check check-build bench install clean preview FORCE
+.PHONY: all deps demo check check-build bench install clean preview deb FORCE
 all: rounds
 
 rounds: $(BIN)
@@ -141,8 +144,30 @@ install: $(BIN) $(FULL)
 	  for m in contrib/man/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man1/; done; \
 	  for m in contrib/man/*.5; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man5/; done; fi; true
 	install -d $(DESTDIR)$(SYSTEMDDIR)
+	# The units name the program where this install puts it.
 	for u in contrib/systemd/*.service contrib/systemd/*.socket contrib/systemd/*.timer; do \
-	  [ -f "$$u" ] && install -m 644 "$$u" $(DESTDIR)$(SYSTEMDDIR)/; done; true
+	  [ -f "$$u" ] || continue; \
+	  sed 's#/usr/local/bin/rounds#$(BINDIR)/rounds#g' "$$u" >$(DESTDIR)$(SYSTEMDDIR)/$$(basename "$$u"); \
+	  chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$$(basename "$$u"); done
+
+# The package is built from a copy of the tree with contrib/debian/ as its
+# debian/, so the top level keeps its layout; the changelog entry carries
+# the version `rounds --version` prints.
+VERSION := $(shell sed -n 's/^\#define ROUNDS_VERSION "\(.*\)"/\1/p' src/main.c)
+DEB_TREE := build/deb/rounds-$(VERSION)
+deb:
+	@sh contrib/install-deps.sh --deb
+	rm -rf build/deb && mkdir -p $(DEB_TREE)
+	cp -r Makefile README.md src templates contrib mta-hooks $(DEB_TREE)/
+	cp -r contrib/debian $(DEB_TREE)/debian
+	cp contrib/sysusers.d/rounds.conf $(DEB_TREE)/debian/rounds.sysusers
+	cp contrib/tmpfiles.d/rounds.conf $(DEB_TREE)/debian/rounds.tmpfiles
+	sed -i "s/@BUILD_DEPENDS@/$$(sh contrib/install-deps.sh --build-depends)/" $(DEB_TREE)/debian/control
+	printf 'rounds (%s) unstable; urgency=medium\n\n  * Built from the upstream tree by make deb.\n\n -- %s  %s\n' \
+	  '$(VERSION)' 'Rounds developers <rounds@lists.example.org>' "$$(date -R)" >$(DEB_TREE)/debian/changelog
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
+	lintian --fail-on error build/deb/rounds_$(VERSION)_*.deb
+	@ls build/deb/*.deb
 
 clean:
 	rm -rf build rounds

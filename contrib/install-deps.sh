@@ -1,10 +1,12 @@
 #!/bin/sh
 # Install the Debian 12 packages Rounds needs to build, test and run its demo.
 # Idempotent: installs only what is missing and prints nothing when all is there.
-# Usage: contrib/install-deps.sh [--demo|--test|--preview|--bench]
+# Usage: contrib/install-deps.sh [--demo|--test|--preview|--bench|--deb|--build-depends]
 #   --demo adds what `make demo` runs (python3), --test the servers the tests
 #   start, --preview a headless browser, --bench the references make bench
-#   measures against (notmuch, smtp-source).
+#   measures against (notmuch, smtp-source), --deb the Debian packaging tools
+#   (make deb); --build-depends prints the build packages for debian/control
+#   and installs nothing.
 # It says what it will install before installing, and never upgrades a
 # package that is already installed (apt-get --no-upgrade; when a missing
 # package would need a newer version of an installed one, it stops and
@@ -16,8 +18,18 @@ libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev libgexiv2-d
 test_pkgs="postfix swaks dovecot-imapd dovecot-pop3d openssl clang libclang-rt-14-dev cmark-gfm
 ca-certificates procps time python3 exiv2 libjpeg-turbo-progs systemd notmuch curl
 chromium fonts-dejavu-core"
+# make deb: dpkg-buildpackage, debhelper and lintian; the tests also sign
+# with OpenDKIM (mta-hooks/postfix/README).
+deb_pkgs="debhelper dpkg-dev lintian"
+test_pkgs="$test_pkgs $deb_pkgs opendkim opendkim-tools"
 # make demo: the build, and python3 for reading --json in contrib/demo.sh.
 demo_pkgs="python3"
+
+if [ "${1:-}" = "--build-depends" ]; then
+	# build-essential is implied for every Debian build (Policy 4.2).
+	echo $build_pkgs | tr ' ' '\n' | grep -v '^build-essential$' | paste -sd, - | sed 's/,/, /g'
+	exit 0
+fi
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--demo" ] && pkgs="$build_pkgs $demo_pkgs"
@@ -26,6 +38,7 @@ pkgs=$build_pkgs
 [ "${1:-}" = "--preview" ] && pkgs="$build_pkgs chromium fonts-dejavu-core"
 # make bench: notmuch insert/new, and Postfix for smtp-source and smtp-sink.
 [ "${1:-}" = "--bench" ] && pkgs="$build_pkgs notmuch postfix python3 time"
+[ "${1:-}" = "--deb" ] && pkgs="$build_pkgs $deb_pkgs"
 
 missing=""
 for p in $pkgs; do

@@ -4,10 +4,12 @@
 # mta-hooks/postfix/ as it is shipped; `rounds tick` sends the digests back
 # through that Postfix into the readers' Maildirs; a reader replies to the
 # digest with swaks and the reply lands in the thread; a Postfix that is
-# down while the scheduler runs loses nothing.
+# down while the scheduler runs loses nothing.  OpenDKIM, configured with
+# mta-hooks/postfix/opendkim.conf, signs what Rounds sends.
 . tests/lib.sh
 R=$ROUNDS
 command -v postfix >/dev/null && command -v swaks >/dev/null || { not_ok "postfix and swaks installed"; t_done; }
+command -v opendkim >/dev/null && command -v opendkim-genkey >/dev/null || { not_ok "opendkim and opendkim-tools installed"; t_done; }
 
 # The filter runs as a dedicated user, never root (mta-hooks/postfix/README).
 id rounds >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin rounds
@@ -34,6 +36,28 @@ postmap -c "$PF/conf" "hash:$PF/conf/transport"
 # ASan reads this in the pipe's environment.
 postconf -c "$PF/conf" -e "export_environment = TZ MAIL_CONFIG LANG ASAN_OPTIONS UBSAN_OPTIONS" \
 	"import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS"
+# OpenDKIM with the shipped opendkim.conf, a test key, and the public key
+# given to it directly (TestPublicKeys) so that it can also verify.
+# OpenDKIM refuses files below a directory others can write (/tmp).
+DK=$(mktemp -d /run/rounds-dkim.XXXXXX)
+opendkim-genkey -b 1024 -d lists.example.test -s rounds -D "$DK"
+python3 - "$DK/rounds.txt" >"$DK/keys" <<'PY'
+import re, sys
+print("rounds._domainkey.lists.example.test", "".join(re.findall(r'"([^"]*)"', open(sys.argv[1]).read())))
+PY
+DKPORT=$(free_port)
+sed -e 's/^Domain .*/Domain lists.example.test/' -e "s|^KeyFile .*|KeyFile $DK/rounds.private|" \
+	-e "s|^Socket .*|Socket inet:$DKPORT@127.0.0.1|" -e 's/^Syslog .*/Syslog no/' \
+	mta-hooks/postfix/opendkim.conf >"$DK/opendkim.conf"
+printf 'Background no\nTestPublicKeys %s\nPidFile %s\n' "$DK/keys" "$DK/pid" >>"$DK/opendkim.conf"
+opendkim -x "$DK/opendkim.conf" >"$DK/log" 2>&1 &
+dk_pid=$!
+dk_stop() { kill "$dk_pid" 2>/dev/null; wait "$dk_pid" 2>/dev/null; rm -rf "$DK"; }
+t_on_exit dk_stop
+dk_listening() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $DKPORT), 0.2)" 2>/dev/null; }
+wait_for dk_listening && ok "OpenDKIM starts with the shipped opendkim.conf" || not_ok "OpenDKIM starts with the shipped opendkim.conf" "$(cat "$DK/log")"
+postconf -c "$PF/conf" -e "smtpd_milters = inet:127.0.0.1:$DKPORT" 'non_smtpd_milters = $smtpd_milters' \
+	"milter_default_action = tempfail"
 pf_listening() { python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null; }
 pf_down() { ! postfix -c "$PF/conf" status >/dev/null 2>&1 && ! pf_listening; }
 pf_start() { postfix -c "$PF/conf" start >/dev/null 2>&1; wait_for pf_listening; }
@@ -48,6 +72,8 @@ s = open(p).read()
 parts = re.split(r"(?m)^\[smtp\]\n", s)
 head = parts[0]
 s = head + "[smtp]\nhost = 127.0.0.1\nport = %s\nstarttls = none\n" % port
+# One-click unsubscription (RFC 8058): List-Unsubscribe-Post in every digest.
+s += "\n[web]\nurl = https://lists.example.test/rounds\n"
 open(p, "w").write(s)
 PY
 
@@ -83,6 +109,28 @@ print("SUBJECT:", m["Subject"])
 print("REPLYTO:", m["Reply-To"])
 print(m.get_body(("plain",)).get_content())
 PY
+# The digest is signed by the list domain, and the signature covers both
+# List-Unsubscribe headers (RFC 8058), each once more than it occurs.
+python3 - "$digest" >"$T_TMP/dkim.txt" <<'PY'
+import sys, email, re
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+sig = re.sub(r"\s+", "", m.get("DKIM-Signature", ""))
+tags = dict(t.split("=", 1) for t in sig.split(";") if "=" in t)
+h = [x.lower() for x in tags.get("h", "").split(":")]
+for name in ("list-unsubscribe", "list-unsubscribe-post"):
+    print("%s: %d in the message, %d in h=" % (name, len(m.get_all(name, [])), h.count(name)))
+print("d=%s" % tags.get("d"))
+PY
+expect_eq "the digest carries a DKIM signature of the list domain over both List-Unsubscribe headers, oversigned" \
+	"$(cat "$T_TMP/dkim.txt")" "$(printf 'list-unsubscribe: 1 in the message, 2 in h=\nlist-unsubscribe-post: 1 in the message, 2 in h=\nd=lists.example.test')"
+# A verifier of its own, as the receiving side would be.
+printf 'Mode v\nSyslog no\nInternalHosts 192.0.2.1\nTestPublicKeys %s\n' "$DK/keys" >"$DK/verify.conf"
+dk_verify() { opendkim -x "$DK/verify.conf" -v -v -t "$1" 2>&1 | grep 'verification (s=rounds'; }
+expect_eq "the signature verifies" "$(dk_verify "$digest" | sed 's/.*) //')" succeeded
+# Another List-Unsubscribe added after signing (oversigned) breaks it.
+sed '0,/^List-Unsubscribe:/s//List-Unsubscribe: <mailto:attacker@example.com>\nList-Unsubscribe:/' "$digest" >"$T_TMP/tampered"
+expect_eq "an added List-Unsubscribe breaks the signature" \
+	"$(dk_verify "$T_TMP/tampered" | sed 's/.*) //')" "failed: signature verification failed"
 grep -q "^SUBJECT: Care Team: 1 conversation, 1 new message" "$T_TMP/digest.txt" && ok "digest subject" || not_ok "digest subject" "$(head -1 "$T_TMP/digest.txt")"
 raddr=$(sed -n 's/^ *Reply: \(care+r-[a-z2-7]*@lists.example.test\).*/\1/p' "$T_TMP/digest.txt" | head -1)
 [ -n "$raddr" ] && ok "the digest has a reply address" || not_ok "the digest has a reply address"
