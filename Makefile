@@ -17,7 +17,7 @@ DESTDIR   ?=
 BUILD     ?= build
 SAN       ?=
 
-PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libesmtp-1.0 libetpan libxml-2.0 json-glib-1.0 cairo
+PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libesmtp-1.0 libetpan libxml-2.0 json-glib-1.0 cairo libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

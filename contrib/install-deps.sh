@@ -6,7 +6,8 @@
 set -eu
 
 build_pkgs="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libsqlite3-dev
-libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev sqlite3 libxml2-utils tzdata"
+libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev sqlite3 libxml2-utils tzdata
+libpcre2-dev"
 test_pkgs="postfix swaks dovecot-imapd dovecot-pop3d openssl clang libclang-rt-14-dev
 ca-certificates procps time"
 
