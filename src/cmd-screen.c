@@ -2,7 +2,7 @@
  * in a text (or, with --message, in a whole mail as a post), so owners and
  * tests can see why a post would be held.
  *
- *   rounds screen [--json] [--message] < TEXT
+ *   rounds screen [--json] [--message] [--split MARK] < TEXT
  *
  * Prints one line per finding, "KIND START END MASKED" (byte offsets in
  * the text read; with --message also where in the mail), or with --json
@@ -18,14 +18,31 @@
 
 #define VERB "screen"
 
+/* One line for part N of a --split text: "N held KIND..." or "N clean". */
+static void
+print_part(int n, const char *text, const rd_screen_opts *opts)
+{
+	g_autoptr(GPtrArray) found = rd_screen_text(text, -1, opts);
+
+	printf("%d %s", n, found->len > 0 ? "held" : "clean");
+	for (guint i = 0; i < found->len; i++)
+		printf(" %s", ((rd_screen_finding *)found->pdata[i])->kind);
+	putchar('\n');
+}
+
 rd_status
 rd_cmd_screen(rd_cli *cli)
 {
 	gboolean json = FALSE, as_message = FALSE;
+	char *split = NULL;
 	GOptionEntry entries[] = {
 	    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the findings as JSON", NULL},
 	    {"message", 0, 0, G_OPTION_ARG_NONE, &as_message,
 	     "The input is a whole mail: screen it as a post (subject, text, attachments)", NULL},
+	    {"split", 0, 0, G_OPTION_ARG_STRING, &split,
+	     "Screen each part of the text between lines starting with MARK; print one line per "
+	     "part: its number, held or clean, the kinds found",
+	     "MARK"},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	g_autoptr(GError) error = NULL;
@@ -49,6 +66,36 @@ rd_cmd_screen(rd_cli *cli)
 	if (g_io_channel_read_to_end(in, &raw, &len, &error) != G_IO_STATUS_NORMAL) {
 		fprintf(stderr, "rounds " VERB ": cannot read standard input: %s\n", error->message);
 		return RD_IOERR;
+	}
+	if (split != NULL && *split != '\0') {
+		g_autofree char *all = g_utf8_make_valid(raw != NULL ? raw : "",
+		                                         raw != NULL ? (gssize)strnlen(raw, len) : 0);
+		g_auto(GStrv) lines = g_strsplit(all, "\n", -1);
+		GString *part = g_string_new(NULL);
+		int n = 0;
+		gboolean started = FALSE;
+
+		/* Lines before the first mark are a preamble, not a part. */
+		for (gsize i = 0; lines[i] != NULL; i++) {
+			gboolean mark = g_str_has_prefix(lines[i], split);
+
+			if ((mark || lines[i + 1] == NULL) && started) {
+				if (!mark && lines[i + 1] == NULL)
+					g_string_append(part, lines[i]);
+				print_part(++n, part->str, &opts);
+				g_string_truncate(part, 0);
+			}
+			if (mark) {
+				started = TRUE;
+				continue;
+			}
+			if (started) {
+				g_string_append(part, lines[i]);
+				g_string_append_c(part, '\n');
+			}
+		}
+		g_string_free(part, TRUE);
+		return fflush(stdout) == 0 ? RD_OK : RD_IOERR;
 	}
 	if (as_message) {
 		g_autoptr(GBytes) data = g_bytes_new(raw ? raw : "", len);

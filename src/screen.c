@@ -112,8 +112,10 @@ static rule RULES[] = {
              DATE_TRIGGER "\\b",
      NEED_CONTEXT, NULL, NULL},
     /* Ages over 89. */
-    {"age", "\\b(" OLD "[ \\t]*-?[ \\t]*(?:years?|yrs?|y)[ \\t]*-?[ \\t]*old|" OLD
-            "[ \\t]*(?:yo|y/o|y\\.o\\.?|yrs?|years?)(?![\\w])(?![ \\t]+(?:ago|of|since|later|in"
+    /* "93-year-old", "95yo": an age whatever the text around it. */
+    {"age", "\\b(" OLD "[ \\t]*-?[ \\t]*(?:years?|yrs?|y)[ \\t]*-?[ \\t]*old\\b|" OLD
+            "[ \\t]*(?:yo|y/o|y\\.o\\.?)(?![\\w]))", 0, NULL, NULL},
+    {"age", "\\b(" OLD "[ \\t]*(?:yrs?|years?)(?![\\w])(?![ \\t]+(?:ago|of|since|later|in"
             "|at|on|before|after|from|to|experience|service|qualified|working|practi[cs]ing)\\b)"
             "|(?:aged?|age:)[ \\t]+" OLD "\\b|" OLD "[ \\t]?(?-i:[MF])\\b)",
      NEED_CONTEXT, NULL, NULL},
@@ -146,7 +148,7 @@ static rule RULES[] = {
      NEED_CONTEXT | CONTACT, NULL, NULL},
     {"email", "(?<![\\w.+-])([\\w.+-]+@[\\w-]+(?:\\.[\\w-]+)+)", NEED_CONTEXT | CONTACT, NULL,
      NULL},
-    {"address", "(?<![\\w])(\\d{1,5}[A-Za-z]?,?[ \\t]+(?:[A-Z][a-z]+[ \\t]+){1,3}(?:Street|St"
+    {"address", "(?<![\\w])(\\d{1,5}[A-Za-z]?,?[ \\t]+(?:[A-Z][A-Za-z'-]+[ \\t]+){1,3}(?:Street|St"
                 "|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Close|Court|Ct|Way|Crescent|Cres|Place|Pl"
                 "|Terrace|Boulevard|Blvd|Gardens|Grove|Square|Mews|Walk|Parade|Highway|Hwy)\\b)",
      NEED_CONTEXT | CONTACT | CASED, NULL, NULL},
@@ -745,9 +747,11 @@ rd_screen_text(const char *text, gssize slen, const rd_screen_opts *o)
 			rd_screen_finding *f;
 
 			from = me > ms ? me : ms + 1;
-			/* Context outside the whole match: "pt" is no context for
-			 * the name after it. */
-			ctx_ok = has_context(ctx, ms, me);
+			/* Context outside the finding: for a name, outside the
+			 * whole match ("pt" is no context for the name after it);
+			 * for a date or an age its clinical trigger ("admitted",
+			 * "year-old") counts. */
+			ctx_ok = (r->flags & IS_NAME) ? has_context(ctx, ms, me) : has_context(ctx, s, e);
 			if ((r->flags & NEED_CONTEXT) && !ctx_ok)
 				continue;
 			if ((r->flags & (CONTACT | IS_NAME)) && s >= contact)
