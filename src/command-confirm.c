@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "command-internal.h"
+#include "log.h"
 #include "token.h"
 
 /* ---- the confirm verb ---- */
@@ -47,8 +48,10 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		                       p->address);
 		return TRUE;
 	}
-	/* Moderators' tokens report the decision others made first. */
-	if (strcmp(p->kind, "approve") != 0 && strcmp(p->kind, "reject") != 0) {
+	/* Moderators' tokens report the decision others made first; so does
+	 * an author's confirmation of a post held for its content. */
+	if (strcmp(p->kind, "approve") != 0 && strcmp(p->kind, "reject") != 0 &&
+	    strcmp(p->kind, "content-confirm") != 0) {
 		if (p->used != 0) {
 			g_string_append(res, "This confirmation was already used; nothing was "
 			                     "done again.");
@@ -164,6 +167,17 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		rd_command_parse_id(p->payload, &row);
 		return rd_command_decide(x, row, strcmp(p->kind, "approve") == 0, FALSE, NULL,
 		                         p->address, res, error);
+	}
+	/* The author says the post held for its content (patient
+	 * identifiers) is harmless: it is posted, unless a moderator decided
+	 * first, and the owners can find the decision in the log. */
+	if (strcmp(p->kind, "content-confirm") == 0) {
+		gint64 row = 0;
+
+		rd_command_parse_id(p->payload, &row);
+		rd_log_info("%s@%s: post %" G_GINT64_FORMAT " confirmed harmless by its author %s",
+		            x->c->name, x->c->domain, row, p->address);
+		return rd_command_decide(x, row, TRUE, FALSE, NULL, p->address, res, error);
 	}
 	g_string_append(res, "This confirmation is of an unknown kind.");
 	return TRUE;

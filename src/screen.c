@@ -89,6 +89,9 @@ static rule RULES[] = {
     {"name", "\\b(?:pt\\.?|pts|client|resident|service\\s+user)[ \\t]*[:,]?[ \\t]+(?:(?:is|was"
              "|called|named|name\\s+is|name\\s*:)\\s+)?(" NAME ")",
      IS_NAME | NEED_CONTEXT, NULL, NULL},
+    /* "pt Maria K.": a name with an initial after "pt" is one anywhere. */
+    {"name", "\\bpt\\.?[ \\t]*[:,]?[ \\t]+((?-i:[A-Z][a-z]+[ \\t]+[A-Z]\\.))", IS_NAME, NULL,
+     NULL},
     {"name", "(?-i:\\b(?:Mr|Mrs|Ms|Miss|Mx))\\.?[ \\t]+(" HNAME ")", IS_NAME | NEED_CONTEXT,
      NULL, NULL},
     {"name", "\\b(?:man|woman|lady|gentleman|gent|boy|girl|child|baby|infant|toddler|teenager"
@@ -612,27 +615,41 @@ has_context(const GArray *ctx, gsize s, gsize e)
 	return FALSE;
 }
 
+/* The line around finding F (at most 60 bytes each side) with every
+ * finding in it masked, so that a notice never shows an identifier. */
 static char *
-context_of(const char *text, gsize len, gsize s, gsize e)
+context_of(const char *text, gsize len, const GPtrArray *found, const rd_screen_finding *f)
 {
-	gsize a = s, b = e;
-	g_autofree char *masked = rd_screen_mask(text + s, e - s);
+	gsize a = f->start, b = f->end, at;
 	GString *out;
 
-	while (a > 0 && s - a < 60 && text[a - 1] != '\n')
+	while (a > 0 && f->start - a < 60 && text[a - 1] != '\n')
 		a--;
-	while (b < len && b - e < 60 && text[b] != '\n')
+	while (b < len && b - f->end < 60 && text[b] != '\n')
 		b++;
-	while (a < s && (text[a] & 0xc0) == 0x80)
+	while (a < f->start && (text[a] & 0xc0) == 0x80)
 		a++;
-	while (b > e && b < len && (text[b] & 0xc0) == 0x80)
+	while (b > f->end && b < len && (text[b] & 0xc0) == 0x80)
 		b--;
 	out = g_string_new(NULL);
 	if (a > 0 && text[a - 1] != '\n')
 		g_string_append(out, "...");
-	g_string_append_len(out, text + a, s - a);
-	g_string_append(out, masked);
-	g_string_append_len(out, text + e, b - e);
+	at = a;
+	for (guint i = 0; i < found->len; i++) {
+		const rd_screen_finding *g = found->pdata[i];
+		gsize s = MAX(g->start, at), e = MIN(g->end, b);
+
+		if (g->end <= at || g->start >= b || s >= e)
+			continue;
+		g_string_append_len(out, text + at, s - at);
+		{
+			g_autofree char *m = rd_screen_mask(text + s, e - s);
+
+			g_string_append(out, m);
+		}
+		at = e;
+	}
+	g_string_append_len(out, text + at, b - at);
 	if (b < len && text[b] != '\n')
 		g_string_append(out, "...");
 	return g_string_free(out, FALSE);
@@ -774,7 +791,6 @@ rd_screen_text(const char *text, gssize slen, const rd_screen_opts *o)
 			f->start = s;
 			f->end = e;
 			f->masked = rd_screen_mask(text + s, e - s);
-			f->context = context_of(text, len, s, e);
 			g_ptr_array_add(out, f);
 		}
 	}
@@ -788,6 +804,11 @@ rd_screen_text(const char *text, gssize slen, const rd_screen_opts *o)
 			g_ptr_array_remove_index(out, i);
 		else
 			i++;
+	}
+	for (guint i = 0; i < out->len; i++) {
+		rd_screen_finding *f = out->pdata[i];
+
+		f->context = context_of(text, len, out, f);
 	}
 	return out;
 }

@@ -1,0 +1,146 @@
+#!/bin/bash
+# t-screen.sh - screening posts for patient identifiers (issue 19).
+#
+# Rates on tests/screen/ (synthetic posts, our own text, tests/screen/
+# generate.py) and on SpamAssassin ham (tests/fetch-corpus.sh); findings of
+# `rounds screen` on tricky cases (eponyms, signatures, bare years, check
+# digits); and the round trip through `rounds deliver`: a held post goes
+# back to its author with the findings masked, the author's confirmation
+# posts it, a moderator can approve one, nothing held reaches anyone else.
+. tests/lib.sh
+
+R=$ROUNDS
+D=lists.example.test
+
+# ---- rates ----
+# rate FILE: "held total" over the parts of FILE.
+rate() { "$R" screen --split '%%' <"$1" | awk '{n++} $2=="held"{h++} END{print h+0, n+0}'; }
+read -r held total <<<"$(rate tests/screen/phi.txt)"
+if [ "$total" -ge 100 ] && [ $((held * 100)) -ge $((total * 97)) ]; then
+	ok "identifier-bearing posts held: $held of $total"
+else
+	not_ok "identifier-bearing posts held >= 97%" "$held of $total" \
+		"$("$R" screen --split '%%' <tests/screen/phi.txt | paste -d' ' <(grep '^%%' tests/screen/phi.txt) - | grep clean | head)"
+fi
+read -r held total <<<"$(rate tests/screen/clean.txt)"
+if [ "$total" -ge 100 ] && [ $((held * 100)) -le $((total * 10)) ]; then
+	ok "PHI-free clinical questions held: $held of $total"
+else
+	not_ok "PHI-free clinical questions held <= 10%" "$held of $total"
+fi
+
+if dir=$(sh tests/fetch-corpus.sh 2>"$T_TMP/fetch.err"); then
+	# Every fourth ham message: 1,000 messages keep the run short.
+	find "$dir" -type f -name '*.txt' -path '*ham*' | LC_ALL=C sort | awk 'NR % 4 == 0' >"$T_TMP/ham"
+	n=0 h=0
+	while read -r f; do
+		n=$((n + 1))
+		out=$("$R" screen --message <"$f" 2>/dev/null)
+		[ -n "$out" ] && h=$((h + 1)) && echo "$f: $out" >>"$T_TMP/ham-held"
+	done <"$T_TMP/ham"
+	if [ "$n" -ge 500 ] && [ $((h * 100)) -le $((n * 5)) ]; then
+		ok "ordinary list mail (SpamAssassin ham) held: $h of $n"
+	else
+		not_ok "ordinary list mail held <= 5%" "$h of $n" "$(head -5 "$T_TMP/ham-held" 2>/dev/null)"
+	fi
+else
+	not_ok "fetch the SpamAssassin corpus" "$(head -c 600 "$T_TMP/fetch.err")"
+fi
+
+# ---- findings ----
+# kinds TEXT: the kinds found in TEXT, space-separated.
+kinds() { printf '%s\n' "$1" | "$R" screen --json | json "' '.join(f['kind'] for f in d)"; }
+finds() { local got; got=$(kinds "$2"); if [ "$got" = "$3" ]; then ok "$1"; else not_ok "$1" "text: $2" "got: '$got' want: '$3'"; fi; }
+
+finds "pt with initial" "Question about pt Maria K. and her dressing." "name"
+finds "honorific with age" "Mrs Smith, 84, has a leg ulcer." "name"
+finds "a patient called" "We have a patient called Tom B. with a wound." "name"
+finds "eponyms are not names" "Does Parkinson's disease or the Glasgow Coma Scale change the Apgar score? Our patients vary." ""
+finds "a bare year is not a date" "In 2019 we admitted more patients with ulcers than in 2018." ""
+finds "a date without a patient" "The audit meeting is on 3 May at the hospital library." ""
+finds "a date tied to a patient" "She was admitted on 3 May with a sacral ulcer." "date"
+finds "DOB" "DOB 12/04/1931, lives alone, leg ulcer." "date"
+finds "age over 89" "A 94-year-old man with cellulitis." "age"
+finds "age under 90" "A 74-year-old man with cellulitis." ""
+finds "labelled MRN" "MRN 00417733, wound review please." "mrn"
+finds "NHS number, valid check digit" "Referral under 943 476 5919 please." "nhs-number"
+finds "NHS number, wrong check digit" "Reference 943 476 5918 on the form." ""
+finds "SSN in range" "SSN 078-05-1121 on the intake form." "ssn"
+finds "SSN area 9xx is not one" "Form says 987-65-4320 for the ward." ""
+finds "Medicare MBI" "MBI 1EG4-TE5-MK73 for the patient." "mbi"
+finds "UK NI number" "NI AB 12 34 56 C on the form." "ni-number"
+finds "UK NI bad prefix" "Code QQ 12 34 56 C on the form." ""
+finds "NPI with Luhn" "Ordered under NPI 1234567893." "npi"
+finds "NPI failing Luhn" "Ordered under NPI 1234567890." ""
+finds "patient phone" "The patient's son is on 07700 900123 about the wound." "phone"
+finds "signature phone is the author's" "$(printf 'Any advice on ulcers in patients?\n\nThanks,\nDr Jane Roe\nTel 0161 496 0000')" ""
+finds "patient address" "The patient lives at 12 Acacia Road in a third floor flat." "address"
+finds "a hospital is not an address" "Our patients are seen at St Mary's Hospital, Paddington." ""
+finds "IP in patient context" "The patient uploaded a photo from 192.168.4.20 via the portal." "ip"
+finds "IP without a patient" "The mail server at 192.168.4.20 refused the connection." ""
+out=$(printf 'pt Maria K. is here\n' | "$R" screen --json)
+if [ "$(json "d[0]['start'], d[0]['end'], d[0]['text']" <<<"$out")" = "(3, 11, 'M**** K.')" ]; then
+	ok "findings carry byte offsets and masked text"
+else
+	not_ok "findings carry byte offsets and masked text" "$out"
+fi
+
+# ---- through deliver ----
+t_home
+"$R" community create care --title "Wound Care" --policy members >/dev/null
+"$R" member add care olu.owner@example.org --name "Olu Owner" --role owner >/dev/null
+"$R" member add care jo.nurse@example.org --name "Jo Nurse" >/dev/null
+"$R" member add care eve.each@example.org --name "Eve Each" --delivery each >/dev/null
+"$R" member add care tom.brennan@example.org --name "Tom Brennan" >/dev/null
+
+expect_eq "new communities screen by default" "$("$R" community show care --json | json "d['screen_phi']")" "hold"
+
+t_cmd jo.nurse@example.org "care@$D" "Leg ulcer question" "Hi all,\n\npt Maria K., MRN 00417733, admitted 11/03/24 with a sacral ulcer. Silver or not?\n\nJo"
+expect_eq "a post with identifiers is accepted (exit 0)" "$rc" "0"
+expect_eq "it is held as patient-identifiers" "$(message_field care "m['subject'] == 'Leg ulcer question'" hold_reason)" "patient-identifiers"
+expect_eq "no list copy of the held post" "$(outbox_n "o['recipient'] == 'eve.each@example.org'")" "0"
+note=$(outbox_last jo.nurse@example.org)
+if grep -q "M\*\*\*\* K\." <<<"$note" && grep -q "0\*\*\*\*\*\*\*" <<<"$note" && ! grep -q "00417733\|Maria" <<<"$note"; then
+	ok "the author's notice shows each finding masked"
+else
+	not_ok "the author's notice shows each finding masked" "$note"
+fi
+owner=$(outbox_last olu.owner@example.org)
+if grep -q "patient" <<<"$owner" && ! grep -q "00417733\|Maria" <<<"$owner"; then
+	ok "the moderators' notice carries no identifier"
+else
+	not_ok "the moderators' notice carries no identifier" "$owner"
+fi
+tok=$(grep -o "care+c-[a-z2-7]*@" <<<"$note" | head -1)
+if [ -n "$tok" ]; then
+	t_cmd jo.nurse@example.org "$tok$D" "Re: your post" "It is made up."
+	expect_eq "the author's confirmation posts it" "$(message_field care "m['subject'] == 'Leg ulcer question'" status)" "posted"
+	expect_eq "then the list copy goes out" "$(outbox_n "o['recipient'] == 'eve.each@example.org'")" "1"
+else
+	not_ok "the author's notice has a +c- address" "$note"
+fi
+
+# A member's name is not a patient's; the allowlist works likewise.
+t_cmd jo.nurse@example.org "care@$D" "Thanks to the team" "Our patient Tom Brennan ran the wound audit, thanks to him."
+expect_eq "members' names are allowed" "$(message_field care "m['subject'] == 'Thanks to the team'" status)" "posted"
+"$R" community set care --screen-allow "Waverley" >/dev/null
+t_cmd jo.nurse@example.org "care@$D" "Waverley ward" "Has anyone used the patient Waverley pathway for ulcers?"
+expect_eq "allowlisted words are allowed" "$(message_field care "m['subject'] == 'Waverley ward'" status)" "posted"
+expect_eq "the allowlist is shown" "$("$R" community show care --json | json "d['screen_allow']")" "['Waverley']"
+
+# A moderator can approve a held post.
+t_cmd jo.nurse@example.org "care@$D" "Another case" "Mrs Kowalczyk, 84, was admitted with a grade 3 pressure ulcer."
+id=$("$R" message list care --json | json "[m['id'] for m in d if m['subject'] == 'Another case'][0]")
+expect_eq "the second post is held" "$(message_field care "m['subject'] == 'Another case'" hold_reason)" "patient-identifiers"
+t_cmd olu.owner@example.org "care+request@$D" "approve $id" ""
+otok=$(outbox_last olu.owner@example.org | grep -o 'confirm [a-z2-7]\{20,\}' | head -1 | cut -d' ' -f2)
+[ -n "$otok" ] && t_cmd olu.owner@example.org "care+c-$otok@$D" "Re: confirm" "yes"
+expect_eq "a moderator approves it" "$(message_field care "m['subject'] == 'Another case'" status)" "posted"
+
+# Off: nothing is screened.
+"$R" community set care --screen-phi off >/dev/null
+t_cmd jo.nurse@example.org "care@$D" "Off case" "pt Maria K., MRN 00417733."
+expect_eq "--screen-phi off posts it" "$(message_field care "m['subject'] == 'Off case'" status)" "posted"
+expect_code 64 "--screen-phi takes hold or off" "$R" community set care --screen-phi maybe
+
+t_done
