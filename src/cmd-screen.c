@@ -3,6 +3,7 @@
  * tests can see why a post would be held.
  *
  *   rounds screen [--json] [--message] [--split MARK] < TEXT
+ *   rounds screen --message FILE...
  *
  * Prints one line per finding, "KIND START END MASKED" (byte offsets in
  * the text read; with --message also where in the mail), or with --json
@@ -17,6 +18,55 @@
 #include "screen.h"
 
 #define VERB "screen"
+
+/* The message in DATA (LEN bytes; an mbox "From " line skipped) parsed,
+ * or NULL. */
+static rd_message *
+parse_input(const char *raw, gsize len)
+{
+	g_autoptr(GBytes) data = NULL;
+	const char *body = raw ? raw : "";
+
+	/* An mbox "From " line is not part of the message. */
+	if (len > 5 && strncmp(body, "From ", 5) == 0) {
+		const char *nl = memchr(body, '\n', len);
+
+		if (nl != NULL) {
+			len -= nl + 1 - body;
+			body = nl + 1;
+		}
+	}
+	data = g_bytes_new(body, len);
+	return rd_message_parse(data, "screen.invalid", NULL);
+}
+
+/* With --message FILE...: one line per file, "FILE held KIND..." or
+ * "FILE clean" ("FILE unreadable" when it cannot be read or parsed). */
+static rd_status
+screen_files(int n, char **files)
+{
+	for (int i = 0; i < n; i++) {
+		g_autofree char *raw = NULL;
+		g_autoptr(rd_message) m = NULL;
+		g_autoptr(GPtrArray) found = NULL;
+		rd_screen_opts opts = {0};
+		gsize len = 0;
+
+		if (!g_file_get_contents(files[i], &raw, &len, NULL) ||
+		    (m = parse_input(raw, len)) == NULL) {
+			printf("%s unreadable\n", files[i]);
+			continue;
+		}
+		opts.author_name = m->from_name;
+		opts.author_addr = m->from_addr;
+		found = rd_screen_message(m, &opts);
+		printf("%s %s", files[i], found->len > 0 ? "held" : "clean");
+		for (guint j = 0; j < found->len; j++)
+			printf(" %s", ((rd_screen_finding *)found->pdata[j])->kind);
+		putchar('\n');
+	}
+	return fflush(stdout) == 0 ? RD_OK : RD_IOERR;
+}
 
 /* One line for part N of a --split text: "N held KIND..." or "N clean". */
 static void
@@ -58,9 +108,11 @@ rd_cmd_screen(rd_cli *cli)
 	               "(kind, byte offsets, the text masked).";
 	if (!cli_start(cli, entries))
 		return cli->status;
-	if (cli->argc > 1)
+	if (cli->argc > 1 && !as_message)
 		return cli_usage(cli, "unexpected argument %s (the text is read from standard input)",
 		                 cli->argv[1]);
+	if (cli->argc > 1)
+		return screen_files(cli->argc - 1, cli->argv + 1);
 	in = g_io_channel_unix_new(0);
 	g_io_channel_set_encoding(in, NULL, NULL);
 	if (g_io_channel_read_to_end(in, &raw, &len, &error) != G_IO_STATUS_NORMAL) {
@@ -98,19 +150,7 @@ rd_cmd_screen(rd_cli *cli)
 		return fflush(stdout) == 0 ? RD_OK : RD_IOERR;
 	}
 	if (as_message) {
-		g_autoptr(GBytes) data = g_bytes_new(raw ? raw : "", len);
-		const char *body = raw ? raw : "";
-
-		/* An mbox "From " line is not part of the message. */
-		if (len > 5 && strncmp(body, "From ", 5) == 0) {
-			const char *nl = memchr(body, '\n', len);
-
-			if (nl != NULL) {
-				g_bytes_unref(data);
-				data = g_bytes_new(nl + 1, len - (nl + 1 - body));
-			}
-		}
-		m = rd_message_parse(data, "screen.invalid", &error);
+		m = parse_input(raw, len);
 		if (m == NULL) {
 			fprintf(stderr, "rounds " VERB ": standard input is not a mail message\n");
 			return RD_DATAERR;

@@ -343,7 +343,7 @@ ssn_valid(const char *s, gsize len)
 		return FALSE;
 	area = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
 	group = (d[3] - '0') * 10 + (d[4] - '0');
-	serial = atoi(d + 5);
+	serial = (d[5] - '0') * 1000 + (d[6] - '0') * 100 + (d[7] - '0') * 10 + (d[8] - '0');
 	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0;
 }
 
