@@ -222,14 +222,17 @@ held_author_notice(cmd_ctx *x, const rd_stored_message *sm, gint64 row, const ch
                    const char *details, GError **error)
 {
 	g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, row);
-	g_autofree char *tok = NULL, *addr = NULL;
+	g_autofree char *tok = NULL, *addr = NULL, *rtok = NULL, *raddr = NULL;
 	JsonBuilder *b;
 	gboolean sent;
 
 	tok = rd_command_pending_new(x, "content-confirm", sm->from_addr, 0, id, error);
-	if (tok == NULL)
+	rtok = tok ? rd_command_pending_new(x, "content-replace", sm->from_addr, 0, id, error)
+	           : NULL;
+	if (rtok == NULL)
 		return FALSE;
 	addr = rd_command_confirm_address(x, tok);
+	raddr = rd_command_confirm_address(x, rtok);
 	b = rd_command_builder_new(x);
 	rd_command_add_field(b, "subject", sm->subject);
 	rd_command_add_str(b, "reason", reason);
@@ -237,7 +240,8 @@ held_author_notice(cmd_ctx *x, const rd_stored_message *sm, gint64 row, const ch
 	rd_command_add_str(b, "details", details);
 	rd_command_add_str(b, "confirm_address", addr);
 	rd_command_add_str(b, "confirm_token", tok);
-	sent = rd_command_send_template(x, "held-author.txt.mustache", b, 0, sm->from_addr, addr,
+	rd_command_add_str(b, "replace_address", raddr);
+	sent = rd_command_send_template(x, "held-author.txt.mustache", b, 0, sm->from_addr, raddr,
 	                                TRUE, NULL, error);
 	g_object_unref(b);
 	return sent;

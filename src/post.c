@@ -112,7 +112,7 @@ scrub_post(rd_store *s, rd_message *m, GBytes **data, GBytes **clean, GError **e
 static rd_status
 store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
               GBytes *data, const char *forced_hold, gboolean private_, rd_post_hook hook,
-              gpointer hook_data, rd_deliver_result *result, GError **error)
+              gpointer hook_data, gboolean own_tx, rd_deliver_result *result, GError **error)
 {
 	g_autoptr(rd_stored_message) sm = g_new0(rd_stored_message, 1);
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -128,12 +128,13 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 	 * leaves is made from what is stored: one scrub covers every path. */
 	if (!scrub_post(s, m, &data, &clean, error))
 		return rd_status_from_error(*error);
-	if (!rd_store_begin(s, error))
+	if (own_tx && !rd_store_begin(s, error))
 		return rd_status_from_error(*error);
 	if (!rd_store_message_exists(s, c->id, m->message_id, &dup, error))
 		goto fail;
 	if (dup) {
-		rd_store_rollback(s);
+		if (own_tx)
+			rd_store_rollback(s);
 		result->status = g_strdup("duplicate");
 		return RD_OK;
 	}
@@ -186,7 +187,7 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 		goto fail;
 	if (hook != NULL && !hook(s, sm->id, sm->status, hook_data, error))
 		goto fail;
-	if (!rd_store_commit(s, error))
+	if (own_tx && !rd_store_commit(s, error))
 		goto fail;
 	result->status = g_strdup(sm->status);
 	result->row = sm->id;
@@ -195,7 +196,8 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 	return RD_OK;
 
 fail:
-	rd_store_rollback(s);
+	if (own_tx)
+		rd_store_rollback(s);
 	return rd_status_from_error(*error);
 }
 
@@ -203,7 +205,7 @@ rd_status
 rd_post_store(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
               GBytes *data, const char *forced_hold, rd_deliver_result *result, GError **error)
 {
-	return store_message(s, o, c, m, data, forced_hold, FALSE, NULL, NULL, result, error);
+	return store_message(s, o, c, m, data, forced_hold, FALSE, NULL, NULL, TRUE, result, error);
 }
 
 rd_status
@@ -211,7 +213,7 @@ rd_post_store_then(rd_store *s, const rd_context *o, const rd_community *c, rd_m
                    GBytes *data, const char *forced_hold, rd_post_hook hook, gpointer hook_data,
                    rd_deliver_result *result, GError **error)
 {
-	return store_message(s, o, c, m, data, forced_hold, FALSE, hook, hook_data, result, error);
+	return store_message(s, o, c, m, data, forced_hold, FALSE, hook, hook_data, TRUE, result, error);
 }
 
 rd_status
@@ -219,7 +221,14 @@ rd_post_store_private(rd_store *s, const rd_context *o, const rd_community *c,
                       rd_message *m, GBytes *data, rd_post_hook hook, gpointer hook_data,
                       rd_deliver_result *result, GError **error)
 {
-	return store_message(s, o, c, m, data, NULL, TRUE, hook, hook_data, result, error);
+	return store_message(s, o, c, m, data, NULL, TRUE, hook, hook_data, TRUE, result, error);
+}
+
+rd_status
+rd_post_store_in(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
+                 GBytes *data, rd_deliver_result *result, GError **error)
+{
+	return store_message(s, o, c, m, data, NULL, FALSE, NULL, NULL, FALSE, result, error);
 }
 
 void

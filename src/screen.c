@@ -179,7 +179,11 @@ static const char CONTEXT_RE[] =
     "|biopsy|cancer|tumou?r|stroke|diabet\\w+|insulin|dialysis|pacemaker|implant\\w*"
     "|defibrillator|catheter|oxygen|ambulance|paramedic|prescribed|antibiotics?|physio\\w*"
     "|clinical|bloods|INR|HbA1c|CT|MRI|x-ray|obs|mg|mmol|resus|DNACPR|inpatient|outpatient"
-    "|bed\\s+\\d+|bay\\s+\\d+|MRN|NHS|medicare|medicaid|chemo\\w*|radiotherapy|pressure\\s+sore)\\b";
+    "|bed\\s+\\d+|bay\\s+\\d+|MRN|NHS|medicare|medicaid|chemo\\w*|radiotherapy|pressure\\s+sore"
+    "|cellulitis|pneumonia|UTI|COPD|asthma|heart\\s+failure|delirium|frailty|oedema|edema|renal"
+    "|hepatic|an(?:a)?emia|seizures?|epilep\\w+|arthritis|amputation|gangrene|dressings?|NPWT"
+    "|analgesia|morphine|opioids?|paracetamol|warfarin|anticoagula\\w+|hypertension|COVID"
+    "|dysphagia|incontinen\\w+|ulceration|necrosis|osteomyelitis|wheelchair|hoist|frail)\\b";
 
 /* Common capitalised words that follow "patient" or "Mr" without being a
  * name.  Our own list, under the project's licence. */
@@ -479,19 +483,25 @@ title_case_line(const char *text, gsize len, gsize at)
 		a--;
 	while (b < len && text[b] != '\n')
 		b++;
-	for (gsize i = a; i < b; i++) {
+	/* Words of four letters or more, not counting the first of each
+	 * sentence, which is capitalised anyway. */
+	for (gsize i = a, sentence = TRUE; i < b; i++) {
 		if (g_ascii_isalpha(text[i]) && (i == a || !g_ascii_isalnum(text[i - 1]))) {
 			gsize j = i;
 
 			while (j < b && g_ascii_isalpha(text[j]))
 				j++;
-			if (j - i > 3) {
+			if (j - i > 3 && !sentence) {
 				words++;
 				caps += g_ascii_isupper(text[i]) != 0;
 			}
+			sentence = FALSE;
+			i = j - 1;
+		} else if (strchr(".?!:", text[i]) != NULL) {
+			sentence = TRUE;
 		}
 	}
-	return words >= 3 && caps * 10 >= words * 7;
+	return words >= 3 && caps * 10 >= words * 8;
 }
 
 /* Where the author's own contact block starts (LEN when there is none):

@@ -110,13 +110,31 @@ if grep -q "patient" <<<"$owner" && ! grep -q "00417733\|Maria" <<<"$owner"; the
 else
 	not_ok "the moderators' notice carries no identifier" "$owner"
 fi
-tok=$(grep -o "care+c-[a-z2-7]*@" <<<"$note" | head -1)
+# The one-tap confirmation is the address in the text; Reply-To is the
+# other answer (a corrected version).
+tok=$(sed -n '/empty mail to/,$p' <<<"$note" | grep -o "care+c-[a-z2-7]*@" | head -1)
 if [ -n "$tok" ]; then
-	t_cmd jo.nurse@example.org "$tok$D" "Re: your post" "It is made up."
-	expect_eq "the author's confirmation posts it" "$(message_field care "m['subject'] == 'Leg ulcer question'" status)" "posted"
+	t_cmd jo.nurse@example.org "$tok$D" "Re: your post" ""
+	expect_eq "the author's confirmation posts it" "$(message_field care "m['message_id'] == 'cmd1.$$@mail.example.org'" status)" "posted"
 	expect_eq "then the list copy goes out" "$(outbox_n "o['recipient'] == 'eve.each@example.org'")" "1"
 else
 	not_ok "the author's notice has a +c- address" "$note"
+fi
+
+# A corrected version replaces the held post, in the same thread.
+t_cmd jo.nurse@example.org "care@$D" "Leg ulcer question" "Following up: Mrs Kowalczyk, 84, now has cellulitis too.\nAntibiotics?" "In-Reply-To: <cmd1.$$@mail.example.org>\nReferences: <cmd1.$$@mail.example.org>"
+expect_eq "the follow-up is held" "$(message_field care "m['status'] == 'held' and m['subject'] == 'Leg ulcer question'" hold_reason)" "patient-identifiers"
+note=$(outbox_last jo.nurse@example.org)
+rtok=$(grep -o "Reply-To: care+c-[a-z2-7]*@" <<<"$note" | head -1 | cut -d' ' -f2)
+if [ -n "$rtok" ]; then
+	t_cmd jo.nurse@example.org "$rtok$D" "Re: Your post to Wound Care was not sent" "Following up: the lady now has cellulitis too.\nAntibiotics?\n\n> Your post was not sent"
+	first=$(message_field care "m['message_id'] == 'cmd1.$$@mail.example.org'" thread_id)
+	expect_eq "the corrected version is posted in the same thread" \
+		"$(message_field care "m['subject'] == 'Leg ulcer question' and m['message_id'] != 'cmd1.$$@mail.example.org'" status) $(message_field care "m['subject'] == 'Leg ulcer question' and m['message_id'] != 'cmd1.$$@mail.example.org'" thread_id)" \
+		"posted $first"
+	expect_eq "the held one is no longer waiting" "$("$R" message list care --json --status held | json "len([m for m in d if m['subject'] == 'Leg ulcer question'])")" "0"
+else
+	not_ok "the author's notice has a reply address for a corrected version" "$note"
 fi
 
 # A member's name is not a patient's; the allowlist works likewise.
