@@ -90,8 +90,14 @@ static rule RULES[] = {
              "|called|named|name\\s+is|name\\s*:)\\s+)?(" NAME ")",
      IS_NAME | NEED_CONTEXT, NULL, NULL},
     /* "pt Maria K.": a name with an initial after "pt" is one anywhere. */
-    {"name", "\\bpt\\.?[ \\t]*[:,]?[ \\t]+((?-i:[A-Z][a-z]+[ \\t]+[A-Z]\\.))", IS_NAME, NULL,
-     NULL},
+    {"name", "\\bpt\\.?[ \\t]*[:,]?[ \\t]+((?-i:[A-Z][a-z]+[ \\t]+[A-Z]\\.|[A-Z]\\.[ \\t]?[A-Z][a-z]+))",
+     IS_NAME, NULL, NULL},
+    /* "Tom Richards (84)", "Ada Lovelock, a lady of 91": a full name
+     * with an age or a person noun after it, in a clinical text. */
+    {"name", "(?<![\\w.])((?-i:[A-Z][a-z]+[ \\t]+[A-Z][a-z]+(?:-[A-Z][a-z]+)?))(?:[ \\t]*\\(\\d{1,3}\\)"
+             "|,[ \\t]+(?:a|an|our|my)[ \\t]+(?:\\d{1,3}[ -]?(?:year|yr)s?[ -]old[ \\t]+)?(?:lady|man"
+             "|woman|gentleman|gent|patient|resident|boy|girl|child|baby|widow|widower|retired)\\b)",
+     IS_NAME | NEED_CONTEXT, NULL, NULL},
     {"name", "(?-i:\\b(?:Mr|Mrs|Ms|Miss|Mx))\\.?[ \\t]+(" HNAME ")", IS_NAME | NEED_CONTEXT,
      NULL, NULL},
     {"name", "\\b(?:man|woman|lady|gentleman|gent|boy|girl|child|baby|infant|toddler|teenager"
@@ -111,6 +117,9 @@ static rule RULES[] = {
     /* Dates tied to a patient: next to an admission, discharge, birth or
      * visit, in a text about a patient. */
     {"date", "\\b" DATE_TRIGGER "\\b[^.\\n?!]{0,40}?\\b(" DATE ")", NEED_CONTEXT, NULL, NULL},
+    /* A birth date identifies whatever the text around it. */
+    {"date", "\\b(?:DOB|D\\.O\\.B\\.?|date\\s+of\\s+birth|born|birthday)\\b[^.\\n?!]{0,20}?\\b(" DATE ")",
+     0, NULL, NULL},
     {"date", "(?<![\\w/.-])(" DATE ")[^.\\n?!]{0,30}?\\b(?:was|were|got|been|being|is)?\\s*"
              DATE_TRIGGER "\\b",
      NEED_CONTEXT, NULL, NULL},
@@ -121,6 +130,10 @@ static rule RULES[] = {
     {"age", "\\b(" OLD "[ \\t]*(?:yrs?|years?)(?![\\w])(?![ \\t]+(?:ago|of|since|later|in"
             "|at|on|before|after|from|to|experience|service|qualified|working|practi[cs]ing)\\b)"
             "|(?:aged?|age:)[ \\t]+" OLD "\\b|" OLD "[ \\t]?(?-i:[MF])\\b)",
+     NEED_CONTEXT, NULL, NULL},
+    {"age", "\\b(?:she|he|patient|pt|who)(?:['\u2019]s|[ \\t]+is|[ \\t]+was|[ \\t]+turned)[ \\t]+(" OLD
+            ")\\b(?![ \\t]*(?:%|mg|kg|mmol|bpm|per|/|\\.\\d|degrees|minutes|mins|hours|days|weeks))"
+            "|\\b(?:lady|man|woman|gentleman|gent|patient|resident)[ \\t]+(?:of|aged)[ \\t]+(" OLD ")\\b",
      NEED_CONTEXT, NULL, NULL},
     /* Record, account and plan numbers with a label. */
     {"mrn", "\\b(?:MRN|MR\\s?#|MR\\s?No\\.?|medical\\s+record(?:\\s+(?:number|no\\.?|#))?"
@@ -183,7 +196,8 @@ static const char CONTEXT_RE[] =
     "|cellulitis|pneumonia|UTI|COPD|asthma|heart\\s+failure|delirium|frailty|oedema|edema|renal"
     "|hepatic|an(?:a)?emia|seizures?|epilep\\w+|arthritis|amputation|gangrene|dressings?|NPWT"
     "|analgesia|morphine|opioids?|paracetamol|warfarin|anticoagula\\w+|hypertension|COVID"
-    "|dysphagia|incontinen\\w+|ulceration|necrosis|osteomyelitis|wheelchair|hoist|frail)\\b";
+    "|dysphagia|incontinen\\w+|ulceration|necrosis|osteomyelitis|wheelchair|hoist|frail"
+    "|nurses|doctors|GPs|chronic|acute|abscess|lesions?|sinus|debridement|district\\s+nurs\\w+)\\b";
 
 /* Common capitalised words that follow "patient" or "Mr" without being a
  * name.  Our own list, under the project's licence. */
@@ -253,7 +267,14 @@ static const char EPONYM_AFTER_RE[] =
     "|oesophagus|competence|guardian|principles?|grade|stage|index|method|position|technique"
     "|repair|pouch|incision|chart|tool|questionnaire|staging|type|dementia|ataxia|chorea)\\b";
 
+/* What follows a colleague's name, not a patient's ("Mr Khan from
+ * vascular surgery", "Mrs Lee, consultant"). */
+static const char STAFF_AFTER_RE[] =
+    "^[^.\\n]{0,30}?\\b(?:surgeon|consultant|registrar|surgery\\s+team|colleague|matron|physician"
+    "|specialist|from\\s+(?:the\\s+)?\\w+\\s+(?:surgery|team|department|dept|unit|service|medicine))\\b";
+
 static pcre2_code *context_re;
+static pcre2_code *staff_after_re;
 static pcre2_code *eponym_after_re;
 static pcre2_code *contact_label_re;
 static pcre2_code *signoff_re;
@@ -296,6 +317,7 @@ screen_init(void)
 		RULES[i].re = compile(RULES[i].pattern, (RULES[i].flags & CASED) != 0);
 	context_re = compile(CONTEXT_RE, FALSE);
 	eponym_after_re = compile(EPONYM_AFTER_RE, FALSE);
+	staff_after_re = compile(STAFF_AFTER_RE, FALSE);
 	contact_label_re = compile(CONTACT_LABEL_RE, FALSE);
 	signoff_re = compile(SIGNOFF_RE, FALSE);
 	g_once_init_leave(&done, 1);
@@ -687,6 +709,8 @@ name_excused(const char *text, gsize len, gsize s, gsize e, const rd_screen_opts
 		p = q > p ? q : p + 1;
 	}
 	if (pcre2_match(eponym_after_re, (PCRE2_SPTR)text + e, len - e, 0, PCRE2_NO_UTF_CHECK, md,
+	                NULL) >= 0 ||
+	    pcre2_match(staff_after_re, (PCRE2_SPTR)text + e, len - e, 0, PCRE2_NO_UTF_CHECK, md,
 	                NULL) >= 0)
 		return TRUE;
 	return allowed(o, text + s, e - s, TRUE);
