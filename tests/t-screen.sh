@@ -91,6 +91,7 @@ t_home
 "$R" member add care jo.nurse@example.org --name "Jo Nurse" >/dev/null
 "$R" member add care eve.each@example.org --name "Eve Each" --delivery each >/dev/null
 "$R" member add care tom.brennan@example.org --name "Tom Brennan" >/dev/null
+"$R" member add care ray.reader@example.org --name "Ray Reader" >/dev/null
 
 expect_eq "new communities screen by default" "$("$R" community show care --json | json "d['screen_phi']")" "hold"
 
@@ -153,6 +154,24 @@ t_cmd olu.owner@example.org "care+request@$D" "approve $id" ""
 otok=$(outbox_last olu.owner@example.org | grep -o 'confirm [a-z2-7]\{20,\}' | head -1 | cut -d' ' -f2)
 [ -n "$otok" ] && t_cmd olu.owner@example.org "care+c-$otok@$D" "Re: confirm" "yes"
 expect_eq "a moderator approves it" "$(message_field care "m['subject'] == 'Another case'" status)" "posted"
+
+# Nothing held is in a digest; replies through +r- are screened too.
+t_cmd jo.nurse@example.org "care@$D" "Held for the digest" "pt Maria K., MRN 00417733, fell on the ward."
+digest=$("$R" digest preview ray.reader@example.org)
+if grep -q "Leg ulcer question" <<<"$digest" && ! grep -q "Held for the digest\|fell on the ward" <<<"$digest"; then
+	ok "a held post is not in the digest"
+else
+	not_ok "a held post is not in the digest" "$digest"
+fi
+raddr=$(grep -o "care+r-[a-z2-7]*@$D" <<<"$digest" | head -1)
+if [ -n "$raddr" ]; then
+	t_cmd ray.reader@example.org "$raddr" "Re: Leg ulcer question" "Our patient Nora Finch had the same after her hip surgery."
+	expect_eq "a reply through +r- with an identifier is held" \
+		"$(message_field care "m['from'] == 'ray.reader@example.org'" hold_reason)" "patient-identifiers"
+	expect_eq "and goes back to its author" "$(outbox_n "o['recipient'] == 'ray.reader@example.org' and 'not sent' in o['subject']")" "1"
+else
+	not_ok "the digest has a reply address" "$(head -c 900 <<<"$digest")"
+fi
 
 # Off: nothing is screened.
 "$R" community set care --screen-phi off >/dev/null
