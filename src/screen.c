@@ -129,7 +129,9 @@ static rule RULES[] = {
             "[ \\t]*(?:yo|y/o|y\\.o\\.?)(?![\\w]))", 0, NULL, NULL},
     {"age", "\\b(" OLD "[ \\t]*(?:yrs?|years?)(?![\\w])(?![ \\t]+(?:ago|of|since|later|in"
             "|at|on|before|after|from|to|experience|service|qualified|working|practi[cs]ing)\\b)"
-            "|(?:aged?|age:)[ \\t]+" OLD "\\b|" OLD "[ \\t]?(?-i:[MF])\\b)",
+            "|(?<!patients\\s|people\\s|those\\s|residents\\s|adults\\s)(?:aged?|age:)[ \\t]+" OLD
+            "\\b(?![ \\t]*(?:\\+|and\\s+(?:over|older|above)|or\\s+(?:over|older|more|above)|plus"
+            "|to\\s+\\d|-\\d))|" OLD "[ \\t]?(?-i:[MF])\\b)",
      NEED_CONTEXT, NULL, NULL},
     {"age", "\\b(?:she|he|patient|pt|who)(?:['\u2019]s|[ \\t]+is|[ \\t]+was|[ \\t]+turned)[ \\t]+(" OLD
             ")\\b(?![ \\t]*(?:%|mg|kg|mmol|bpm|per|/|\\.\\d|degrees|minutes|mins|hours|days|weeks))"
@@ -270,11 +272,20 @@ static const char EPONYM_AFTER_RE[] =
 /* What follows a colleague's name, not a patient's ("Mr Khan from
  * vascular surgery", "Mrs Lee, consultant"). */
 static const char STAFF_AFTER_RE[] =
-    "^[^.\\n]{0,30}?\\b(?:surgeon|consultant|registrar|surgery\\s+team|colleague|matron|physician"
-    "|specialist|from\\s+(?:the\\s+)?\\w+\\s+(?:surgery|team|department|dept|unit|service|medicine))\\b";
+    "^(?:[^.\\n]{0,30}?\\b(?:surgeon|consultant|registrar|surgery\\s+team|colleague|matron|physician"
+    "|specialist|from\\s+(?:the\\s+)?\\w+\\s+(?:surgery|team|department|dept|unit|service|medicine))"
+    "|['\u2019]s\\s+(?:question|post|reply|email|e-mail|message|comment|point|suggestion|talk"
+    "|lecture|paper|team|clinic|list|advice|idea|slides))\\b";
+/* A title right before "Mr"/"Mrs": a colleague ("the ward manager Ms
+ * Green", "consultant Mr Khan"). */
+static const char STAFF_BEFORE_RE[] =
+    "\\b(?:manager|consultant|surgeon|matron|colleague|registrar|director|lead|specialist"
+    "|physician|professor|chair|secretary|ward\\s+sister)[ \\t]*,?[ \\t]+(?:Mr|Mrs|Ms|Miss|Mx)\\.?"
+    "[ \\t]+$";
 
 static pcre2_code *context_re;
 static pcre2_code *staff_after_re;
+static pcre2_code *staff_before_re;
 static pcre2_code *eponym_after_re;
 static pcre2_code *contact_label_re;
 static pcre2_code *signoff_re;
@@ -318,6 +329,7 @@ screen_init(void)
 	context_re = compile(CONTEXT_RE, FALSE);
 	eponym_after_re = compile(EPONYM_AFTER_RE, FALSE);
 	staff_after_re = compile(STAFF_AFTER_RE, FALSE);
+	staff_before_re = compile(STAFF_BEFORE_RE, FALSE);
 	contact_label_re = compile(CONTACT_LABEL_RE, FALSE);
 	signoff_re = compile(SIGNOFF_RE, FALSE);
 	g_once_init_leave(&done, 1);
@@ -713,7 +725,33 @@ name_excused(const char *text, gsize len, gsize s, gsize e, const rd_screen_opts
 	    pcre2_match(staff_after_re, (PCRE2_SPTR)text + e, len - e, 0, PCRE2_NO_UTF_CHECK, md,
 	                NULL) >= 0)
 		return TRUE;
+	{
+		gsize from = s > 60 ? s - 60 : 0;
+
+		while (from < s && (text[from] & 0xc0) == 0x80)
+			from++;
+		if (pcre2_match(staff_before_re, (PCRE2_SPTR)text + from, s - from, 0,
+		                PCRE2_NO_UTF_CHECK, md, NULL) >= 0)
+			return TRUE;
+	}
 	return allowed(o, text + s, e - s, TRUE);
+}
+
+/* A shared mailbox of a team, not a person's ("tv.team@", "referrals@"). */
+static gboolean
+role_address(const char *s, gsize len)
+{
+	static const char *const roles[] = {"team", "ward", "admin", "office", "clinic", "referral",
+	                                    "info", "enquir", "contact", "support", "secretar",
+	                                    "dept", "service", "noreply", "no-reply", "list",
+	                                    "help", "booking", "appointments", NULL};
+	const char *at = memchr(s, '@', len);
+	g_autofree char *local = g_ascii_strdown(s, at ? at - s : (gssize)len);
+
+	for (gsize i = 0; roles[i] != NULL; i++)
+		if (strstr(local, roles[i]) != NULL)
+			return TRUE;
+	return FALSE;
 }
 
 static gint
@@ -817,8 +855,10 @@ rd_screen_text(const char *text, gssize slen, const rd_screen_opts *o)
 				continue;
 			if (!(r->flags & IS_NAME) && allowed(o, text + s, e - s, FALSE))
 				continue;
-			if (strcmp(r->kind, "email") == 0 && o != NULL && o->author_addr != NULL &&
-			    g_ascii_strncasecmp(o->author_addr, text + s, e - s) == 0)
+			if (strcmp(r->kind, "email") == 0 &&
+			    (role_address(text + s, e - s) ||
+			     (o != NULL && o->author_addr != NULL &&
+			      g_ascii_strncasecmp(o->author_addr, text + s, e - s) == 0)))
 				continue;
 			f = g_new0(rd_screen_finding, 1);
 			f->kind = r->kind;

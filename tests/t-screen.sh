@@ -13,16 +13,16 @@ R=$ROUNDS
 D=lists.example.test
 
 # ---- rates ----
-# rate FILE: "held total" over the parts of FILE.
-rate() { "$R" screen --split '%%' <"$1" | awk '{n++} $2=="held"{h++} END{print h+0, n+0}'; }
-read -r held total <<<"$(rate tests/screen/phi.txt)"
+# rate FILE...: "held total" over the parts of the FILEs.
+rate() { cat "$@" | "$R" screen --split '%%' | awk '{n++} $2=="held"{h++} END{print h+0, n+0}'; }
+read -r held total <<<"$(rate tests/screen/phi.txt tests/screen/phi-handwritten.txt)"
 if [ "$total" -ge 100 ] && [ $((held * 100)) -ge $((total * 97)) ]; then
 	ok "identifier-bearing posts held: $held of $total"
 else
 	not_ok "identifier-bearing posts held >= 97%" "$held of $total" \
 		"$("$R" screen --split '%%' <tests/screen/phi.txt | paste -d' ' <(grep '^%%' tests/screen/phi.txt) - | grep clean | head)"
 fi
-read -r held total <<<"$(rate tests/screen/clean.txt)"
+read -r held total <<<"$(rate tests/screen/clean.txt tests/screen/clean-handwritten.txt)"
 if [ "$total" -ge 100 ] && [ $((held * 100)) -le $((total * 10)) ]; then
 	ok "PHI-free clinical questions held: $held of $total"
 else
