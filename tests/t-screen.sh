@@ -84,6 +84,20 @@ else
 	not_ok "findings carry byte offsets and masked text" "$out"
 fi
 
+# A text attachment and an HTML-only body are screened too.
+att=$(printf 'From: a@example.org\nTo: care@lists.example.test\nSubject: notes\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/plain\n\nSee the attached notes, any advice?\n--XX\nContent-Type: text/plain; name="notes.txt"\nContent-Disposition: attachment; filename="notes.txt"\n\nPatient: Helen Moore, NHS 943 476 5919, leg ulcer.\n--XX--\n' | "$R" screen --message)
+if grep -q "^nhs-number .*(attachment notes.txt)" <<<"$att" && ! grep -q "(text)" <<<"$att"; then
+	ok "a text attachment is screened"
+else
+	not_ok "a text attachment is screened" "$att"
+fi
+html=$(printf 'From: a@example.org\nTo: care@lists.example.test\nSubject: html\nMIME-Version: 1.0\nContent-Type: text/html\n\n<p>Our <b>patient</b> Helen Moore was admitted on 3 May with a <i>leg ulcer</i>.</p>\n' | "$R" screen --message)
+if grep -q "^name .*(text)" <<<"$html" && grep -q "^date .*(text)" <<<"$html"; then
+	ok "an HTML body is screened as text"
+else
+	not_ok "an HTML body is screened as text" "$html"
+fi
+
 # ---- through deliver ----
 t_home
 "$R" community create care --title "Wound Care" --policy members >/dev/null
