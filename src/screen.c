@@ -100,11 +100,19 @@ static rule RULES[] = {
      IS_NAME | NEED_CONTEXT, NULL, NULL},
     {"name", "(?-i:\\b(?:Mr|Mrs|Ms|Miss|Mx))\\.?[ \\t]+(" HNAME ")", IS_NAME | NEED_CONTEXT,
      NULL, NULL},
+    /* "Mr Thompson's leg", "Mrs Garcia's wound": a body or a record of
+     * someone named, a patient whatever the text around it. */
+    {"name", "(?-i:\\b(?:Mr|Mrs|Ms|Miss|Mx))\\.?[ \\t]+(" HNAME ")['\u2019]s[ \\t]+(?:left[ \\t]+"
+             "|right[ \\t]+)?(?:legs?|foot|feet|heels?|arms?|hands?|wounds?|ulcers?|skin|sacrum|back"
+             "|hips?|knees?|toes?|head|face|chest|abdomen|stoma|scans?|results|bloods|notes|records"
+             "|chart|medications?|dressings?|family|daughter|son|wife|husband|mother|father|carer"
+             "|pressure|fracture|infection|cellulitis|diagnosis|admission|discharge|case)\\b",
+     IS_NAME, NULL, NULL},
     {"name", "\\b(?:man|woman|lady|gentleman|gent|boy|girl|child|baby|infant|toddler|teenager"
              "|patient|pt|resident|client|chap|guy|fellow|person|someone)\\s+(?:called|named|by"
              "\\s+the\\s+name\\s+of)\\s+(" NAME ")",
      IS_NAME | NEED_CONTEXT, NULL, NULL},
-    {"name", "\\b(?:his|her|their|the\\s+patient's|pt's)\\s+(?:wife|husband|daughter|son|mother"
+    {"name", "\\b(?:his|her|their|(?:the\\s+)?patient['\u2019]s|pt['\u2019]s)\\s+(?:wife|husband|daughter|son|mother"
              "|father|mum|dad|partner|sister|brother|carer|grandson|granddaughter|niece|nephew"
              "|neighbou?r)\\s*,?\\s+(" NAME ")",
      IS_NAME | NEED_CONTEXT, NULL, NULL},
@@ -137,6 +145,10 @@ static rule RULES[] = {
             ")\\b(?![ \\t]*(?:%|mg|kg|mmol|bpm|per|/|\\.\\d|degrees|minutes|mins|hours|days|weeks))"
             "|\\b(?:lady|man|woman|gentleman|gent|patient|resident)[ \\t]+(?:of|aged)[ \\t]+(" OLD ")\\b",
      NEED_CONTEXT, NULL, NULL},
+    /* Vehicle identifiers with a label. */
+    {"vehicle", "\\b(?:licen[cs]e\\s+plate|number\\s+plate|plate\\s+(?:number|no\\.?)|vehicle"
+                "\\s+registration|VIN)\\s*[:#]?\\s*((?-i:[A-Z0-9]{2,8}(?:[ -][A-Z0-9]{2,8})?))\\b",
+     0, NULL, NULL},
     /* Record, account and plan numbers with a label. */
     {"mrn", "\\b(?:MRN|MR\\s?#|MR\\s?No\\.?|medical\\s+record(?:\\s+(?:number|no\\.?|#))?"
             "|(?:hospital|hosp\\.?|unit|case|chart|PAS|RTX|UR|CHI|NHI|episode|encounter|visit"

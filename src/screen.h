@@ -18,7 +18,7 @@ struct _rd_message;
 
 /* One identifier found: KIND is a static string ("name", "date", "age",
  * "mrn", "nhs-number", "ssn", "mbi", "ni-number", "npi", "phone",
- * "email", "address", "ip", "serial"); START and END are byte offsets in
+ * "email", "address", "ip", "serial", "vehicle"); START and END are byte offsets in
  * the text screened; MASKED is the matched text with all but the first
  * character of each word replaced by '*'; CONTEXT (may be NULL) is the
  * surrounding line with the match masked; WHERE says which part of a
