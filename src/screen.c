@@ -295,7 +295,16 @@ static const char STAFF_BEFORE_RE[] =
     "|physician|professor|chair|secretary|ward\\s+sister)[ \\t]*,?[ \\t]+(?:Mr|Mrs|Ms|Miss|Mx)\\.?"
     "[ \\t]+$";
 
+/* The author's own number or address given in the text ("call me on",
+ * "my mobile is", "our team inbox"). */
+static const char OWN_CONTACT_RE[] =
+    "\\b(?:(?:call|ring|text|phone|reach|contact|email|e-mail|mail|message|bleep)\\s+(?:me|us)"
+    "|(?:me|us)\\s+(?:on|at)|our\\s+(?:team|office|clinic|ward|unit|service|department|inbox)|my\\s+(?:mobile"
+    "|phone|number|email|e-mail|office|desk|extension|direct\\s+line|bleep|address)|i['\u2019]m\\s+on"
+    "|i\\s+am\\s+on)\\b[^\\n]{0,25}$";
+
 static pcre2_code *context_re;
+static pcre2_code *own_contact_re;
 static pcre2_code *staff_after_re;
 static pcre2_code *staff_before_re;
 static pcre2_code *eponym_after_re;
@@ -341,6 +350,7 @@ screen_init(void)
 	context_re = compile(CONTEXT_RE, FALSE);
 	eponym_after_re = compile(EPONYM_AFTER_RE, FALSE);
 	staff_after_re = compile(STAFF_AFTER_RE, FALSE);
+	own_contact_re = compile(OWN_CONTACT_RE, FALSE);
 	staff_before_re = compile(STAFF_BEFORE_RE, FALSE);
 	contact_label_re = compile(CONTACT_LABEL_RE, FALSE);
 	signoff_re = compile(SIGNOFF_RE, FALSE);
@@ -749,6 +759,18 @@ name_excused(const char *text, gsize len, gsize s, gsize e, const rd_screen_opts
 	return allowed(o, text + s, e - s, TRUE);
 }
 
+/* Is the contact detail at S the author's own ("call me on ...")? */
+static gboolean
+own_contact(const char *text, gsize s, pcre2_match_data *md)
+{
+	gsize from = s > 50 ? s - 50 : 0;
+
+	while (from < s && (text[from] & 0xc0) == 0x80)
+		from++;
+	return pcre2_match(own_contact_re, (PCRE2_SPTR)text + from, s - from, 0, PCRE2_NO_UTF_CHECK,
+	                   md, NULL) >= 0;
+}
+
 /* A shared mailbox of a team, not a person's ("tv.team@", "referrals@"). */
 static gboolean
 role_address(const char *s, gsize len)
@@ -861,6 +883,8 @@ rd_screen_text(const char *text, gssize slen, const rd_screen_opts *o)
 			    strcmp(r->kind, "mrn") != 0)
 				continue;
 			if (!number_ok(r, text, s, e, ctx_ok))
+				continue;
+			if ((r->flags & CONTACT) && own_contact(text, s, md))
 				continue;
 			if ((r->flags & IS_NAME) &&
 			    (name_excused(text, len, s, e, o, md) || title_case_line(text, len, s)))
