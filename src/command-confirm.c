@@ -270,14 +270,17 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 	}
 	/* The author says the post held for its content (patient
 	 * identifiers) is harmless: it is posted, unless a moderator decided
-	 * first, and the owners can find the decision in the log. */
+	 * first; the decision is recorded with its reason (table moderation)
+	 * and logged for the owners. */
 	if (strcmp(p->kind, "content-confirm") == 0) {
 		gint64 row = 0;
 
 		rd_command_parse_id(p->payload, &row);
 		rd_log_info("%s@%s: post %" G_GINT64_FORMAT " confirmed harmless by its author %s",
 		            x->c->name, x->c->domain, row, p->address);
-		return rd_command_decide(x, row, TRUE, FALSE, NULL, p->address, res, error);
+		return rd_command_decide(x, row, TRUE, FALSE,
+		                         "its author confirmed it identifies no patient", p->address,
+		                         res, error);
 	}
 	if (strcmp(p->kind, "content-replace") == 0) {
 		gint64 row = 0;
