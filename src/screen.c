@@ -65,8 +65,9 @@ typedef struct {
 #define NAME                                                                                    \
 	"(?-i:[A-Z][a-z]+(?:['\u2019-][A-Z]?[a-z]+)?"                                          \
 	"(?:[ \\t]+(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\\.?(?![\\w])))?)"
-/* After an honorific also initials ("Mr J. Smith") or an initial alone. */
-#define HNAME "(?-i:(?:[A-Z]\\.?[ \\t]?){0,2}[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\\.?(?![\\w]))"
+/* After an honorific also initials ("Mr J. Smith"); an initial alone
+ * ("Mr K") is how clinicians write a patient anonymously, not a name. */
+#define HNAME "(?-i:(?:[A-Z]\\.?[ \\t]?){0,2}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
 #define MONTH                                                                                   \
 	"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"        \
 	"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\b"
@@ -303,7 +304,14 @@ static const char OWN_CONTACT_RE[] =
     "|phone|number|email|e-mail|office|desk|extension|direct\\s+line|bleep|address)|i['\u2019]m\\s+on"
     "|i\\s+am\\s+on)\\b[^\\n]{0,25}$";
 
+/* A line of a quoted message's header block or attribution. */
+static const char HEADER_LINE_RE[] =
+    "^[\\s>*]*(?:from|to|cc|bcc|sent|date|reply-to|de|von|an|para|envoy\u00e9|\u00e0|da|a)\\s*:"
+    "|\\b(?:wrote|writes|schrieb|a\\s+\u00e9crit|escribi\u00f3|ha\\s+scritto|schreef)\\s*:?\\s*$"
+    "|^[\\s>]*(?:on|am|le|el|il|op)\\s+(?:\\w{3,9},?\\s+)?\\d{1,4}[\\s/.-]";
+
 static pcre2_code *context_re;
+static pcre2_code *header_line_re;
 static pcre2_code *own_contact_re;
 static pcre2_code *staff_after_re;
 static pcre2_code *staff_before_re;
@@ -351,6 +359,7 @@ screen_init(void)
 	eponym_after_re = compile(EPONYM_AFTER_RE, FALSE);
 	staff_after_re = compile(STAFF_AFTER_RE, FALSE);
 	own_contact_re = compile(OWN_CONTACT_RE, FALSE);
+	header_line_re = compile(HEADER_LINE_RE, FALSE);
 	staff_before_re = compile(STAFF_BEFORE_RE, FALSE);
 	contact_label_re = compile(CONTACT_LABEL_RE, FALSE);
 	signoff_re = compile(SIGNOFF_RE, FALSE);
@@ -759,10 +768,21 @@ name_excused(const char *text, gsize len, gsize s, gsize e, const rd_screen_opts
 	return allowed(o, text + s, e - s, TRUE);
 }
 
-/* Is the contact detail at S the author's own ("call me on ...")? */
+/* Is the contact detail at S the author's own ("call me on ..."), or in
+ * a quoted message's attribution or header block ("On ... wrote:",
+ * "From: ...")?  Those name the list's own people. */
 static gboolean
-own_contact(const char *text, gsize s, pcre2_match_data *md)
+own_contact(const char *text, gsize len, gsize s, pcre2_match_data *md)
 {
+	gsize a = s, b = s;
+
+	while (a > 0 && text[a - 1] != '\n')
+		a--;
+	while (b < len && text[b] != '\n')
+		b++;
+	if (pcre2_match(header_line_re, (PCRE2_SPTR)text + a, b - a, 0, PCRE2_NO_UTF_CHECK, md,
+	                NULL) >= 0)
+		return TRUE;
 	gsize from = s > 50 ? s - 50 : 0;
 
 	while (from < s && (text[from] & 0xc0) == 0x80)
@@ -884,7 +904,7 @@ rd_screen_text(const char *text, gssize slen, const rd_screen_opts *o)
 				continue;
 			if (!number_ok(r, text, s, e, ctx_ok))
 				continue;
-			if ((r->flags & CONTACT) && own_contact(text, s, md))
+			if ((r->flags & CONTACT) && own_contact(text, len, s, md))
 				continue;
 			if ((r->flags & IS_NAME) &&
 			    (name_excused(text, len, s, e, o, md) || title_case_line(text, len, s)))
