@@ -200,19 +200,19 @@ static rule RULES[] = {
 
 /* Clinical words: a text about a patient. */
 static const char CONTEXT_RE[] =
-    "\\b(?:pt|pts|patients?|admitted|admission|discharged|discharge|ward|diagnos\\w*|presented"
-    "|presenting|symptoms?|wound|ulcers?|fracture|dementia|medications?|surgery|post-?op"
-    "|clinic|GP|A&E|ICU|ITU|nurse|nursing|care\\s+home|hospice|palliative|hospital|year-old"
-    "|yo|y/o|DOB|NOK|next\\s+of\\s+kin|carer|referral|referred|consultant|infection|sepsis"
-    "|biopsy|cancer|tumou?r|stroke|diabet\\w+|insulin|dialysis|pacemaker|implant\\w*"
-    "|defibrillator|catheter|oxygen|ambulance|paramedic|prescribed|antibiotics?|physio\\w*"
-    "|clinical|bloods|INR|HbA1c|CT|MRI|x-ray|obs|mg|mmol|resus|DNACPR|inpatient|outpatient"
-    "|bed\\s+\\d+|bay\\s+\\d+|MRN|NHS|medicare|medicaid|chemo\\w*|radiotherapy|pressure\\s+sore"
-    "|cellulitis|pneumonia|UTI|COPD|asthma|heart\\s+failure|delirium|frailty|oedema|edema|renal"
-    "|hepatic|an(?:a)?emia|seizures?|epilep\\w+|arthritis|amputation|gangrene|dressings?|NPWT"
-    "|analgesia|morphine|opioids?|paracetamol|warfarin|anticoagula\\w+|hypertension|COVID"
+    "\\b(?:(?-i:pts?|Pts?|GPs?|A&E|ICU|ITU|DOB|NOK|INR|HbA1c|CT|MRI|MRN|NHS|UTI|COPD|NPWT|COVID"
+    "|DNACPR|obs|mg|mmol|yo)|y/o|patients?|admitted|admission|discharged|ward|diagnos\\w*"
+    "|presented|presenting|symptoms?|wound|ulcers?|fracture|dementia|medications?|surgery|post-?op"
+    "|clinic|nurse|nursing|care\\s+home|hospice|palliative|hospital|year-old|next\\s+of\\s+kin"
+    "|carer|referral|referred|consultant|infection|sepsis|biopsy|cancer|tumou?r|stroke|diabet\\w+"
+    "|insulin|dialysis|pacemaker|implant(?:ed|s)?|defibrillator|catheter|ambulance|paramedic"
+    "|prescribed|antibiotics?|physio\\w*|clinical|bloods|x-ray|resus|inpatient|outpatient"
+    "|bed\\s+\\d+|bay\\s+\\d+|medicare|medicaid|chemo\\w*|radiotherapy|pressure\\s+sore"
+    "|cellulitis|pneumonia|asthma|heart\\s+failure|delirium|frailty|oedema|edema|renal"
+    "|hepatic|an(?:a)?emia|seizures?|epilep\\w+|arthritis|amputation|gangrene|dressings?"
+    "|analgesia|morphine|opioids?|paracetamol|warfarin|anticoagula\\w+|hypertension"
     "|dysphagia|incontinen\\w+|ulceration|necrosis|osteomyelitis|wheelchair|hoist|frail"
-    "|nurses|doctors|GPs|chronic|acute|abscess|lesions?|sinus|debridement|district\\s+nurs\\w+)\\b";
+    "|nurses|doctors|chronic|acute|abscess|lesions?|debridement|district\\s+nurs\\w+)\\b";
 
 /* Common capitalised words that follow "patient" or "Mr" without being a
  * name.  Our own list, under the project's licence. */
