@@ -19,7 +19,7 @@ DESTDIR   ?=
 BUILD     ?= build
 SAN       ?=
 
-PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libesmtp-1.0 libetpan libxml-2.0 json-glib-1.0 cairo gexiv2 gmodule-2.0 libsoup-3.0
+PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libesmtp-1.0 libetpan libxml-2.0 json-glib-1.0 cairo gexiv2 gmodule-2.0 libsoup-3.0 libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan's .pc leaks its own build's -specs=.../no-pie-link.specs, which
 # would make every binary non-PIE (lintian: hardening-no-pie).

@@ -14,7 +14,7 @@
 set -eu
 
 build_pkgs="build-essential pkg-config libglib2.0-dev libgmime-3.0-dev libsqlite3-dev
-libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev libgexiv2-dev libsoup-3.0-dev sqlite3 libxml2-utils tzdata"
+libesmtp-dev libetpan-dev libxml2-dev libjson-glib-dev libcairo2-dev libgexiv2-dev libsoup-3.0-dev libpcre2-dev sqlite3 libxml2-utils tzdata"
 test_pkgs="postfix swaks dovecot-imapd dovecot-pop3d openssl clang libclang-rt-14-dev cmark-gfm
 ca-certificates procps time python3 exiv2 libjpeg-turbo-progs systemd notmuch curl
 chromium fonts-dejavu-core"

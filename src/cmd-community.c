@@ -33,6 +33,11 @@ community_json(JsonBuilder *b, rd_store *s, const rd_community *c)
 		replies = NULL;
 	if (!rd_store_community_nudges(s, c->id, &nudges, NULL))
 		nudges = TRUE;
+	g_autofree char *screen = NULL;
+	g_autoptr(GPtrArray) allow = rd_store_screen_allow_list(s, c->id, NULL);
+
+	if (!rd_store_screen_mode(s, c->id, &screen, NULL))
+		screen = NULL;
 	json_builder_begin_object(b);
 	cli_json_string(b, "name", c->name);
 	cli_json_string(b, "domain", c->domain);
@@ -42,6 +47,12 @@ community_json(JsonBuilder *b, rd_store *s, const rd_community *c)
 	cli_json_bool(b, "accept_auto", c->accept_auto);
 	cli_json_string(b, "replies", replies);
 	cli_json_bool(b, "nudges", nudges);
+	cli_json_string(b, "screen_phi", screen);
+	json_builder_set_member_name(b, "screen_allow");
+	json_builder_begin_array(b);
+	for (guint i = 0; allow && i < allow->len; i++)
+		json_builder_add_string_value(b, allow->pdata[i]);
+	json_builder_end_array(b);
 	cli_json_int(b, "members", members ? members->len : 0);
 	cli_json_int(b, "threads", threads ? threads->len : 0);
 	json_builder_set_member_name(b, "owners");
@@ -193,7 +204,8 @@ rd_cmd_community_show(rd_cli *cli)
 
 typedef struct {
 	char *title, *policy, *subject_prefix, *footer, *reply_to, *dmarc, *archive_url,
-	    *accept_auto, *replies, *nudges;
+	    *accept_auto, *replies, *nudges, *screen_phi;
+	char **screen_allow;
 	gboolean no_footer;
 } set_opts;
 
@@ -210,6 +222,8 @@ set_opts_clear(set_opts *o)
 	g_free(o->accept_auto);
 	g_free(o->replies);
 	g_free(o->nudges);
+	g_free(o->screen_phi);
+	g_strfreev(o->screen_allow);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(set_opts, set_opts_clear)
@@ -235,6 +249,11 @@ set_check(const set_opts *o)
 		return "--dmarc-mitigation must be never or always";
 	if (o->accept_auto && !cli_one_of(o->accept_auto, (const char *const[]){"yes", "no", NULL}))
 		return "--accept-auto must be yes or no";
+	if (o->screen_phi && !cli_one_of(o->screen_phi, (const char *const[]){"hold", "off", NULL}))
+		return "--screen-phi must be hold or off";
+	for (char **w = o->screen_allow; w && *w; w++)
+		if (**w == '\0' || strlen(*w) > 200 || !g_utf8_validate(*w, -1, NULL))
+			return "--screen-allow takes a word or name of at most 200 characters";
 	if (o->title && *o->title == '\0')
 		return "--title must not be empty";
 	if (o->archive_url && *o->archive_url && !strstr(o->archive_url, "://"))
@@ -271,6 +290,11 @@ set_apply(rd_store *s, gint64 id, const set_opts *o, GError **error)
 		return FALSE;
 	if (o->dmarc && !rd_store_fanout_set(s, id, "dmarc_mitigation", o->dmarc, error))
 		return FALSE;
+	if (o->screen_phi && !rd_store_screen_set_mode(s, id, o->screen_phi, error))
+		return FALSE;
+	for (char **w = o->screen_allow; w && *w; w++)
+		if (!rd_store_screen_allow_add(s, id, *w, error))
+			return FALSE;
 	/* An empty URL removes List-Archive. */
 	if (o->archive_url && !rd_store_fanout_set(s, id, "archive_url",
 	                                           *o->archive_url ? o->archive_url : NULL, error))
@@ -305,6 +329,13 @@ rd_cmd_community_set(rd_cli *cli)
 	    {"nudges", 0, 0, G_OPTION_ARG_STRING, &o.nudges,
 	     "the welcome invites an introduction, digests lead with a waiting question (default on)",
 	     "on|off"},
+	    {"screen-phi", 0, 0, G_OPTION_ARG_STRING, &o.screen_phi,
+	     "hold posts that carry patient identifiers for their author (default) or not",
+	     "hold|off"},
+	    {"screen-allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.screen_allow,
+	     "a word or name never taken for a patient identifier here (repeatable; members' "
+	     "names are allowed already)",
+	     "WORD"},
 	    {NULL}};
 	g_autoptr(rd_community) k = NULL;
 	g_autoptr(rd_fanout_settings) f = NULL;

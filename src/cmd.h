@@ -92,6 +92,7 @@ rd_status rd_cmd_import(rd_cli *cli);
 rd_status rd_cmd_fetch(rd_cli *cli);
 rd_status rd_cmd_template_render(rd_cli *cli);
 rd_status rd_cmd_trim(rd_cli *cli);
+rd_status rd_cmd_screen(rd_cli *cli);
 rd_status rd_cmd_bounce_parse(rd_cli *cli);
 
 #endif

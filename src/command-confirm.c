@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "command-internal.h"
+#include "log.h"
+#include "post.h"
 #include "token.h"
+#include "trim.h"
 
 /* ---- the confirm verb ---- */
 
@@ -21,6 +24,104 @@ rd_command_verb_confirm(cmd_ctx *x, char **argv, guint argc, GString *res, GErro
 }
 
 /* ---- confirmations ---- */
+
+/* The corrected version (the text the author wrote in M) of the held post
+ * HELD, as a new message with HELD's author, subject and place in its
+ * thread, and M's own Message-ID. */
+static GBytes *
+corrected_post(const rd_community *c, const rd_stored_message *held, const rd_message *m,
+               const char *text)
+{
+	g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
+	g_autofree char *list = g_strdup_printf("%s@%s", c->name, c->domain);
+	GMimeTextPart *body = g_mime_text_part_new_with_subtype("plain");
+	GString *refs = g_string_new(NULL);
+	guint n = held->refs ? g_strv_length(held->refs) : 0;
+	char *bytes;
+
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, held->from_name, held->from_addr);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, c->title, list);
+	g_mime_message_set_subject(msg, held->subject, "utf-8");
+	g_mime_message_set_date(msg, m->date);
+	g_mime_message_set_message_id(msg, m->message_id);
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(refs, "%s<%s>", i ? " " : "", held->refs[i]);
+	if (n > 0) {
+		g_autofree char *irt = g_strdup_printf("<%s>", held->refs[n - 1]);
+
+		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", irt, NULL);
+		g_mime_object_set_header(GMIME_OBJECT(msg), "References", refs->str, NULL);
+	}
+	g_string_free(refs, TRUE);
+	g_mime_text_part_set_text(body, text);
+	g_mime_part_set_content_encoding(GMIME_PART(body),
+	                                 g_mime_part_get_best_content_encoding(
+	                                     GMIME_PART(body), GMIME_ENCODING_CONSTRAINT_7BIT));
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(body));
+	g_object_unref(body);
+	bytes = g_mime_object_to_string(GMIME_OBJECT(msg), NULL);
+	return g_bytes_new_take(bytes, strlen(bytes));
+}
+
+/* The author sent a corrected version of post ROW held for its content:
+ * the held one is set aside (rejected, by its author) and the new text is
+ * posted in its place, screened like any post, in this transaction. */
+static gboolean
+replace_held(cmd_ctx *x, gint64 row, const char *author, GString *res, GError **error)
+{
+	g_autoptr(rd_stored_message) sm = NULL, held = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GBytes) raw = NULL;
+	g_autoptr(rd_message) m = NULL;
+	g_autofree char *text = NULL;
+	rd_deliver_result r = {0};
+	gboolean won;
+	const char *p;
+
+	sm = rd_store_fanout_message(x->s, row, FALSE, &err);
+	if (sm == NULL || sm->community_id != x->c->id) {
+		if (err != NULL && rd_status_from_error(err) != RD_NOTFOUND) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return FALSE;
+		}
+		g_string_append(res, "The post this was for is no longer held.");
+		return TRUE;
+	}
+	text = rd_trim_text(x->m && x->m->body ? x->m->body : "", NULL, NULL);
+	for (p = text; *p && g_ascii_isspace(*p); p++)
+		;
+	/* An empty reply, or one that is only the notice quoted back, is no
+	 * corrected version. */
+	if (*p == '\0' || strstr(text, "+c-") != NULL) {
+		g_string_append(res, "No corrected text was found: write the corrected post above "
+		                     "the quoted notice.");
+		return TRUE;
+	}
+	held = rd_store_message_get(x->s, x->c->id, sm->message_id, FALSE, error);
+	if (held == NULL)
+		return FALSE;
+	if (!rd_store_command_decide(x->s, x->c->id, row, FALSE, author,
+	                             "replaced by a corrected version", x->now, &won, error))
+		return FALSE;
+	if (!won) {
+		g_string_append(res, "The post was already decided; nothing was replaced.");
+		return TRUE;
+	}
+	raw = corrected_post(x->c, held, x->m, text);
+	m = rd_message_parse(raw, x->c->domain, error);
+	if (m == NULL)
+		return FALSE;
+	if (rd_post_store_in(x->s, x->o, x->c, m, raw, &r, error) != RD_OK) {
+		rd_deliver_result_clear(&r);
+		return FALSE;
+	}
+	g_string_append_printf(res, "Your corrected post \"%s\" replaces the held one: %s.",
+	                       held->subject, g_strcmp0(r.status, "posted") == 0
+	                                          ? "it is posted"
+	                                          : "it is held again, see the notice");
+	rd_deliver_result_clear(&r);
+	return TRUE;
+}
 
 static gboolean
 confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **error)
@@ -47,8 +148,10 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		                       p->address);
 		return TRUE;
 	}
-	/* Moderators' tokens report the decision others made first. */
-	if (strcmp(p->kind, "approve") != 0 && strcmp(p->kind, "reject") != 0) {
+	/* Moderators' tokens report the decision others made first; so does
+	 * an author's confirmation of a post held for its content. */
+	if (strcmp(p->kind, "approve") != 0 && strcmp(p->kind, "reject") != 0 &&
+	    strcmp(p->kind, "content-confirm") != 0 && strcmp(p->kind, "content-replace") != 0) {
 		if (p->used != 0) {
 			g_string_append(res, "This confirmation was already used; nothing was "
 			                     "done again.");
@@ -164,6 +267,26 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		rd_command_parse_id(p->payload, &row);
 		return rd_command_decide(x, row, strcmp(p->kind, "approve") == 0, FALSE, NULL,
 		                         p->address, res, NULL, error);
+	}
+	/* The author says the post held for its content (patient
+	 * identifiers) is harmless: it is posted, unless a moderator decided
+	 * first; the decision is recorded with its reason (table moderation)
+	 * and logged for the owners. */
+	if (strcmp(p->kind, "content-confirm") == 0) {
+		gint64 row = 0;
+
+		rd_command_parse_id(p->payload, &row);
+		rd_log_info("%s@%s: post %" G_GINT64_FORMAT " confirmed harmless by its author %s",
+		            x->c->name, x->c->domain, row, p->address);
+		return rd_command_decide(x, row, TRUE, FALSE,
+		                         "its author confirmed it identifies no patient", p->address,
+		                         res, error);
+	}
+	if (strcmp(p->kind, "content-replace") == 0) {
+		gint64 row = 0;
+
+		rd_command_parse_id(p->payload, &row);
+		return replace_held(x, row, p->address, res, error);
 	}
 	g_string_append(res, "This confirmation is of an unknown kind.");
 	return TRUE;

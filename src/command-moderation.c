@@ -207,6 +207,7 @@ reason_text(const char *reason)
 	    {"dicom", "it carries a DICOM file, whose header names the patient"},
 	    {"photo-metadata",
 	     "it carries a photo whose location and camera details could not be removed"},
+	    {"patient-identifiers", "it seems to identify a patient"},
 	};
 
 	for (gsize i = 0; reason && i < G_N_ELEMENTS(texts); i++)
@@ -218,6 +219,46 @@ reason_text(const char *reason)
 gboolean
 rd_command_held_notice(rd_store *s, const rd_context *o, const rd_community *c, gint64 row,
                        const char *reason, GError **error)
+{
+	return rd_command_held_notice_details(s, o, c, row, reason, NULL, error);
+}
+
+/* The author of a post held for its content hears what was found and
+ * gets a +c- address to confirm it is harmless (then it is posted). */
+static gboolean
+held_author_notice(cmd_ctx *x, const rd_stored_message *sm, gint64 row, const char *reason,
+                   const char *details, GError **error)
+{
+	g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, row);
+	g_autofree char *tok = NULL, *addr = NULL, *rtok = NULL, *raddr = NULL;
+	JsonBuilder *b;
+	gboolean sent;
+
+	tok = rd_command_pending_new(x, "content-confirm", sm->from_addr, 0, id, error);
+	rtok = tok ? rd_command_pending_new(x, "content-replace", sm->from_addr, 0, id, error)
+	           : NULL;
+	if (rtok == NULL)
+		return FALSE;
+	addr = rd_command_confirm_address(x, tok);
+	raddr = rd_command_confirm_address(x, rtok);
+	b = rd_command_builder_new(x);
+	rd_command_add_field(b, "subject", sm->subject);
+	rd_command_add_str(b, "reason", reason);
+	rd_command_add_str(b, "reason_text", reason_text(reason));
+	rd_command_add_str(b, "details", details);
+	rd_command_add_str(b, "confirm_address", addr);
+	rd_command_add_str(b, "confirm_token", tok);
+	rd_command_add_str(b, "replace_address", raddr);
+	sent = rd_command_send_template(x, "held-author.txt.mustache", b, 0, sm->from_addr, raddr,
+	                                TRUE, NULL, error);
+	g_object_unref(b);
+	return sent;
+}
+
+gboolean
+rd_command_held_notice_details(rd_store *s, const rd_context *o, const rd_community *c,
+                               gint64 row, const char *reason, const char *details,
+                               GError **error)
 {
 	g_autoptr(rd_stored_message) sm = NULL;
 	g_autoptr(GPtrArray) list = NULL;
@@ -244,7 +285,9 @@ rd_command_held_notice(rd_store *s, const rd_context *o, const rd_community *c, 
 	x.c = c;
 	x.now = rd_schedule_now();
 	x.from = g_strdup(sm->from_addr);
-	lines = first_lines(sm->body, 15);
+	/* Held for what it contains: the moderators see what was found,
+	 * masked, not the text itself. */
+	lines = details != NULL ? g_strdup(details) : first_lines(sm->body, 15);
 	for (guint i = 0; i < list->len; i++) {
 		rd_member *mod = list->pdata[i];
 		g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, row);
@@ -287,7 +330,12 @@ rd_command_held_notice(rd_store *s, const rd_context *o, const rd_community *c, 
 	 * confirm a reply from another address. */
 	if (g_strcmp0(reason, "reply-from-other-address") != 0 && sm->raw != NULL &&
 	    (pm = rd_message_parse(sm->raw, c->domain, NULL)) != NULL &&
-	    rd_command_may_reply(pm, o->sender) && g_strcmp0(reason, "automatic") != 0) {
+	    rd_command_may_reply(pm, o->sender) && g_strcmp0(reason, "automatic") != 0 &&
+	    details != NULL) {
+		if (!held_author_notice(&x, sm, row, reason, details, error))
+			goto out;
+	} else if (g_strcmp0(reason, "reply-from-other-address") != 0 && pm != NULL &&
+	           rd_command_may_reply(pm, o->sender) && g_strcmp0(reason, "automatic") != 0) {
 		JsonBuilder *b = rd_command_builder_new(&x);
 		gboolean sent;
 

@@ -51,6 +51,14 @@ char *rd_command_one_line(const char *text);
 /* A post ID as written ("42" or "#42"). */
 gboolean rd_command_parse_id(const char *text, gint64 *id);
 
+/* The same for a post held for what it contains (patient identifiers; a
+ * DICOM file): DETAILS (lines, nothing the post must not show) replaces
+ * its text in the moderators' notice, and the author gets them with a
+ * +c- address that posts it when the author confirms it is harmless. */
+gboolean rd_command_held_notice_details(rd_store *s, const rd_context *o,
+                                        const rd_community *c, gint64 row, const char *reason,
+                                        const char *details, GError **error);
+
 /* The command lines of a mail: the subject when it is a command, then the
  * body's lines (quotes skipped) up to "end", a signature delimiter, the
  * first non-command after a command, or 20 lines.  Never NULL. */

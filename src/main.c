@@ -198,6 +198,8 @@ static const struct verb {
 	  0, NULL)},
     {"print the new text of a reply read from stdin",
      VERB("trim", rd_cmd_trim, 0, "< BODY", 0, -1, NULL)},
+    {"print the patient identifiers found in a text read from stdin",
+     VERB("screen", rd_cmd_screen, 0, "[--json] [--message [FILE...]] [--split MARK] < TEXT", 0, -1, NULL)},
     {"classify a bounce or automatic reply: bounce parse < MESSAGE",
      {"bounce", NULL, RD_CLI_HELP_WORD, "parse", .group = bounce_verbs,
       .help = "Usage: rounds bounce parse < MESSAGE\n\n"

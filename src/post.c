@@ -10,6 +10,7 @@
 #include "log.h"
 #include "message.h"
 #include "post.h"
+#include "screen.h"
 #include "scrub.h"
 #include "subject.h"
 #include "thread.h"
@@ -52,6 +53,43 @@ policy_decide(rd_store *s, const rd_context *o, const rd_community *c, const rd_
 	return NULL;
 }
 
+/* The screening step: patient identifiers in M hold it for its author
+ * (RD_SCREEN_HOLD_REASON) unless the community turned screening off;
+ * *DETAILS gets one line per finding, masked, for the notices. */
+static const char *
+screen_decide(rd_store *s, const rd_community *c, const rd_message *m, char **details,
+              GError **error)
+{
+	g_autofree char *mode = NULL;
+	g_autoptr(GPtrArray) allow = NULL;
+	g_autoptr(GPtrArray) found = NULL;
+	rd_screen_opts opts = {0};
+	GString *out;
+
+	if (!rd_store_screen_mode(s, c->id, &mode, error))
+		return NULL;
+	if (strcmp(mode, "hold") != 0)
+		return NULL;
+	if ((allow = rd_store_screen_allowed(s, c->id, error)) == NULL)
+		return NULL;
+	g_ptr_array_add(allow, NULL);
+	opts.allow = (const char *const *)allow->pdata;
+	opts.author_name = m->from_name;
+	opts.author_addr = m->from_addr;
+	found = rd_screen_message(m, &opts);
+	if (found->len == 0)
+		return NULL;
+	out = g_string_new(NULL);
+	for (guint i = 0; i < found->len; i++) {
+		rd_screen_finding *f = found->pdata[i];
+
+		g_string_append_printf(out, "  %s (%s): %s\n", f->kind, f->where ? f->where : "text",
+		                       f->context ? f->context : f->masked);
+	}
+	*details = g_string_free(out, FALSE);
+	return RD_SCREEN_HOLD_REASON;
+}
+
 /* Tokens pasted into M (raw *DATA) taken out, and its photos' metadata;
  * *CLEAN holds the new raw message when anything changed, *HOLD a reason
  * to hold it (scrub.h). */
@@ -90,12 +128,13 @@ scrub_post(rd_store *s, const rd_context *o, const rd_community *c, rd_message *
 static rd_status
 store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
               GBytes *data, const char *forced_hold, gboolean private_, rd_post_hook hook,
-              gpointer hook_data, rd_deliver_result *result, GError **error)
+              gpointer hook_data, gboolean own_tx, rd_deliver_result *result, GError **error)
 {
 	g_autoptr(rd_stored_message) sm = g_new0(rd_stored_message, 1);
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GBytes) clean = NULL;
+	g_autofree char *details = NULL;
 	const char *hold, *media_hold = NULL;
 	gboolean dup = FALSE;
 
@@ -105,12 +144,13 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 	 * leaves is made from what is stored: one scrub covers every path. */
 	if (!scrub_post(s, o, c, m, &data, &clean, &media_hold, error))
 		return rd_status_from_error(*error);
-	if (!rd_store_begin(s, error))
+	if (own_tx && !rd_store_begin(s, error))
 		return rd_status_from_error(*error);
 	if (!rd_store_message_exists(s, c->id, m->message_id, &dup, error))
 		goto fail;
 	if (dup) {
-		rd_store_rollback(s);
+		if (own_tx)
+			rd_store_rollback(s);
 		result->status = g_strdup("duplicate");
 		return RD_OK;
 	}
@@ -120,6 +160,10 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 		hold = media_hold;
 	if (hold == NULL && !private_ && !o->bypass_policy)
 		hold = policy_decide(s, o, c, m, &err);
+	/* Screening comes after the policy: a post the policy holds anyway
+	 * is not read for identifiers; replies come here too. */
+	if (hold == NULL && err == NULL && !private_ && !o->bypass_policy)
+		hold = screen_decide(s, c, m, &details, &err);
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
 		goto fail;
@@ -157,11 +201,12 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 	    !rd_fanout_enqueue(s, o, c, sm->id, error))
 		goto fail;
 	/* A held post tells the moderators in the same transaction. */
-	if (hold != NULL && !rd_command_held_notice(s, o, c, sm->id, hold, error))
+	if (hold != NULL &&
+	    !rd_command_held_notice_details(s, o, c, sm->id, hold, details, error))
 		goto fail;
 	if (hook != NULL && !hook(s, sm->id, sm->status, hook_data, error))
 		goto fail;
-	if (!rd_store_commit(s, error))
+	if (own_tx && !rd_store_commit(s, error))
 		goto fail;
 	result->status = g_strdup(sm->status);
 	result->row = sm->id;
@@ -170,7 +215,8 @@ store_message(rd_store *s, const rd_context *o, const rd_community *c, rd_messag
 	return RD_OK;
 
 fail:
-	rd_store_rollback(s);
+	if (own_tx)
+		rd_store_rollback(s);
 	return rd_status_from_error(*error);
 }
 
@@ -178,7 +224,7 @@ rd_status
 rd_post_store(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
               GBytes *data, const char *forced_hold, rd_deliver_result *result, GError **error)
 {
-	return store_message(s, o, c, m, data, forced_hold, FALSE, NULL, NULL, result, error);
+	return store_message(s, o, c, m, data, forced_hold, FALSE, NULL, NULL, TRUE, result, error);
 }
 
 rd_status
@@ -186,7 +232,7 @@ rd_post_store_then(rd_store *s, const rd_context *o, const rd_community *c, rd_m
                    GBytes *data, const char *forced_hold, rd_post_hook hook, gpointer hook_data,
                    rd_deliver_result *result, GError **error)
 {
-	return store_message(s, o, c, m, data, forced_hold, FALSE, hook, hook_data, result, error);
+	return store_message(s, o, c, m, data, forced_hold, FALSE, hook, hook_data, TRUE, result, error);
 }
 
 rd_status
@@ -194,7 +240,14 @@ rd_post_store_private(rd_store *s, const rd_context *o, const rd_community *c,
                       rd_message *m, GBytes *data, rd_post_hook hook, gpointer hook_data,
                       rd_deliver_result *result, GError **error)
 {
-	return store_message(s, o, c, m, data, NULL, TRUE, hook, hook_data, result, error);
+	return store_message(s, o, c, m, data, NULL, TRUE, hook, hook_data, TRUE, result, error);
+}
+
+rd_status
+rd_post_store_in(rd_store *s, const rd_context *o, const rd_community *c, rd_message *m,
+                 GBytes *data, rd_deliver_result *result, GError **error)
+{
+	return store_message(s, o, c, m, data, NULL, FALSE, NULL, NULL, FALSE, result, error);
 }
 
 void

@@ -38,4 +38,11 @@ rd_status rd_post_store_private(rd_store *s, const rd_context *o, const rd_commu
                                 struct _rd_message *m, GBytes *data, rd_post_hook hook,
                                 gpointer hook_data, rd_deliver_result *result, GError **error);
 
+/* rd_post_store() inside the caller's transaction (begun, committed or
+ * rolled back by the caller): a corrected version of a held post
+ * (command-confirm.c) replaces it in one transaction. */
+rd_status rd_post_store_in(rd_store *s, const rd_context *o, const rd_community *c,
+                           struct _rd_message *m, GBytes *data, rd_deliver_result *result,
+                           GError **error);
+
 #endif

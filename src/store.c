@@ -246,6 +246,15 @@ static const char *const migrations[] = {
      * welcome invites an introduction, a digest leads with a question
      * that waits for them. */
     "ALTER TABLE communities ADD COLUMN nudges INTEGER NOT NULL DEFAULT 1;",
+    /* 11 (issue 19): screening for patient identifiers, 'hold' (the
+     * default, also for communities that existed before: the risk is the
+     * same for them) or 'off'; the words each community allows. */
+    "ALTER TABLE communities ADD COLUMN screen_phi TEXT NOT NULL DEFAULT 'hold'"
+    " CHECK (screen_phi IN ('hold','off'));"
+    "CREATE TABLE screen_allow ("
+    " community_id INTEGER NOT NULL REFERENCES communities(id) ON DELETE CASCADE,"
+    " word TEXT NOT NULL COLLATE NOCASE,"
+    " PRIMARY KEY (community_id, word)) WITHOUT ROWID;",
 };
 
 /* Turn an SQLite result into a GError; busy, locked, full and I/O faults

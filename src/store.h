@@ -100,6 +100,21 @@ gboolean rd_store_command_replies(rd_store *s, gint64 community_id, char **mode,
 gboolean rd_store_command_set_replies(rd_store *s, gint64 community_id, const char *mode,
 				      GError **error);
 
+/* ---- screening for patient identifiers (store-screen.c) ---- */
+
+/* "hold" or "off" for community C. */
+gboolean rd_store_screen_mode(rd_store *s, gint64 community_id, char **mode, GError **error);
+gboolean rd_store_screen_set_mode(rd_store *s, gint64 community_id, const char *mode,
+				  GError **error);
+/* Add WORD to the community's allowlist (again: nothing changes). */
+gboolean rd_store_screen_allow_add(rd_store *s, gint64 community_id, const char *word,
+				   GError **error);
+/* The allowlist alone (char*); NULL on error. */
+GPtrArray *rd_store_screen_allow_list(rd_store *s, gint64 community_id, GError **error);
+/* What screening allows in community C: its allowlist and its members'
+ * names and addresses (char*); NULL on error. */
+GPtrArray *rd_store_screen_allowed(rd_store *s, gint64 community_id, GError **error);
+
 /* ---- people, memberships and alternate addresses (store-member.c) ---- */
 
 typedef struct {
