@@ -25,7 +25,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # would make every binary non-PIE (lintian: hardening-no-pie).
 PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 # What `rounds deliver` links (src/lean.c): no libetpan, libesmtp, cairo.
-LEAN_PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libxml-2.0 json-glib-1.0 gmodule-2.0
+LEAN_PKGS := gmime-3.0 glib-2.0 gio-2.0 sqlite3 libxml-2.0 json-glib-1.0 gmodule-2.0 libpcre2-8
 LEAN_LIBS := $(shell pkg-config --libs $(LEAN_PKGS) 2>/dev/null)
 
 CC      ?= cc

@@ -280,7 +280,7 @@ confirm_pending(cmd_ctx *x, gint64 id, gint64 nonce, GString *res, GError **erro
 		            x->c->name, x->c->domain, row, p->address);
 		return rd_command_decide(x, row, TRUE, FALSE,
 		                         "its author confirmed it identifies no patient", p->address,
-		                         res, error);
+		                         res, NULL, error);
 	}
 	if (strcmp(p->kind, "content-replace") == 0) {
 		gint64 row = 0;
