@@ -240,3 +240,18 @@ virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 CONF
 }
+
+# t_png FILE [SIDE]: a real PNG (random pixels, SIDE x SIDE, no metadata):
+# photos are stored cleaned by photo.c, and a broken one holds its post.
+t_png() {
+	python3 - "$1" "${2:-24}" <<'PY'
+import os, struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+side = int(sys.argv[2])
+rows = b"".join(b"\0" + os.urandom(3 * side) for _ in range(side))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+png += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+}

@@ -382,16 +382,7 @@ digest_links() {
 		tr -d '=\n' | grep -o "?subject\(3D\)\?[a-z]*%20[a-z2-7]*\(%20[a-z]*\)\?" | sed 's/^?subject\(3D\)\?//'
 }
 head -c 3000 /dev/urandom | { printf '%%PDF-1.4\n'; cat; printf '\n%%%%EOF\n'; } >"$T_TMP/report.pdf"
-# A real PNG without metadata (photos are stored cleaned: a broken one is held).
-python3 - "$T_TMP/wound.png" <<'PY'
-import os, struct, sys, zlib
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-rows = b"".join(b"\0" + os.urandom(3 * 24) for _ in range(24))
-png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 24, 24, 8, 2, 0, 0, 0))
-png += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-open(sys.argv[1], "wb").write(png)
-PY
+t_png "$T_TMP/wound.png"
 head -c 80000 /dev/urandom >"$T_TMP/scan.pdf"
 attmail "$T_TMP/att1.eml" "Wound photos" "Tue, 24 Nov 2026 11:00:00 +0000" "<att1@mail.example.org>" "" \
 	"report.pdf:application/pdf:$T_TMP/report.pdf" "wound.png:image/png:$T_TMP/wound.png"

@@ -18,7 +18,8 @@ printf '\n[digest]\nmax-size = 64K\n' >>"$ROUNDS_HOME/rounds.conf"
 "$R" member add care reader@example.org --name "Rea Reader" >/dev/null
 
 # A post with 400 small PNG attachments, as a phone's "share all" makes.
-python3 - "$T_TMP/images.eml" <<'PY'
+t_png "$T_TMP/one.png" 22
+python3 - "$T_TMP/images.eml" "$T_TMP/one.png" <<'PY'
 import sys, os
 from email.message import EmailMessage
 m = EmailMessage()
@@ -28,7 +29,7 @@ m["Subject"] = "Photos of the ward"
 m["Date"] = "Mon, 23 Nov 2026 08:00:00 +0000"
 m["Message-ID"] = "<images@example.net>"
 m.set_content("All the photos from today.\n")
-png = b"\x89PNG\r\n\x1a\n" + os.urandom(1400)
+png = open(sys.argv[2], "rb").read()
 for i in range(400):
     m.add_attachment(png, maintype="image", subtype="png", filename=f"photo{i}.png")
 open(sys.argv[1], "wb").write(bytes(m))
