@@ -244,6 +244,19 @@ elif grep -E 'calling init: .*(libetpan|libesmtp|libcairo|libdb-|libsasl2)' "$T_
 else
 	ok "deliver loads no libetpan, libesmtp, cairo, BDB or SASL"
 fi
+# libxml2 (with ICU) is loaded only for HTML mail, and then does its job.
+if grep -q 'calling init: .*libxml2' "$T_TMP/ld.log"; then
+	not_ok "a plain-text delivery does not load libxml2" "$(grep -m1 libxml2 "$T_TMP/ld.log")"
+else
+	ok "a plain-text delivery does not load libxml2"
+fi
+mail html.eml "Priya Nair <priya.nair@example.org>" html.1@example.org "HTML only"
+sed -i 's|^Content-Type: text/plain.*|Content-Type: text/html; charset=utf-8|' "$T_TMP/html.eml"
+printf '<html><body><p>Heel <b>dressing</b> changed.</p></body></html>\n' >>"$T_TMP/html.eml"
+LD_DEBUG=libs deliver "care@$D" "$T_TMP/html.eml" 2>"$T_TMP/ld.log" >/dev/null
+expect_eq "an HTML-only delivery loads libxml2" \
+	"$(grep -c 'calling init: .*libxml2' "$T_TMP/ld.log")" 1
+expect_eq "and stores its text" "$(field care html.1@example.org '"Heel dressing changed." in d["body"]')" True
 
 # The WAL stays between processes: a delivery's pages wait in it, and the
 # scheduler's pass copies them into the database file.
