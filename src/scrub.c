@@ -457,35 +457,34 @@ ascii_charset(const char *v)
 }
 
 /* Whether the walk of rd_scrub_message() could change raw message P at
- * all: no domain of DOMAINS in its bytes (any case), nothing encoded that
- * could hide one (base64, quoted-printable, uuencode, encoded words, a
- * charset in which ASCII is not ASCII), and no part that could be a photo
- * or DICOM object (an image type, a file name).  Most mail is like that,
- * and then it is not parsed a second time. */
+ * all.  It cannot when the raw bytes hold no token (rd_scrub_text() on
+ * them finds none: a post's To and Cc name the list's own address, so
+ * the domains alone say little), nothing encoded could hide one (base64,
+ * quoted-printable, uuencode, encoded words, a charset in which ASCII is
+ * not ASCII), and no part could be a photo or a DICOM object (an image
+ * type, a file name).  Most mail is like that, and then it is not parsed
+ * a second time. */
 static gboolean
 raw_may_change(const char *p, gsize len, const char *const *domains)
 {
 	static const char *const always[] = {"base64", "quoted-printable", "uuencode", "=?",
 	                                     "image/", "dicom", "name=", "name*", NULL};
-	g_autofree char *low = g_malloc(len + 1);
+	g_autofree char *text = g_malloc(len + 1);
+	g_autofree char *low = NULL;
+	g_autofree char *clean = NULL;
 
+	/* A NUL ends the text GMime gives as well. */
 	for (gsize i = 0; i < len; i++)
-		low[i] = p[i] != '\0' ? g_ascii_tolower(p[i]) : ' ';
-	low[len] = '\0';
+		text[i] = p[i] != '\0' ? p[i] : ' ';
+	text[len] = '\0';
+	low = g_ascii_strdown(text, (gssize)len);
 	for (guint i = 0; always[i]; i++)
 		if (strstr(low, always[i]) != NULL)
 			return TRUE;
-	for (guint i = 0; domains && domains[i]; i++) {
-		const char *d = strstr(domains[i], "://");
-		g_autofree char *needle = g_ascii_strdown(d ? d + 3 : domains[i], -1);
-
-		if (*needle == '\0' || strstr(low, needle) != NULL)
-			return TRUE;
-	}
 	for (const char *q = low; (q = strstr(q, "charset")) != NULL; q += 7)
 		if (!ascii_charset(q + 7))
 			return TRUE;
-	return FALSE;
+	return (clean = rd_scrub_text(text, domains)) != NULL;
 }
 
 GBytes *
