@@ -6,6 +6,8 @@
  * next visible text arrives, which is what collapses whitespace and keeps
  * empty elements from producing blank lines.
  */
+#include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,77 @@
 #include <libxml/tree.h>
 
 #include "html.h"
+#include "rounds.h"
+
+/* libxml2 is loaded on first use, not linked: with ICU and libstdc++ it
+ * was a third of the start-up of `rounds deliver` (issue 13), and most
+ * mail has a plain-text part.  dlopen by soname searches only the
+ * library path, never the working directory. */
+#if LIBXML_VERSION >= 21400
+#define HTML_LIBXML2 "libxml2.so.16"
+#else
+#define HTML_LIBXML2 "libxml2.so.2"
+#endif
+
+static struct {
+	__typeof__(htmlReadMemory) *read_memory;
+	__typeof__(xmlFreeDoc) *free_doc;
+	__typeof__(xmlFreeNode) *free_node;
+	__typeof__(xmlNodeGetContent) *node_get_content;
+	__typeof__(xmlNewDocNode) *new_doc_node;
+	__typeof__(xmlUnlinkNode) *unlink_node;
+	__typeof__(xmlAddChild) *add_child;
+	__typeof__(xmlAddPrevSibling) *add_prev_sibling;
+	xmlFreeFunc *free_func;
+} xml;
+
+/* Every libxml2 call below goes through xml (the names stay libxml2's). */
+#define htmlReadMemory xml.read_memory
+#define xmlFreeDoc xml.free_doc
+#define xmlFreeNode xml.free_node
+#define xmlNodeGetContent xml.node_get_content
+#define xmlNewDocNode xml.new_doc_node
+#define xmlUnlinkNode xml.unlink_node
+#define xmlAddChild xml.add_child
+#define xmlAddPrevSibling xml.add_prev_sibling
+#undef xmlFree
+#define xmlFree (*xml.free_func)
+
+static gboolean
+html_sym(void *lib, const char *name, void *fn)
+{
+	void *p = dlsym(lib, name);
+
+	memcpy(fn, &p, sizeof p);
+	return p != NULL;
+}
+
+/* Load libxml2 once.  Without it no HTML mail can be read: that is a
+ * broken installation, so the process ends 75 (the MTA retries) rather
+ * than store mail without its text. */
+static void
+html_load(void)
+{
+	static gsize done = 0;
+
+	if (g_once_init_enter(&done)) {
+		void *lib = dlopen(HTML_LIBXML2, RTLD_NOW | RTLD_LOCAL);
+
+		if (lib == NULL || !html_sym(lib, "htmlReadMemory", &xml.read_memory) ||
+		    !html_sym(lib, "xmlFreeDoc", &xml.free_doc) ||
+		    !html_sym(lib, "xmlFreeNode", &xml.free_node) ||
+		    !html_sym(lib, "xmlNodeGetContent", &xml.node_get_content) ||
+		    !html_sym(lib, "xmlNewDocNode", &xml.new_doc_node) ||
+		    !html_sym(lib, "xmlUnlinkNode", &xml.unlink_node) ||
+		    !html_sym(lib, "xmlAddChild", &xml.add_child) ||
+		    !html_sym(lib, "xmlAddPrevSibling", &xml.add_prev_sibling) ||
+		    !html_sym(lib, "xmlFree", &xml.free_func)) {
+			fprintf(stderr, "rounds: cannot load %s: %s\n", HTML_LIBXML2, dlerror());
+			exit(rd_status_exit(RD_TEMPFAIL));
+		}
+		g_once_init_leave(&done, 1);
+	}
+}
 
 /* What an element does to the text flow. */
 typedef enum {
@@ -611,6 +684,7 @@ parse(const char *html, gssize len)
 {
 	if (html == NULL)
 		return NULL;
+	html_load();
 	gsize n = len < 0 ? strlen(html) : strnlen(html, (gsize)len);
 	if (n == 0 || n > G_MAXINT)
 		return NULL;

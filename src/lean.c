@@ -2,7 +2,7 @@
  *
  * An MTA starts one `rounds deliver` per message, so start-up is half of a
  * delivery.  This front links only what delivery needs (GMime, SQLite,
- * GLib, libxml2 for HTML mail); every other verb is run by rounds-full,
+ * GLib; libxml2 only when HTML mail arrives, html.c); every other verb is run by rounds-full,
  * the binary of src/main.c installed beside it, which links libetpan
  * (import, fetch), libesmtp (sending) and cairo (charts).  The static
  * library lets the linker take only the objects deliver reaches, and

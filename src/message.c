@@ -601,7 +601,8 @@ boundary_in_line(const char *line, gsize n)
 	const char *end = line + n, *v, *stop;
 
 	for (const char *p = line; p + klen < end; p++) {
-		if (g_ascii_strncasecmp(p, key, klen) != 0)
+		/* The first letter alone rules out almost every position. */
+		if ((*p | 0x20) != 'b' || g_ascii_strncasecmp(p, key, klen) != 0)
 			continue;
 		v = p + klen;
 		while (v < end && (*v == ' ' || *v == '\t'))

@@ -436,6 +436,57 @@ scrub_refs(rd_message *m, const char *const *domains)
 	m->refs = (char **)g_ptr_array_free(kept, FALSE);
 }
 
+/* Whether charset value V (after "charset") is one in which ASCII text is
+ * ASCII bytes; anything unclear (RFC 2231, UTF-16, UTF-7, EBCDIC) is not. */
+static gboolean
+ascii_charset(const char *v)
+{
+	static const char *const ok[] = {"us-ascii", "ascii", "utf-8", "utf8", "iso-8859-",
+	                                 "windows-125", NULL};
+
+	while (g_ascii_isspace(*v))
+		v++;
+	if (*v++ != '=')
+		return FALSE;
+	while (g_ascii_isspace(*v) || *v == '"')
+		v++;
+	for (guint i = 0; ok[i]; i++)
+		if (g_str_has_prefix(v, ok[i]))
+			return TRUE;
+	return FALSE;
+}
+
+/* Whether the walk of rd_scrub_message() could change raw message P at
+ * all.  It cannot when the raw bytes hold no token (rd_scrub_text() on
+ * them finds none: a post's To and Cc name the list's own address, so
+ * the domains alone say little), nothing encoded could hide one (base64,
+ * quoted-printable, uuencode, encoded words, a charset in which ASCII is
+ * not ASCII), and no part could be a photo or a DICOM object (an image
+ * type, a file name).  Most mail is like that, and then it is not parsed
+ * a second time. */
+static gboolean
+raw_may_change(const char *p, gsize len, const char *const *domains)
+{
+	static const char *const always[] = {"base64", "quoted-printable", "uuencode", "=?",
+	                                     "image/", "dicom", "name=", "name*", NULL};
+	g_autofree char *text = g_malloc(len + 1);
+	g_autofree char *low = NULL;
+	g_autofree char *clean = NULL;
+
+	/* A NUL ends the text GMime gives as well. */
+	for (gsize i = 0; i < len; i++)
+		text[i] = p[i] != '\0' ? p[i] : ' ';
+	text[len] = '\0';
+	low = g_ascii_strdown(text, (gssize)len);
+	for (guint i = 0; always[i]; i++)
+		if (strstr(low, always[i]) != NULL)
+			return TRUE;
+	for (const char *q = low; (q = strstr(q, "charset")) != NULL; q += 7)
+		if (!ascii_charset(q + 7))
+			return TRUE;
+	return (clean = rd_scrub_text(text, domains)) != NULL;
+}
+
 GBytes *
 rd_scrub_message(rd_message *m, GBytes *data, const char *const *domains, const char **hold)
 {
@@ -455,7 +506,7 @@ rd_scrub_message(rd_message *m, GBytes *data, const char *const *domains, const 
 	scrub_refs(m, domains);
 	/* DATA is parsed afresh, not M's MIME tree: a reply is stored in a
 	 * form composed from the person's text (reply.c). */
-	if (p == NULL || len == 0)
+	if (p == NULL || len == 0 || !raw_may_change(p, len, domains))
 		return NULL;
 	stream = g_mime_stream_mem_new_with_buffer(p, len);
 	parser = g_mime_parser_new_with_stream(stream);

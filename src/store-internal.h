@@ -27,6 +27,7 @@ struct _rd_store {
 	char *path;
 	gboolean batch;     /* inside rd_store_batch_begin(): transactions are savepoints */
 	gboolean savepoint; /* a savepoint of the batch is open */
+	int busy_timeout_ms;
 };
 
 /* SQL for the live thread behind thread id parameter P (one from a token

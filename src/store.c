@@ -665,6 +665,30 @@ stmt_finalize(gpointer st)
 	sqlite3_finalize(st);
 }
 
+/* Frames in the WAL past which a commit empties it (TRUNCATE checkpoint). */
+#define STORE_WAL_FRAMES 1000
+
+/* After each commit (SQLite's wal hook, in place of its automatic
+ * checkpoint).  A process that opens the store while no other has it open
+ * rebuilds the WAL index from the whole WAL file and takes every frame as
+ * not yet copied (SQLite's WAL recovery), so a WAL kept between processes
+ * and only checkpointed PASSIVE was read, and copied into the database
+ * again, by every delivery.  A TRUNCATE checkpoint leaves it empty; without
+ * the busy handler it never waits: with readers about, it copies what it
+ * can and the next commit tries again. */
+static int
+store_wal_hook(void *data, sqlite3 *db, const char *name, int frames)
+{
+	rd_store *s = data;
+
+	if (frames < STORE_WAL_FRAMES)
+		return SQLITE_OK;
+	sqlite3_busy_timeout(db, 0);
+	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(db, s->busy_timeout_ms);
+	return SQLITE_OK;
+}
+
 rd_store *
 rd_store_open(const char *path, int busy_timeout_ms, GError **error)
 {
@@ -682,11 +706,13 @@ rd_store_open(const char *path, int busy_timeout_ms, GError **error)
 		return NULL;
 	}
 	sqlite3_busy_timeout(s->db, busy_timeout_ms);
+	s->busy_timeout_ms = busy_timeout_ms;
+	sqlite3_wal_hook(s->db, store_wal_hook, s);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* A process per message must not checkpoint the WAL into the database
 	 * and delete it on every exit: the WAL stays between processes and the
-	 * scheduler checkpoints it (rd_store_checkpoint).  SQLite's automatic
-	 * checkpoint at 1,000 pages still bounds it when no scheduler runs. */
+	 * scheduler checkpoints it (rd_store_checkpoint), and a commit that
+	 * leaves more than STORE_WAL_FRAMES in it empties it (store_wal_hook). */
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
 	/* WAL lets readers (digests, CLI) run while the MTA delivers;

@@ -244,6 +244,41 @@ elif grep -E 'calling init: .*(libetpan|libesmtp|libcairo|libdb-|libsasl2)' "$T_
 else
 	ok "deliver loads no libetpan, libesmtp, cairo, BDB or SASL"
 fi
+# libxml2 (with ICU) is loaded only for HTML mail, and then does its job.
+if grep -q 'calling init: .*libxml2' "$T_TMP/ld.log"; then
+	not_ok "a plain-text delivery does not load libxml2" "$(grep -m1 libxml2 "$T_TMP/ld.log")"
+else
+	ok "a plain-text delivery does not load libxml2"
+fi
+mail html.eml "Priya Nair <priya.nair@example.org>" html.1@example.org "HTML only"
+sed -i 's|^Content-Type: text/plain.*|Content-Type: text/html; charset=utf-8|' "$T_TMP/html.eml"
+printf '<html><body><p>Heel <b>dressing</b> changed.</p></body></html>\n' >>"$T_TMP/html.eml"
+LD_DEBUG=libs deliver "care@$D" "$T_TMP/html.eml" 2>"$T_TMP/ld.log" >/dev/null
+expect_eq "an HTML-only delivery loads libxml2" \
+	"$(grep -c 'calling init: .*libxml2' "$T_TMP/ld.log")" 1
+expect_eq "and stores its text" "$(field care html.1@example.org '"Heel dressing changed." in d["body"]')" True
+
+# A post is parsed a second time for its tokens only when its raw bytes
+# could hold one: a token in plain text, or one that quoted-printable
+# splits with a soft line break, is taken out either way.
+TOK=abcdefghijklmnopqrstuvwxyz234567
+BODY="Write to care+r-$TOK@$D today." mail tok1.eml "Priya Nair <priya.nair@example.org>" tok.1@example.org "Token plain"
+mail tok2.eml "Priya Nair <priya.nair@example.org>" tok.2@example.org "Token QP"
+sed -i -e 's|^Content-Type: text/plain.*|&\nContent-Transfer-Encoding: quoted-printable|' \
+	-e "s|^The wound.*|Write to care+r-$TOK@lists.exam=\nple.test today.|" "$T_TMP/tok2.eml"
+deliver "care@$D" "$T_TMP/tok1.eml" >/dev/null 2>&1
+deliver "care@$D" "$T_TMP/tok2.eml" >/dev/null 2>&1
+for n in 1 2; do
+	"$ROUNDS" message show care tok.$n@example.org --raw >"$T_TMP/tok.raw" 2>&1
+	"$ROUNDS" message show care tok.$n@example.org --json >>"$T_TMP/tok.raw" 2>&1
+	if ! grep -q 'address removed' "$T_TMP/tok.raw"; then
+		not_ok "token post $n: stored with the token taken out" "$(head -c 600 "$T_TMP/tok.raw")"
+	elif grep -q "$TOK" "$T_TMP/tok.raw"; then
+		not_ok "token post $n: stored with the token taken out" "$(grep -m2 "$TOK" "$T_TMP/tok.raw")"
+	else
+		ok "token post $n: stored with the token taken out"
+	fi
+done
 
 # The WAL stays between processes: a delivery's pages wait in it, and the
 # scheduler's pass copies them into the database file.
