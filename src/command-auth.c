@@ -95,7 +95,10 @@ auth_lex(const char *v)
 	gboolean glued = FALSE;
 
 	while (*p) {
-		if (g_ascii_isspace(*p)) {
+		if (g_ascii_isspace(*p) || *p == ')') {
+			/* A ")" outside a comment is skipped like white
+			 * space: as a word it would be empty, and the lexer
+			 * never moved past it (found by fuzz-auth). */
 			glued = FALSE;
 			p++;
 		} else if (*p == '(') {
