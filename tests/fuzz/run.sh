@@ -6,6 +6,9 @@
 # sanitizer report or timeout leaves build/fuzz/crash-TARGET-* and fails.
 # Run from the top of the checkout after `make fuzz-build`.
 set -u
+# Leaks count here (tests/lib.sh turns them off for the shell tests).
+export ASAN_OPTIONS=detect_leaks=1:malloc_context_size=30
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 secs=${FUZZ_SECONDS:-300}
 top=build/fuzz
 targets=${*:-$(for f in tests/fuzz/fuzz-*.c; do basename "$f" .c | sed 's/^fuzz-//'; done)}

@@ -9,11 +9,10 @@ for t in deliver bounce auth trim html command mustache address lmtp web; do
 	mkdir -p "$out/$t"
 done
 n=0
-put() { # put TARGET FILE...: copy each file (skipping empty and huge ones)
+put() { # put TARGET FILE...: copy each file (skipping empty ones)
 	t=$1; shift
 	for f in "$@"; do
 		[ -f "$f" ] && [ -s "$f" ] || continue
-		[ "$(wc -c <"$f")" -le 262144 ] || continue
 		n=$((n + 1))
 		cp "$f" "$out/$t/$n-$(basename "$f")"
 	done
@@ -24,12 +23,12 @@ line() { # line TARGET TEXT: one written seed
 }
 
 mail=$(find tests/mail tests/reply-mail tests/bounces tests/import tests/digest \
-	contrib/demo -name '*.eml' 2>/dev/null | sort)
+	contrib/demo -name '*.eml' -size -257k 2>/dev/null | sort)
 put deliver $mail
-put bounce $(find tests/bounces -name '*.eml' | sort) tests/mail/auto-replied.eml
-put trim $(find tests/replies -name '*.txt' -o -name '*.html' | sort)
-put html $(find tests/replies -name '*.html' | sort) templates/*.html.mustache
-put command $(find tests/replies -name '*.txt' | sort | head -40)
+put bounce $(find tests/bounces -name '*.eml' -size -257k | sort) tests/mail/auto-replied.eml
+put trim $(find tests/replies \( -name '*.txt' -o -name '*.html' \) -size -257k | sort)
+put html $(find tests/replies -name '*.html' -size -257k | sort) templates/*.html.mustache
+put command $(find tests/replies -name '*.txt' -size -257k | sort | head -40)
 put mustache templates/*.mustache tests/mustache/*.mustache tests/mustache/partials/* 2>/dev/null || true
 
 for c in 'subscribe\n' 'Re: unsubscribe\nthanks' 'help\n' 'set digest\ndigest 07:30\ntimezone Europe/Berlin\nend' \
