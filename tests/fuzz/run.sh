@@ -12,7 +12,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 secs=${FUZZ_SECONDS:-300}
 top=build/fuzz
 targets=${*:-$(for f in tests/fuzz/fuzz-*.c; do basename "$f" .c | sed 's/^fuzz-//'; done)}
-sh tests/fuzz/seeds.sh "$top/seeds" || exit 1
+# Seeds of this run only, so that runs for other targets may go in parallel.
+seeds=$top/seeds-$$
+trap 'rm -rf "$seeds"' EXIT
+sh tests/fuzz/seeds.sh "$seeds" || exit 1
 fail=0
 for t in $targets; do
 	bin=$top/fuzz-$t
@@ -36,7 +39,7 @@ for t in $targets; do
 	[ "$secs" -gt 0 ] || { echo "fuzz-$t: $nreg regression inputs replayed"; continue; }
 	mkdir -p "$top/corpus/$t"
 	"$bin" -max_total_time="$secs" -timeout=30 -rss_limit_mb=2560 -print_final_stats=1 \
-		-artifact_prefix="$top/crash-$t-" "$top/corpus/$t" "$top/seeds/$t" \
+		-artifact_prefix="$top/crash-$t-" "$top/corpus/$t" "$seeds/$t" \
 		>"$top/$t.log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$top/$t.log" | tail -1)
