@@ -95,11 +95,15 @@ auth_lex(const char *v)
 	gboolean glued = FALSE;
 
 	while (*p) {
-		if (g_ascii_isspace(*p) || *p == ')') {
-			/* A ")" outside a comment is skipped like white
-			 * space: as a word it would be empty, and the lexer
-			 * never moved past it (found by fuzz-auth). */
+		if (g_ascii_isspace(*p)) {
 			glued = FALSE;
+			p++;
+		} else if (*p == ')') {
+			/* A ")" outside a comment is a word of its own, so
+			 * that the clause it is in is malformed; the lexer
+			 * once never moved past it (found by fuzz-auth). */
+			auth_add(toks, TOK_WORD, g_strdup(")"), glued);
+			glued = TRUE;
 			p++;
 		} else if (*p == '(') {
 			int depth = 0;
