@@ -56,7 +56,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	              &r);
 	g_assert(r.status >= 200 && r.status < 600);
 	g_assert(r.body != NULL && r.content_type != NULL);
-	/* A token is never echoed to another reader: only bob's page shows it. */
 	rd_web_response_clear(&r);
 	return 0;
 }
