@@ -6,6 +6,7 @@
 #   make bench      benchmarks (figures, not pass/fail)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deb        a Debian package in build/deb/ (contrib/debian/)
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS (300) each
 #
 # Every module under src/ goes into one static library; src/main.c is the
 # thin front end.  Unit tests are tests/unit/test-*.c, picked up by name.
@@ -39,6 +40,15 @@ ifeq ($(SAN),1)
 CFLAGS  := -O1 -g -fno-omit-frame-pointer
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
+# The library as the fuzz targets link it (clang, build/fuzz): coverage
+# instrumentation for libFuzzer, ASan and UBSan.
+ifeq ($(SAN),fuzz)
+CC      := clang
+CFLAGS  := -O1 -g -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+# gcc's warnings gate the code; clang's own extra ones do not fail this build.
+WARN    += -Wno-error -Wno-missing-field-initializers -Wno-string-concatenation
+endif
 # An installed binary finds its templates next to itself
 # (BINDIR/../share/rounds/templates), so PREFIX and DESTDIR need no rebuild;
 # only a DATADIR outside that layout is compiled in.
@@ -63,7 +73,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/lean.d $(UNIT_BIN
 BIN := $(BUILD)/rounds
 FULL := $(BUILD)/rounds-full
 
-.PHONY: all deps demo check check-build bench install clean preview deb FORCE
+.PHONY: all deps demo check check-build bench install clean preview deb fuzz fuzz-build FORCE
 all: rounds
 
 rounds: $(BIN)
@@ -168,6 +178,21 @@ deb:
 	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -40 ../build.log; exit 1; }
 	lintian --fail-on error build/deb/rounds_$(VERSION)_*.deb
 	@ls build/deb/*.deb
+
+# libFuzzer targets tests/fuzz/fuzz-*.c against the library built with
+# clang (SAN=fuzz, build/fuzz); tests/fuzz/run.sh seeds and runs them.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 300
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz SAN=fuzz build/fuzz/librounds.a
+	@$(MAKE) --no-print-directory BUILD=build/fuzz SAN=fuzz $(FUZZ_BIN)
+
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h build/fuzz/librounds.a
+	clang $(ALL_CFLAGS) -fsanitize=fuzzer -DRD_FUZZ_TOP='"$(CURDIR)"' -o $@ $< build/fuzz/librounds.a $(LIBS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
 
 clean:
 	rm -rf build rounds

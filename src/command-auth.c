@@ -98,6 +98,13 @@ auth_lex(const char *v)
 		if (g_ascii_isspace(*p)) {
 			glued = FALSE;
 			p++;
+		} else if (*p == ')') {
+			/* A ")" outside a comment is a word of its own, so
+			 * that the clause it is in is malformed; the lexer
+			 * once never moved past it (found by fuzz-auth). */
+			auth_add(toks, TOK_WORD, g_strdup(")"), glued);
+			glued = TRUE;
+			p++;
 		} else if (*p == '(') {
 			int depth = 0;
 

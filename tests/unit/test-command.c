@@ -179,6 +179,9 @@ test_auth_trusted(void)
 	    {TRUSTED "; dmarc pass header.from=example.org; dkim=pass header.d=example.org\n",
 	     RD_AUTH_PASS},
 	    {TRUSTED "; dmarc=pass header.from=\n", RD_AUTH_NONE},
+	    /* a stray ")" makes its clause malformed (the lexer once looped on it) */
+	    {TRUSTED "; dmarc=pass) header.from=example.org\n", RD_AUTH_NONE},
+	    {TRUSTED "; spf=none smtp.helo=x) ; dkim=pass header.d=example.org\n", RD_AUTH_PASS},
 	    {"", RD_AUTH_NONE},
 	};
 
