@@ -146,6 +146,12 @@ soak:
 	@SOAK_COUNT=$${SOAK_COUNT:-100000} SOAK_DAYS=$${SOAK_DAYS:-40} SOAK_MEMBERS=$${SOAK_MEMBERS:-20} \
 	  SOAK_RESULT=build/soak.txt bash tests/t-soak.sh
 
+# Memory: the end-to-end tests of VG_TESTS with every rounds command under
+# valgrind memcheck (tests/valgrind.sh, tests/valgrind-rounds.sh).
+check-valgrind:
+	@$(MAKE) --no-print-directory rounds
+	@sh tests/valgrind.sh
+
 install: $(BIN) $(FULL)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/rounds

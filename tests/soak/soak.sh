@@ -40,25 +40,26 @@ sink_start "$T_TMP/sink" || not_ok "smtp-sink starts"
 set_smtp "$SINK_PORT"
 
 # COUNT distinct messages by authors who are not members (so every member's
-# digests announce every message): message i is in conversation
-# i % CONVS; the first of each is its root, the others reply to it.
+# digests announce every message).  A conversation is 50 messages in a
+# row (the first is its root, the others reply to it), so the load is the
+# same on the last day as on the first: threads do not grow without end,
+# and growing memory would be the daemon's own.
 mkdir -p "$T_TMP/msgs"
 python3 - "$T_TMP/msgs" "$COUNT" <<'PY'
 import sys
 out, count = sys.argv[1], int(sys.argv[2])
-convs = max(10, count // 50)
 names = ["Maria Alvarez", "Dev Ramanathan", "Samuel Ortiz", "Hannah Schmidt", "Priya Nair",
          "Grace Mensah", "Tom Becker", "Aisha Khan", "Claire Dubois", "Jon Petersen"]
 for i in range(count):
-    conv = i % convs
+    conv = i // 50
     who = names[i % len(names)]
     addr = who.lower().replace(" ", ".") + "@example.org"
     subject = "Case %d: dressing plan" % conv
     hdr = ["From: %s <%s>" % (who, addr), "To: care@lists.example.test",
            "Date: Mon, %d Jun 2024 %02d:%02d:%02d +0000" % (1 + (i // 3600) % 28, (i // 60) % 24, i % 60, (i * 7) % 60),
            "Message-ID: <soak-%06d@example.org>" % i]
-    if i >= convs:
-        hdr += ["In-Reply-To: <soak-%06d@example.org>" % conv, "References: <soak-%06d@example.org>" % conv]
+    if i % 50:
+        hdr += ["In-Reply-To: <soak-%06d@example.org>" % (conv * 50), "References: <soak-%06d@example.org>" % (conv * 50)]
         subject = "Re: " + subject
     hdr += ["Subject: " + subject, "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
     body = ("Update %d on case %d: dressing changed, wound bed granulating, no signs of "
