@@ -1182,8 +1182,11 @@ feedback_parse(const char *arf, const char *orig_to, rd_bounce_report *r)
 			addr = find_address(colon + 1);
 		else if (strcmp(name, "removal-recipient") == 0 && removal == NULL)
 			removal = find_address(colon + 1);
-		else if (strcmp(name, "feedback-type") == 0 && type == NULL)
-			type = g_ascii_strdown(g_strstrip(g_strdup(colon + 1)), -1);
+		else if (strcmp(name, "feedback-type") == 0 && type == NULL) {
+			g_autofree char *value = g_strstrip(g_strdup(colon + 1));
+
+			type = g_ascii_strdown(value, -1);
+		}
 	}
 	if (addr == NULL)
 		addr = g_steal_pointer(&removal);
