@@ -4,6 +4,8 @@
 #   make demo       install missing build packages, build, run a sample community
 #   make check      install missing packages, build, run every test
 #   make bench      benchmarks (figures, not pass/fail)
+#   make soak       100,000 deliveries under load (not in make check)
+#   make check-valgrind  end-to-end tests under valgrind memcheck
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deb        a Debian package in build/deb/ (contrib/debian/)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS (300) each
@@ -73,7 +75,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/lean.d $(UNIT_BIN
 BIN := $(BUILD)/rounds
 FULL := $(BUILD)/rounds-full
 
-.PHONY: all deps demo check check-build bench install clean preview deb fuzz fuzz-build FORCE
+.PHONY: all deps demo check check-build bench install clean preview deb fuzz fuzz-build soak check-valgrind FORCE
 all: rounds
 
 rounds: $(BIN)
@@ -144,6 +146,21 @@ bench:
 	@sh contrib/install-deps.sh --bench
 	@$(MAKE) --no-print-directory rounds $(BENCH_PROGS)
 	@python3 tests/bench/bench.py
+
+# The long soak (not in make check, which runs tests/t-soak.sh with 5,000):
+# 100,000 deliveries from 8 writers while `rounds run` sends digests;
+# tests/soak/soak.sh says what is checked, build/soak.txt gets the result.
+soak:
+	@sh contrib/install-deps.sh --test
+	@$(MAKE) --no-print-directory rounds
+	@SOAK_COUNT=$${SOAK_COUNT:-100000} SOAK_DAYS=$${SOAK_DAYS:-40} SOAK_MEMBERS=$${SOAK_MEMBERS:-20} \
+	  SOAK_RESULT=build/soak.txt bash tests/t-soak.sh
+
+# Memory: the end-to-end tests of VG_TESTS with every rounds command under
+# valgrind memcheck (tests/valgrind.sh, tests/valgrind-rounds.sh).
+check-valgrind:
+	@$(MAKE) --no-print-directory rounds
+	@sh tests/valgrind.sh
 
 install: $(BIN) $(FULL)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates

@@ -22,6 +22,8 @@ chromium fonts-dejavu-core"
 # with OpenDKIM (mta-hooks/postfix/README).
 deb_pkgs="debhelper dpkg-dev lintian"
 test_pkgs="$test_pkgs $deb_pkgs opendkim opendkim-tools"
+# make check-valgrind: memcheck.
+test_pkgs="$test_pkgs valgrind"
 # make demo: the build, and python3 for reading --json in contrib/demo.sh.
 demo_pkgs="python3"
 

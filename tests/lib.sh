@@ -9,7 +9,7 @@ TOP=${TOP:-$(pwd)}
 if [ -z "${ROUNDS:-}" ]; then
 	if [ -x "$TOP/build/asan/rounds" ]; then ROUNDS="$TOP/build/asan/rounds"; else ROUNDS="$TOP/build/rounds"; fi
 fi
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:exitcode=99}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 T_FAILED=0
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rounds-test.XXXXXX")
