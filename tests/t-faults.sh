@@ -40,8 +40,8 @@ while True:
     v, i = dec.raw_decode(s, i)
     print(json.dumps(n(v), sort_keys=True))'
 }
-# readout: what a run leaves, through the CLI (set by each scenario).
-readout() { { for c in care ward; do "$P" message list $c --json; done; "$P" outbox list --json; } 2>/dev/null | norm; }
+# readout: what a run leaves, through the CLI (each scenario picks).
+readout() { { "$P" message list care --json; "$P" outbox list --json; } 2>/dev/null | norm; }
 
 # faulty KIND N CMD...: CMD with the shim; rc in $frc, whether it fired in $fired.
 faulty() {
@@ -65,6 +65,7 @@ counts() {
 # MODE "atomic": a failed run leaves the read-out exactly as before
 # (one transaction); "converge": only the rerun is checked.
 sweep() {
+	case " ${FAULT_ONLY:-$1} " in *" $1 "*) ;; *) return 0 ;; esac
 	local name=$1 stride=$2 mode=$3 kind n total max runs=0 bad=0 fired_n=0
 	[ -n "$STRIDE" ] && stride=$STRIDE
 	rm -rf "$T_TMP/h"
@@ -89,7 +90,7 @@ sweep() {
 			runs=$((runs + 1))
 			[ "$fired" -gt 0 ] && fired_n=$((fired_n + 1))
 			why=""
-			readout >"$T_TMP/got"
+			[ "$mode" = atomic ] && readout >"$T_TMP/got"
 			case "$frc" in
 			75) [ "$mode" = atomic ] && ! cmp -s "$T_TMP/got" "$T_TMP/before" && why="exit 75 but the database changed" ;;
 			0) [ "$mode" = atomic ] && ! cmp -s "$T_TMP/got" "$T_TMP/want" && why="exit 0 but the work is not all there" ;;
@@ -159,7 +160,7 @@ grep -q starttls "$PRISTINE/rounds.conf" || sed -i 's/^\[smtp\]$/[smtp]\nstarttl
 LATER=$(date -u -d '3 days 12:00' +%Y-%m-%dT%H:%M:%SZ)
 run_it() { "$ROUNDS" outbox flush --now "$NOW"; }
 rerun_it() { "$P" outbox flush --now "$LATER"; }
-sweep "outbox flush" 7 converge
+sweep outbox 7 converge
 
 # The LMTP listener: one message per connection; a fault answers 451 (or
 # 250 when the message is committed), and the listener keeps serving.
@@ -193,5 +194,5 @@ lmtp_run() { # the listener (with whatever is preloaded), one message, stop
 sink_stop
 run_it() { lmtp_run "$ROUNDS"; }
 rerun_it() { lmtp_run "$P"; }
-sweep "lmtp listener" 3 atomic
+sweep lmtp 8 atomic
 t_done

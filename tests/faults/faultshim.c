@@ -8,6 +8,8 @@
  *                         regular file fails with ENOSPC or EIO
  *   ROUNDS_FAULT_LOG=FILE one line per process at exit ("count STEPS IO")
  *                         and one line when the fault fires ("fired KIND N").
+ *   ROUNDS_FAULT_TRACE=1  also one line per step with its SQL, to find
+ *                         the statement behind a failing N.
  *
  * Without ROUNDS_FAULT the shim only counts, so that a test can learn how
  * many calls a run makes and sweep N over them.  Counting is per process:
@@ -105,7 +107,22 @@ sqlite3_step(sqlite3_stmt *st)
 
 	if (real == NULL)
 		real = (int (*)(sqlite3_stmt *))dlsym(RTLD_NEXT, "sqlite3_step");
-	if (fire(F_STEP, ++steps))
+	/* SQLite's own statements (reading the schema) are stepped through
+	 * here too, and it does not expect them to fail: skipping one leaves
+	 * an index out of the schema it knows.  Only count the program's. */
+	if (sqlite3_sql(st) == NULL)
+		return real(st);
+	++steps;
+	if (getenv("ROUNDS_FAULT_TRACE")) {
+		const char *path = getenv("ROUNDS_FAULT_LOG");
+		FILE *f = path ? fopen(path, "ae") : NULL;
+
+		if (f) {
+			fprintf(f, "step %ld %.200s\n", steps, sqlite3_sql(st));
+			fclose(f);
+		}
+	}
+	if (fire(F_STEP, steps))
 		return step_rc;
 	return real(st);
 }
