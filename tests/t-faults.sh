@@ -82,8 +82,13 @@ sweep() {
 		case $kind in busy | full | ioerr) max=$steps ;; *) max=$ios ;; esac
 		# Each kind starts at another offset, so that together they cover
 		# more of the run when the stride is above 1.
-		case $kind in busy | enospc) n=1 ;; full | eio) n=$(((stride + 1) / 2)) ;; *) n=$(((stride + 2) / 3)) ;; esac
-		[ "$n" -lt 1 ] && n=1
+		case $kind in
+		busy) n=1 ;;
+		full) n=$((1 + (stride + 2) / 3 % stride)) ;;
+		ioerr) n=$((1 + 2 * ((stride + 2) / 3) % stride)) ;;
+		enospc) n=1 ;;
+		eio) n=$((1 + (stride + 1) / 2 % stride)) ;;
+		esac
 		while [ "$n" -le "$max" ]; do
 			rm -rf "$T_TMP/h"
 			cp -a "$PRISTINE" "$T_TMP/h"
@@ -136,22 +141,22 @@ mail "w1" "Night shift" | sed 's/care@/ward@/' | "$P" deliver --recipient "ward@
 PRISTINE=$T_TMP/pristine
 cp -a "$ROUNDS_HOME" "$PRISTINE"
 
-# deliver: one transaction, swept at every N.
+# deliver: one transaction; with the offsets of each kind, every N is hit.
 mail new1 "Silver dressing" >"$T_TMP/post.eml"
 run_it() { "$ROUNDS" deliver --recipient "care@$D" --sender priya@example.org <"$T_TMP/post.eml"; }
 rerun_it() { "$P" deliver --recipient "care@$D" --sender priya@example.org <"$T_TMP/post.eml"; }
-sweep deliver 1 atomic
+sweep deliver 2 atomic
 
 # import: an mbox, committed in batches.
 run_it() { "$ROUNDS" import care "$TOP/tests/import/mboxo.mbox" --quiet; }
 rerun_it() { "$P" import care "$TOP/tests/import/mboxo.mbox" --quiet; }
-sweep import 7 converge
+sweep import 10 converge
 
 # tick: every digest due, one transaction per person.
 NOW=$(date -u -d '1 day 12:00' +%Y-%m-%dT%H:%M:%SZ)
 run_it() { "$ROUNDS" tick --no-send --quiet --now "$NOW"; }
 rerun_it() { "$P" tick --no-send --quiet --now "$NOW"; }
-sweep tick 9 converge
+sweep tick 12 converge
 
 # outbox flush to smtp-sink: what is queued goes out; a fault is retried
 # (the read-out leaves out attempts and times, so a rerun converges when
@@ -164,7 +169,7 @@ grep -q starttls "$PRISTINE/rounds.conf" || sed -i 's/^\[smtp\]$/[smtp]\nstarttl
 LATER=$(date -u -d '3 days 12:00' +%Y-%m-%dT%H:%M:%SZ)
 run_it() { "$ROUNDS" outbox flush --now "$NOW"; }
 rerun_it() { "$P" outbox flush --now "$LATER"; }
-sweep outbox 7 converge
+sweep outbox 12 converge
 
 # The LMTP listener: one message per connection; a fault answers 451 (or
 # 250 when the message is committed), and the listener keeps serving.
@@ -198,5 +203,5 @@ lmtp_run() { # the listener (with whatever is preloaded), one message, stop
 sink_stop
 run_it() { lmtp_run "$ROUNDS"; }
 rerun_it() { lmtp_run "$P"; }
-sweep lmtp 8 atomic
+sweep lmtp 10 atomic
 t_done
