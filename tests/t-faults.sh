@@ -2,7 +2,7 @@
 # t-faults.sh - fault injection (issue 18): tests/faults/faultshim.so,
 # preloaded, makes the N-th SQLite step fail with BUSY, FULL or IOERR, or
 # the N-th write/fsync of a file fail with ENOSPC or EIO, for N along
-# deliver, import, tick, outbox flush and the LMTP listener.  Each time:
+# deliver, import, tick, outbox flush, the LMTP listener and fetch.  Each time:
 # exit 75 (or 0 with the work done), the database unchanged or the work
 # fully committed (75 after a failed fsync of the commit: SQLite cannot
 # tell whether the WAL kept it, and the retry is a duplicate), and a rerun without the fault converges to the result
@@ -67,13 +67,17 @@ counts() {
 # (one transaction); "converge": only the rerun is checked.
 sweep() {
 	case " ${FAULT_ONLY:-$1} " in *" $1 "*) ;; *) return 0 ;; esac
-	local name=$1 stride=$2 mode=$3 kind n total max runs=0 bad=0 fired_n=0
+	local name=$1 stride=$2 mode=$3 kind nth total max runs=0 bad=0 fired_n=0
 	[ -n "$STRIDE" ] && stride=$STRIDE
 	rm -rf "$T_TMP/h"
 	cp -a "$PRISTINE" "$T_TMP/h"
 	export ROUNDS_HOME=$T_TMP/h
+	reset_it
 	readout >"$T_TMP/before"
 	counts run_it
+	rm -rf "$T_TMP/h"
+	cp -a "$PRISTINE" "$T_TMP/h"
+	reset_it
 	run_it >/dev/null 2>&1
 	readout >"$T_TMP/want"
 	total="$steps $ios"
@@ -83,16 +87,17 @@ sweep() {
 		# Each kind starts at another offset, so that together they cover
 		# more of the run when the stride is above 1.
 		case $kind in
-		busy) n=1 ;;
-		full) n=$((1 + (stride + 2) / 3 % stride)) ;;
-		ioerr) n=$((1 + 2 * ((stride + 2) / 3) % stride)) ;;
-		enospc) n=1 ;;
-		eio) n=$((1 + (stride + 1) / 2 % stride)) ;;
+		busy) nth=1 ;;
+		full) nth=$((1 + (stride + 2) / 3 % stride)) ;;
+		ioerr) nth=$((1 + 2 * ((stride + 2) / 3) % stride)) ;;
+		enospc) nth=1 ;;
+		eio) nth=$((1 + (stride + 1) / 2 % stride)) ;;
 		esac
-		while [ "$n" -le "$max" ]; do
+		while [ "$nth" -le "$max" ]; do
 			rm -rf "$T_TMP/h"
 			cp -a "$PRISTINE" "$T_TMP/h"
-			faulty "$kind" "$n" run_it
+			reset_it
+			faulty "$kind" "$nth" run_it
 			runs=$((runs + 1))
 			[ "$fired" -gt 0 ] && fired_n=$((fired_n + 1))
 			why=""
@@ -112,15 +117,18 @@ sweep() {
 			fi
 			if [ -n "$why" ]; then
 				bad=$((bad + 1))
-				[ "$bad" -le 5 ] && not_ok "$name: $kind at call $n" "$why"
+				[ "$bad" -le 5 ] && not_ok "$name: $kind at call $nth" "$why"
 			fi
-			n=$((n + stride))
+			nth=$((nth + stride))
 		done
 	done
 	echo "# $name: $runs faulty runs over $total steps/writes (stride $stride), $fired_n fired, $bad wrong"
 	[ "$fired_n" -gt 0 ] || not_ok "$name: no fault fired"
 	[ "$bad" -eq 0 ] && ok "$name: every injected fault gives 75 or the whole work, and a rerun converges ($runs runs)"
 }
+
+# reset_it: what else a scenario puts back before each run (a mailbox).
+reset_it() { :; }
 
 D=lists.example.test
 mail() { # ID SUBJECT
@@ -204,4 +212,26 @@ sink_stop
 run_it() { lmtp_run "$ROUNDS"; }
 rerun_it() { lmtp_run "$P"; }
 sweep lmtp 10 atomic
+
+# fetch from a real Dovecot over IMAPS: the mailbox is filled afresh
+# before each run; a message is deleted only once committed, so a fault
+# leaves it on the server for the rerun.
+. tests/dovecot.sh
+case " ${FAULT_ONLY:-fetch} " in
+*" fetch "*)
+	if dovecot_start; then
+		for i in 1 2 3; do mail "fetch$i" "From the mailbox $i" >"$T_TMP/fetch$i.eml"; done
+		reset_it() {
+			rm -f "$DOVECOT_MAILDIR"/new/* "$DOVECOT_MAILDIR"/cur/*
+			dovecot_put "$T_TMP"/fetch*.eml
+		}
+		URL="imaps://$DOVECOT_USER@127.0.0.1:$DOVECOT_IMAPS/INBOX"
+		run_it() { "$ROUNDS" fetch care --once --url "$URL" --password-file "$DOVECOT_PASSWORD_FILE" --ca-file "$DOVECOT_CA"; }
+		rerun_it() { "$P" fetch care --once --url "$URL" --password-file "$DOVECOT_PASSWORD_FILE" --ca-file "$DOVECOT_CA"; }
+		sweep fetch 8 converge
+	else
+		not_ok "start a private Dovecot" "$(tail -5 "${DOVECOT_DIR:-/nonexistent}/dovecot.log" 2>&1)"
+	fi
+	;;
+esac
 t_done
