@@ -2,11 +2,12 @@
 # t-faults.sh - fault injection (issue 18): tests/faults/faultshim.so,
 # preloaded, makes the N-th SQLite step fail with BUSY, FULL or IOERR, or
 # the N-th write/fsync of a file fail with ENOSPC or EIO, for N along
-# deliver, import, tick, outbox flush, the LMTP listener and fetch.  Each time:
-# exit 75 (or 0 with the work done), the database unchanged or the work
-# fully committed (75 after a failed fsync of the commit: SQLite cannot
-# tell whether the WAL kept it, and the retry is a duplicate), and a rerun without the fault converges to the result
-# of a run without faults (compared through --json read-outs).
+# deliver, import, tick, outbox flush, the LMTP listener and fetch.  Each
+# time: exit 75 (or 0 with the work done), the database unchanged or the
+# work fully committed (75 after a failed fsync of the commit: SQLite
+# cannot tell whether the WAL kept it, and the retry is a duplicate), and
+# a rerun without the fault converges to the result of a run without
+# faults (compared through --json read-outs).
 #
 # FAULT_STRIDE=1 sweeps every N of every run (slow); by default deliver is
 # swept at every N and the longer runs at a stride.
