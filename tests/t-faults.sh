@@ -229,7 +229,7 @@ case " ${FAULT_ONLY:-fetch} " in
 		URL="imaps://$DOVECOT_USER@127.0.0.1:$DOVECOT_IMAPS/INBOX"
 		run_it() { "$ROUNDS" fetch care --once --url "$URL" --password-file "$DOVECOT_PASSWORD_FILE" --ca-file "$DOVECOT_CA"; }
 		rerun_it() { "$P" fetch care --once --url "$URL" --password-file "$DOVECOT_PASSWORD_FILE" --ca-file "$DOVECOT_CA"; }
-		sweep fetch 8 converge
+		sweep fetch 14 converge
 	else
 		not_ok "start a private Dovecot" "$(tail -5 "${DOVECOT_DIR:-/nonexistent}/dovecot.log" 2>&1)"
 	fi
