@@ -115,7 +115,9 @@ deps:
 
 # The bench's helper programs: tests/t-bench.sh runs them too.
 BENCH_PROGS = $(BUILD)/tests/bench/bench-digest $(BUILD)/tests/bench/gmime-floor
-check-build: rounds units $(BENCH_PROGS)
+# The fault-injection shim (LD_PRELOAD) of tests/t-faults.sh.
+FAULT_SHIM = $(BUILD)/tests/faults/faultshim.so
+check-build: rounds units $(BENCH_PROGS) $(FAULT_SHIM)
 
 # The tests install what they need (servers, the corpus) themselves; CI and
 # people run exactly this.
@@ -129,6 +131,11 @@ demo:
 	@sh contrib/install-deps.sh --demo
 	@$(MAKE) --no-print-directory rounds
 	@sh contrib/demo.sh
+
+# No sanitizer: it is preloaded into any build, ASan's included.
+$(BUILD)/tests/faults/%.so: tests/faults/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared $(shell pkg-config --cflags sqlite3) -o $@ $< -ldl
 
 $(BUILD)/tests/bench/%: tests/bench/%.c $(BUILD)/librounds.a
 	@mkdir -p $(dir $@)

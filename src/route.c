@@ -14,11 +14,21 @@
 #include "post.h"
 #include "reply.h"
 
+struct lookup {
+	rd_store *store;
+	gboolean faulted; /* a lookup failed for another reason than "not found" */
+};
+
 static gboolean
 community_exists(const char *name, const char *domain, gpointer data)
 {
-	g_autoptr(rd_community) c = rd_store_community_get(data, name, domain, NULL);
+	struct lookup *l = data;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(rd_community) c = rd_store_community_get(l->store, name, domain, &err);
 
+	/* A fault of the database is not "no such community". */
+	if (c == NULL && !g_error_matches(err, RD_ERROR, RD_NOTFOUND))
+		l->faulted = TRUE;
 	return c != NULL;
 }
 
@@ -85,9 +95,11 @@ rd_deliver(rd_store *s, const rd_context *o, GBytes *data, rd_deliver_result *re
 			    o->max_size);
 		return RD_DATAERR;
 	}
-	a = rd_address_parse(o->recipient, o->delimiter, community_exists, s, &err);
+	struct lookup look = {s, FALSE};
+
+	a = rd_address_parse(o->recipient, o->delimiter, community_exists, &look, &err);
 	if (a == NULL) {
-		rd_status st = rd_status_from_error(err);
+		rd_status st = look.faulted ? RD_TEMPFAIL : rd_status_from_error(err);
 
 		/* A busy database while looking the community up must not
 		 * become "unknown community": check again by a real query. */
