@@ -19,8 +19,11 @@
 # its memory stays flat: the anonymous resident set (RssAnon of
 # /proc/PID/status, sampled every 0.2 s with VmRSS) of the last quarter of
 # the run peaks within SOAK_RSS_SLACK percent (10) of the first quarter's
-# peak, the first tenth of the samples being warm-up (GLib's and GMime's
-# tables).  RssAnon, not VmRSS: the store maps the database (PRAGMA
+# peak plus SOAK_RSS_ALLOW_KB (2048), the first tenth of the samples being
+# warm-up (GLib's and GMime's tables).  The allowance is SQLite's page
+# cache, which fills as the database grows (up to cache_size) and, on a
+# fast machine, is still filling when a short run ends; a leak grows with
+# the work and outruns it on a long make soak.  RssAnon, not VmRSS: the store maps the database (PRAGMA
 # mmap_size), so VmRSS also counts the pages of a database that grows by
 # design with every delivery; a leak grows the heap, which is anonymous.
 # Both are printed.
@@ -32,6 +35,7 @@ WRITERS=${SOAK_WRITERS:-8}
 DAYS=${SOAK_DAYS:-10}
 MEMBERS=${SOAK_MEMBERS:-12}
 SLACK=${SOAK_RSS_SLACK:-10}
+ALLOW=${SOAK_RSS_ALLOW_KB:-2048}
 R=$ROUNDS
 
 t_home
@@ -179,11 +183,12 @@ expect_eq "each member's digests announce every message once" "$(echo "$res" | s
 	not_ok "digests went out during the run" "only $n_digests"
 expect_eq "rounds run stops on SIGTERM with 0" "$run_code" 0
 
-rss=$(python3 - "$T_TMP/rss" "$SLACK" <<'PY'
+rss=$(python3 - "$T_TMP/rss" "$SLACK" "$ALLOW" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
 rows = [(int(r[0]), int(r[1])) for r in rows if len(r) == 2 and r[0].isdigit() and r[1].isdigit()]
 slack = int(sys.argv[2])
+allow = int(sys.argv[3])
 rows = rows[len(rows) // 10:]
 q = max(1, len(rows) // 4)
 def peaks(col):
@@ -191,14 +196,14 @@ def peaks(col):
 a1, a2 = peaks(1)
 v1, v2 = peaks(0)
 print("%s samples=%d RssAnon first-quarter-max=%dkB last-quarter-max=%dkB (%+.1f%%); VmRSS %dkB -> %dkB (%+.1f%%)" % (
-    "flat" if a2 <= a1 * (100 + slack) / 100 else "growing", len(rows), a1, a2, 100.0 * (a2 - a1) / a1,
+    "flat" if a2 <= a1 * (100 + slack) / 100 + allow else "growing", len(rows), a1, a2, 100.0 * (a2 - a1) / a1,
     v1, v2, 100.0 * (v2 - v1) / v1))
 PY
 )
 echo "# memory: $rss"
 case "$rss" in
-flat*) ok "rounds run's heap stays flat (last quarter within $SLACK% of the first)" ;;
-*) not_ok "rounds run's heap stays flat (last quarter within $SLACK% of the first)" "$rss" ;;
+flat*) ok "rounds run's heap stays flat (last quarter within $SLACK% + ${ALLOW} kB of the first)" ;;
+*) not_ok "rounds run's heap stays flat (last quarter within $SLACK% + ${ALLOW} kB of the first)" "$rss" ;;
 esac
 [ -n "${SOAK_RESULT:-}" ] && echo "$COUNT deliveries, $WRITERS writers, ${elapsed}s, $day days, $n_digests digests; rss $rss; $T_FAILED failed" >"$SOAK_RESULT"
 t_done
