@@ -23,30 +23,9 @@ chmod 755 "$T_TMP"
 had_user=1
 id rounds >/dev/null 2>&1 || had_user=0
 PF=$T_TMP/postfix
-mkdir -p "$PF/conf" "$PF/queue" "$PF/data" "$T_TMP/units" "$T_TMP/stub"
-chown postfix "$PF/data"
+mkdir -p "$T_TMP/units" "$T_TMP/stub"
 PORT=$(free_port)
-cp /usr/share/postfix/master.cf.dist "$PF/conf/master.cf"
-sed -i "s/^smtp      inet  n       -       y       -       -       smtpd/127.0.0.1:$PORT inet n - n - - smtpd/" "$PF/conf/master.cf"
-cat >"$PF/conf/main.cf" <<CONF
-compatibility_level = 3.6
-config_directory = $PF/conf
-queue_directory = $PF/queue
-data_directory = $PF/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.readme.example.test
-mydomain = readme.example.test
-myorigin = \$myhostname
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-mydestination =
-smtputf8_enable = no
-disable_dns_lookups = yes
-maillog_file = $PF/maillog
-maillog_file_prefixes = /tmp, /var, $T_TMP
-CONF
+pf_conf "$PF" "$PORT"
 postconf -c "$PF/conf" -F '*/*/chroot = n' >/dev/null
 # ASan (when the installed binary is one) reads these in the pipe's environment.
 postconf -c "$PF/conf" -e "export_environment = TZ MAIL_CONFIG LANG ASAN_OPTIONS UBSAN_OPTIONS" \
